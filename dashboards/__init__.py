@@ -1,0 +1,1 @@
+"""The staff dashboard (Dash). Presentation only: it calls tracker's query and math functions."""

@@ -1,0 +1,55 @@
+"""Pure builders: data in, plotly figure (as a plain dict) out. No database, no clock.
+
+Money arrives as integer cents; it becomes float dollars only here, on chart axes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+# Okabe-Ito palette: distinguishable with the common forms of color blindness.
+BLUE, ORANGE, GREY, GREEN = "#0072B2", "#E69F00", "#7f7f7f", "#009E73"
+
+
+def _dollars(cents: int) -> float:
+    return cents / 100
+
+
+def cumulative_figure(
+    cumulative: list[tuple[date, int]], goal_line: list[tuple[date, int]], goal_cents: int, title: str
+) -> dict:
+    """Raised so far by day (solid) against the straight line to the goal (dashed), with the goal marked."""
+    days = [d.isoformat() for d, _ in goal_line]
+    return {
+        "data": [
+            {
+                "type": "scatter", "mode": "lines", "name": "Straight line to the goal",
+                "x": days, "y": [_dollars(v) for _, v in goal_line],
+                "line": {"color": GREY, "dash": "dash", "width": 2},
+                "hovertemplate": "%{x|%b %d}: %{y:$,.0f}<extra>straight line</extra>",
+            },
+            {
+                "type": "scatter", "mode": "lines+markers", "name": "Raised so far",
+                "x": [d.isoformat() for d, _ in cumulative], "y": [_dollars(v) for _, v in cumulative],
+                "line": {"color": BLUE, "width": 4}, "marker": {"size": 7},
+                "hovertemplate": "%{x|%b %d}: %{y:$,.2f}<extra>raised</extra>",
+            },
+        ],
+        "layout": {
+            "title": {"text": title},
+            "xaxis": {"title": {"text": "Day of the campaign (campaign time zone)"}, "tickformat": "%b %d",
+                      "range": [days[0], days[-1]] if days else None},
+            "yaxis": {"title": {"text": "Raised (cumulative)"}, "tickprefix": "$", "tickformat": ",.0f", "automargin": True,
+                      "rangemode": "tozero"},
+            "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": _dollars(goal_cents),
+                        "y1": _dollars(goal_cents), "line": {"color": ORANGE, "width": 2}}],
+            "annotations": [{"xref": "paper", "x": 0, "y": _dollars(goal_cents), "yanchor": "bottom",
+                             "xanchor": "left", "showarrow": False, "text": "Goal",
+                             "font": {"color": ORANGE, "size": 16}}],
+            "legend": {"orientation": "h", "y": -0.2},
+            "font": {"size": 16},
+            "margin": {"l": 20, "r": 20, "t": 60, "b": 40},
+            "hovermode": "x unified",
+            "template": "plotly_white",
+        },
+    }

@@ -1,0 +1,1 @@
+"""Dashboard pages: each module has layout() and the functions its callbacks call."""

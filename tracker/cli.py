@@ -1,0 +1,427 @@
+"""The `tracker` command line.
+
+Each command parses its options, opens one database session, calls the library, and prints.
+Errors become one line on stderr and an exit status: 0 done, 1 failure, 2 usage error,
+3 some input rows were rejected. No traceback reaches a user (TRACKER_DEBUG=1 shows them).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from tracker import __version__, campaign as campaign_math, db, queries
+from tracker.dates import isoformat_local, parse_as_of, parse_date, utc_now, zone
+from tracker.errors import DatabaseError, TrackerError, UsageError, ValueProblem
+from tracker.money import format_money, parse_cents
+
+EXIT_REJECTED = 3
+MAX_ERRORS_SHOWN = 10
+
+
+class Context:
+    """What every command shares: the database URL, resolved once."""
+
+    def __init__(self, db_url: str | None):
+        self.url = db.resolve_url(db_url)
+        self._engine = None
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            self._engine = db.make_engine(self.url)
+        return self._engine
+
+    def sessions(self, *, need_schema: bool = True):
+        """A session factory for the database, after checking its schema is current."""
+        if need_schema:
+            db.require_schema(self.engine)
+        return db.session_factory(self.engine)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def _as_of(text: str | None, tz_name: str) -> datetime:
+    """--as-of read in the campaign's zone (naive or date-only), else now."""
+    if not text:
+        return utc_now()
+    try:
+        return parse_as_of(text, zone(tz_name))
+    except ValueProblem as exc:
+        raise UsageError(f"--as-of: {exc}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="tracker", message="%(prog)s %(version)s")
+@click.option("--db", "db_url", metavar="URL", help="Database URL (else $TRACKER_DATABASE_URL, else the default SQLite file).")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None) -> None:
+    """Track a year-end fundraising campaign: import gifts, see where it stands, show the dashboard.
+
+    Example: tracker demo
+    """
+    ctx.obj = Context(db_url)
+
+
+# -- db -------------------------------------------------------------------------------------
+
+@cli.group("db")
+def db_group() -> None:
+    """Manage the database schema.
+
+    Example: tracker db upgrade
+    """
+
+
+@db_group.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Create or migrate the database schema to the newest version.
+
+    Example: tracker --db postgresql://tracker@localhost/tracker db upgrade
+    """
+    db.upgrade(ctx.engine)
+    click.echo(f"database {db.safe_url(ctx.url)} is at schema revision {db.current_revision(ctx.engine)}")
+
+
+@db_group.command("current")
+@pass_ctx
+def db_current(ctx: Context) -> None:
+    """Show the database URL and its schema revision.
+
+    Example: tracker db current
+    """
+    db.check_connection(ctx.engine)
+    current = db.current_revision(ctx.engine) or "none (run: tracker db upgrade)"
+    click.echo(f"database {db.safe_url(ctx.url)}\nschema revision {current} (newest: {db.head_revision()})")
+
+
+# -- campaigns ------------------------------------------------------------------------------
+
+@cli.group("campaign")
+def campaign_group() -> None:
+    """Create and list campaigns.
+
+    Example: tracker campaign list
+    """
+
+
+@campaign_group.command("create")
+@click.option("--slug", required=True, help="Short name used on the command line, e.g. dec-2026.")
+@click.option("--name", required=True, help="Name shown to people, e.g. 'Year-end 2026'.")
+@click.option("--goal", required=True, help="Goal in the campaign's currency, e.g. 400000 or 400,000.00.")
+@click.option("--currency", default="USD", show_default=True, help="ISO currency code.")
+@click.option("--start", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--end", required=True, help="Last day, YYYY-MM-DD (the deadline is 23:59:59 that day).")
+@click.option("--timezone", "tz_name", required=True, help="IANA time zone of the campaign, e.g. America/Los_Angeles.")
+@pass_ctx
+def campaign_create(ctx: Context, slug, name, goal, currency, start, end, tz_name) -> None:
+    """Create a campaign: a goal over whole days in the campaign's own time zone.
+
+    The window is [start 00:00, the day after end 00:00) local time.
+
+    Example: tracker campaign create --slug dec-2026 --name "Year-end 2026" --goal 400000
+    --currency USD --start 2026-12-01 --end 2026-12-31 --timezone America/Los_Angeles
+    """
+    from tracker.manage import create_campaign
+
+    try:
+        goal_cents = parse_cents(goal)
+        start_d, end_d = parse_date(start), parse_date(end)
+    except ValueProblem as exc:
+        raise UsageError(str(exc)) from None
+    with db.transaction(ctx.sessions()) as session:
+        c = create_campaign(
+            session, slug=slug, name=name, goal_cents=goal_cents, currency=currency.upper(),
+            timezone=tz_name, start=start_d, end=end_d, now=utc_now(),
+        )
+        click.echo(
+            f"created campaign {c.slug}: {c.name}, goal {format_money(c.goal_cents, c.currency)}, "
+            f"{c.start_date} to {c.end_date} ({c.timezone}), deadline {isoformat_local(c.ends_at, c.tz)} exclusive"
+        )
+
+
+@campaign_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_ctx
+def campaign_list(ctx: Context, as_json: bool) -> None:
+    """List campaigns, newest first.
+
+    Example: tracker campaign list --json
+    """
+    from tracker.money import cents_to_decimal_str
+
+    with db.transaction(ctx.sessions()) as session:
+        rows = queries.list_campaigns(session)
+        if as_json:
+            click.echo(json.dumps([
+                {"slug": c.slug, "name": c.name, "goal": cents_to_decimal_str(c.goal_cents), "currency": c.currency,
+                 "start": c.start_date.isoformat(), "end": c.end_date.isoformat(), "timezone": c.timezone}
+                for c in rows
+            ], indent=2))
+            return
+        if not rows:
+            click.echo("no campaigns yet; create one with: tracker campaign create --help")
+            return
+        click.echo(f"{'SLUG':<16} {'NAME':<24} {'GOAL':>14} {'START':<10}  {'END':<10}  TIME ZONE")
+        for c in rows:
+            click.echo(
+                f"{c.slug:<16} {c.name[:24]:<24} {format_money(c.goal_cents, c.currency):>14} "
+                f"{c.start_date}  {c.end_date}  {c.timezone}"
+            )
+
+
+# -- ingest ---------------------------------------------------------------------------------
+
+@cli.group("ingest")
+def ingest_group() -> None:
+    """Import data files.
+
+    Example: tracker ingest donations data/samples/donations.csv
+    """
+
+
+@ingest_group.command("donations")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--source", default="generic", show_default=True,
+              help="Where the gifts come from; donation ids are unique per source.")
+@click.option("--timezone", "tz_name", help="Zone for times without an offset (default: the campaigns' zone).")
+@click.option("--currency", default="USD", show_default=True, help="The organization's currency.")
+@click.option("--max-gift", default="10,000,000", show_default=True, help="Reject any single gift above this amount.")
+@pass_ctx
+def ingest_donations(ctx: Context, file: Path, source: str, tz_name: str | None, currency: str, max_gift: str) -> None:
+    """Import gifts from a CSV file in the tracker's own layout.
+
+    Columns, matched by header name in any order: donation_id, amount, donated_at (required);
+    email, donor_id, name, currency, channel, appeal_variant, recurring, status,
+    refunded_amount, fee. Importing the same rows again never counts them twice.
+
+    Exit status: 0 every row loaded or was a known duplicate, 3 some rows were rejected,
+    2 usage error, 1 failure.
+
+    Example: tracker ingest donations data/samples/donations.csv
+    """
+    from tracker.ingest import generic, import_donations
+
+    try:
+        max_cents = parse_cents(max_gift)
+    except ValueProblem as exc:
+        raise UsageError(f"--max-gift: {exc}") from None
+    factory = ctx.sessions()
+    with db.transaction(factory) as session:
+        tz = zone(tz_name) if tz_name else _organization_zone(session)
+        rules = generic.RowRules(source=source, timezone=tz, currency=currency.upper(), max_gift_cents=max_cents)
+        summary = import_donations(session, file, rules=rules, clock=utc_now)
+    for err in summary.errors[:MAX_ERRORS_SHOWN]:
+        click.echo(str(err), err=True)
+    if len(summary.errors) > MAX_ERRORS_SHOWN:
+        click.echo(f"... and {len(summary.errors) - MAX_ERRORS_SHOWN} more rejected rows", err=True)
+    click.echo(
+        f"{file}: {summary.rows_read} rows read, {summary.loaded} loaded "
+        f"({summary.inserted} new, {summary.updated} updated), {summary.duplicates} duplicates, "
+        f"{summary.rejected} rejected (import #{summary.import_id})"
+    )
+    if summary.rejected:
+        raise SystemExit(EXIT_REJECTED)
+
+
+def _organization_zone(session):
+    """The zone naive times are read in: $TRACKER_TIMEZONE, else the campaigns' zone when they share one."""
+    env = os.environ.get("TRACKER_TIMEZONE")
+    if env:
+        return zone(env)
+    zones = queries.campaign_timezones(session)
+    if len(zones) == 1:
+        return zone(zones.pop())
+    return None  # naive times are then rejected row by row, saying to pass --timezone
+
+
+# -- status ---------------------------------------------------------------------------------
+
+@cli.command("status")
+@click.option("--campaign", "slug", help="Campaign slug (may be left out when there is only one).")
+@click.option("--as-of", "as_of", help="See the campaign as it stood at this moment (ISO 8601; naive = campaign's zone).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (money as decimal strings).")
+@pass_ctx
+def status_cmd(ctx: Context, slug: str | None, as_of: str | None, as_json: bool) -> None:
+    """Show where a campaign stands: raised, gap, donors, time left and pace needed.
+
+    "Raised" is the amount minus refunds of gifts with status succeeded, partially_refunded or
+    refunded, donated inside the window and at or before --as-of.
+
+    Example: tracker status --campaign dec-2026 --as-of 2026-12-20T12:00 --json
+    """
+    with db.transaction(ctx.sessions()) as session:
+        c = queries.get_campaign(session, slug)
+        moment = _as_of(as_of, c.timezone)
+        st = campaign_math.status(c, queries.campaign_totals(session, c, moment), as_of=moment)
+    if as_json:
+        click.echo(json.dumps(campaign_math.status_json(st), indent=2))
+        return
+    click.echo(_status_text(st))
+
+
+def _status_text(st: campaign_math.Status) -> str:
+    tz = st.tz
+    local = st.as_of.astimezone(tz)
+    needed = (
+        "the campaign is closed" if st.needed_per_day_cents is None
+        else f"{format_money(st.needed_per_day_cents, st.currency)} per day to reach the goal"
+    )
+    return "\n".join([
+        f"{st.name} ({st.slug}) as of {local:%Y-%m-%d %H:%M %Z}",
+        f"  Raised     {format_money(st.raised_cents, st.currency)} of {format_money(st.goal_cents, st.currency)} ({st.percent}%)",
+        f"  Gap        {format_money(st.gap_cents, st.currency)}",
+        f"  Gifts      {st.donations:,} from {st.donors:,} donors ({st.new_donors:,} new, {st.returning_donors:,} returning)",
+        f"  Deadline   {st.deadline.astimezone(tz):%Y-%m-%d %H:%M:%S %Z} ({campaign_math.time_left_text(st.seconds_left)}"
+        f"{'' if st.seconds_left <= 0 else ' left'})",
+        f"  Needed     {needed}",
+    ])
+
+
+# -- serve / demo ---------------------------------------------------------------------------
+
+def _check_bind(host: str) -> None:
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise UsageError(
+            f"refusing to serve on {host}: donor data may only be served on loopback (127.0.0.1) until login "
+            "is set up; put a login-protecting proxy in front, or use --host 127.0.0.1"
+        )
+
+
+def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int) -> None:
+    from waitress.server import create_server
+
+    from dashboards.app import create_app
+
+    _check_bind(host)
+    fixed = None
+    if as_of:
+        with db.transaction(ctx.sessions()) as session:
+            zones = queries.campaign_timezones(session)
+        fixed = _as_of(as_of, zones.pop() if len(zones) == 1 else "UTC")
+    app = create_app(ctx.sessions(), as_of=fixed)
+    try:
+        server = create_server(app.server, host=host, port=port, threads=threads)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from None
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"dashboard at http://{shown}:{server.effective_port}/  (Ctrl-C stops it)")
+    if fixed:
+        click.echo(f"showing the campaigns as of {fixed.isoformat()}")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        click.echo("dashboard stopped")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
+@click.option("--as-of", "as_of", help="Show the campaigns as they stood at this moment instead of now.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
+@pass_ctx
+def serve_cmd(ctx: Context, host: str, port: int, as_of: str | None, threads: int) -> None:
+    """Serve the staff dashboard with a production WSGI server (waitress).
+
+    Example: tracker serve --port 8050
+    """
+    _serve(ctx, host, port, as_of, threads)
+
+
+@cli.command("demo")
+@click.option("--as-of", "as_of", help="Build the current campaign up to this moment instead of now.")
+@click.option("--no-serve", is_flag=True, help="Only build the demo database; do not serve the dashboard.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
+@pass_ctx
+def demo_cmd(ctx: Context, as_of: str | None, no_serve: bool, host: str, port: int) -> None:
+    """Build the demo newsroom (three earlier Decembers and the current one) and serve the dashboard.
+
+    The data is the same every time for the same --as-of. Running it again rebuilds the demo;
+    it refuses to touch a database that holds campaigns of your own.
+
+    Example: tracker demo --as-of 2026-12-28T12:00 --no-serve
+    """
+    from tracker import demo
+
+    db.upgrade(ctx.engine)
+    moment = _as_of(as_of, demo.TIMEZONE)
+    with db.transaction(ctx.sessions()) as session:
+        built = demo.build(session, now=moment)
+    click.echo(
+        f"demo built in {db.safe_url(ctx.url)}: {built.campaigns} campaigns, {built.donations:,} gifts "
+        f"from {built.donors:,} donors, as of {isoformat_local(moment, zone(demo.TIMEZONE))}"
+    )
+    if built.hint:
+        click.echo(built.hint)
+    if not no_serve:
+        _serve(ctx, host, port, as_of, threads=8)
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return (and, as a console script, exit with) its status. Errors are one line."""
+    code = run(argv)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def run(argv: list[str] | None) -> int:
+    try:
+        result = cli.main(args=argv, prog_name="tracker", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        return 0
+    except click.UsageError as exc:
+        hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+        click.echo(f"tracker: {exc.format_message()}{hint}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"tracker: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("tracker: aborted", err=True)
+        return 1
+    except TrackerError as exc:
+        click.echo(f"tracker: {exc}", err=True)
+        return exc.exit_code
+    except SQLAlchemyError as exc:
+        if os.environ.get("TRACKER_DEBUG"):
+            traceback.print_exc()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        click.echo(f"tracker: {DatabaseError('database error: ' + (reason[0] if reason else type(exc).__name__))}", err=True)
+        return 1
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        click.echo("tracker: interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug: say so in one line; TRACKER_DEBUG=1 shows the traceback
+        if os.environ.get("TRACKER_DEBUG"):
+            traceback.print_exc()
+        click.echo(
+            f"tracker: internal error ({type(exc).__name__}: {exc}); please report it, "
+            "with TRACKER_DEBUG=1 to see the details",
+            err=True,
+        )
+        return 1

@@ -1,0 +1,172 @@
+"""Database access: where the database is, engines and sessions, and the schema's state.
+
+The URL comes from `--db`, else TRACKER_DATABASE_URL, else an SQLite file in the user's data
+directory (see default_sqlite_path). Schema changes go through Alembic (migrations/).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.errors import ConfigError, DatabaseError, SchemaError
+
+ENV_URL = "TRACKER_DATABASE_URL"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def default_sqlite_path() -> Path:
+    """$XDG_DATA_HOME/tracker/tracker.sqlite3 (default ~/.local/share/...); %LOCALAPPDATA%\\tracker on Windows."""
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        base = Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "tracker" / "tracker.sqlite3"
+
+
+def resolve_url(cli_url: str | None = None) -> str:
+    """The database URL: `--db`, else $TRACKER_DATABASE_URL, else the default SQLite file."""
+    url = cli_url or os.environ.get(ENV_URL)
+    if url:
+        return normalize_url(url)
+    return f"sqlite:///{default_sqlite_path()}"
+
+
+def normalize_url(url: str) -> str:
+    """Accept the usual spellings: postgres:// and postgresql:// use psycopg 3; a bare path means SQLite."""
+    url = url.strip()
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`, with SQLite set up for safe concurrent use (WAL, foreign keys, busy timeout)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"{url!r} is not a database URL; use e.g. sqlite:///tracker.sqlite3 or postgresql://user@host/db") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    try:
+        return create_engine(parsed)
+    except Exception as exc:  # unknown dialect or missing driver
+        raise ConfigError(f"cannot use database URL {safe_url(url)}: {exc}") from None
+
+
+def check_connection(engine: Engine) -> None:
+    """Open and close one connection, turning failure into a one-line DatabaseError."""
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", exc)).strip() else type(exc).__name__
+        raise DatabaseError(f"cannot connect to the database at {safe_url(str(engine.url))}: {reason}") from None
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for this engine; objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error. Entry points use this."""
+    with factory.begin() as session:
+        yield session
+
+
+# -- schema (Alembic) -----------------------------------------------------------------------
+
+def alembic_config(engine: Engine | None = None):
+    from alembic.config import Config
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini")) if (PROJECT_ROOT / "alembic.ini").exists() else Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError:
+        check_connection(engine)
+        raise
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to `revision` (default: the newest)."""
+    from alembic import command
+
+    check_connection(engine)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def require_schema(engine: Engine) -> None:
+    """Raise SchemaError (one line, naming the fix) unless the schema is at the newest revision."""
+    check_connection(engine)
+    current = current_revision(engine)
+    head = head_revision()
+    where = safe_url(str(engine.url))
+    if current is None:
+        raise SchemaError(f"the database at {where} has no tracker tables yet; run: tracker db upgrade")
+    if current != head:
+        raise SchemaError(
+            f"the database at {where} is at schema revision {current}, this tracker needs {head}; run: tracker db upgrade"
+        )

@@ -1,0 +1,294 @@
+"""The demo newsroom: three earlier Decembers and the current one, built the same way every time.
+
+Giving has the shape real year-end giving has: a steady trickle through the year, a bump on
+Giving Tuesday, and a back-loaded December in which the last three days bring a large share
+and December 31 is many times an average day. Gifts are mostly small with a few large ones;
+donors are new, retained or lapsed-and-back; several channels; a donation popup with three
+copy variants. Everything comes from seeded random generators, so the data depends only on
+the years and is cut at `now`.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from tracker.dates import UTC, zone
+from tracker.errors import UsageError
+from tracker.ingest.loader import ImportSummary, write_chunk
+from tracker.ingest.records import NormalizedDonation
+from tracker.manage import create_campaign
+from tracker.models import AppealVariant, Campaign, Donation, Donor, ImportBatch
+
+TIMEZONE = "America/Los_Angeles"
+SOURCE = "demo"
+ORGANIZATION = "The Harbor Light, a nonprofit newsroom"
+# year offset from the current campaign -> (goal in dollars, what the full December actually raises, roughly)
+GOALS = {-3: (320_000, 333_000), -2: (350_000, 341_000), -1: (375_000, 392_000), 0: (400_000, 414_000)}
+YEAR_ROUND_SHARE = 2.0  # January-November raise about twice what December does: December is a third of the year
+CHANNELS_DECEMBER = [("website", 52), ("email", 26), ("social", 6), ("direct mail", 11), ("event", 5)]
+CHANNELS_YEAR = [("website", 45), ("email", 20), ("social", 8), ("direct mail", 12), ("event", 15)]
+COMMON_AMOUNTS = [10, 15, 20, 25, 25, 35, 50, 50, 50, 75, 100, 100, 150, 250]
+
+VARIANTS = [
+    {
+        "key": "countdown",
+        "name": "Countdown (control)",
+        "headline": "Before you go: {days_left} days left to reach our goal",
+        "body": (
+            "December brings about a third of the year's support for local reporting. We have raised {raised} "
+            "of our {goal} goal, and the deadline is {deadline}. If you have never given, join the {donors} "
+            "readers who already have. If you have, thank you: will you give again? Any amount helps."
+        ),
+        "button": "Donate now",
+        "control": True,
+        "share_bp": 3400,
+    },
+    {
+        "key": "join-us",
+        "name": "Join the newsroom",
+        "headline": "Don't leave yet: this newsroom runs on readers like you",
+        "body": (
+            "No paywall, no billionaire owner: {donors} readers fund the reporting you just read, and "
+            "{new_donors} of them gave for the first time this month. We are {gap} short of {goal} with "
+            "{days_left} days to go. Become a donor today, or give again if you already are. Every gift counts."
+        ),
+        "button": "Join them",
+        "control": False,
+        "share_bp": 3300,
+    },
+    {
+        "key": "gap",
+        "name": "Close the gap",
+        "headline": "We're {percent}% of the way there. Help close the last {gap}.",
+        "body": (
+            "About a third of our yearly support arrives in December, most of it in the final days. "
+            "The goal is {goal} by {deadline}. First-time donors and longtime supporters alike: "
+            "a gift of any size today keeps local news free for everyone."
+        ),
+        "button": "Close the gap",
+        "control": False,
+        "share_bp": 3300,
+    },
+]
+# relative draw of each variant's gifts per impression (the demo's "truth" for the appeals page)
+VARIANT_PULL = {"countdown": 1.0, "join-us": 1.22, "gap": 1.08}
+
+FIRST = ["Alex", "Maria", "Sam", "Jordan", "Priya", "Chen", "Fatima", "José", "Ana", "Lee", "Noor", "Olga",
+         "Kwame", "Sofia", "Ravi", "Hannah", "Diego", "Mei", "Tom", "Zoë", "Amir", "Grace", "Ibrahim", "Lucía"]
+LAST = ["Garcia", "Nguyen", "Smith", "Okafor", "Kowalski", "Haddad", "Johnson", "Müller", "Tanaka", "Silva",
+        "O'Brien", "Patel", "Rossi", "Kim", "Andersen", "Núñez", "Dubois", "Cohen", "Walker", "Ali"]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    campaigns: int
+    donations: int
+    donors: int
+    hint: str | None
+
+
+def current_year(now: datetime) -> int:
+    """The year of the demo's current campaign: this year's December from November on, else last year's."""
+    local = now.astimezone(zone(TIMEZONE))
+    return local.year if local.month >= 11 else local.year - 1
+
+
+def giving_tuesday(year: int) -> date:
+    """The Tuesday after the fourth Thursday of November."""
+    first = date(year, 11, 1)
+    thursdays = [first + timedelta(days=i) for i in range(30) if (first + timedelta(days=i)).weekday() == 3]
+    return thursdays[3] + timedelta(days=5)
+
+
+def december_day_weight(day: date) -> float:
+    """How much a December day raises relative to an ordinary early-December day."""
+    d = day.day
+    weight = 1.0 + 0.025 * d
+    if day == giving_tuesday(day.year):
+        weight *= 3.0
+    weight *= {24: 0.6, 25: 0.5, 26: 1.6, 27: 1.8, 28: 2.1, 29: 2.9, 30: 4.6, 31: 11.0}.get(d, 1.0)
+    return weight
+
+
+def _hour_weights(last_day: bool) -> list[float]:
+    base = [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 0.9, 1.2, 1.4, 1.4, 1.3, 1.3, 1.2, 1.1, 1.0, 1.0, 1.1, 1.3, 1.5,
+            1.6, 1.5, 1.1, 0.6]
+    if last_day:  # the final evening rush before midnight
+        base = base[:18] + [1.8, 2.3, 2.9, 3.6, 4.4, 5.2]
+    return base
+
+
+def _amount_cents(rng: random.Random) -> int:
+    r = rng.random()
+    if r < 0.87:
+        dollars = rng.choice(COMMON_AMOUNTS)
+    elif r < 0.99:
+        dollars = rng.choice([200, 250, 300, 500, 500, 750])
+    else:
+        dollars = rng.choice([1000, 1000, 1500, 2500, 5000, 10000])
+    cents = dollars * 100
+    if rng.random() < 0.08:  # fee-covering donors give odd amounts
+        cents += round(cents * 0.029) + 30
+    return cents
+
+
+def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
+    return rng.choices([k for k, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+class _Generator:
+    """Builds gifts year by year from one seeded generator, keeping the donor pool between years."""
+
+    def __init__(self, first_year: int):
+        self.rng = random.Random(f"tracker-demo-{first_year}")
+        self.tz = zone(TIMEZONE)
+        self.pool: list[tuple[str, str, str]] = []  # every donor so far: (key, email, name)
+        self.givers: dict[int, list[tuple[str, str, str]]] = {}  # year -> donors who gave that year
+        self.seen: dict[int, set[str]] = {}
+        self.serial = 0
+
+    def _donor(self, year: int, returning_share: float) -> tuple[str, str, str]:
+        rng = self.rng
+        last_year = self.givers.get(year - 1)
+        if self.pool and rng.random() < returning_share:
+            # most returning donors gave last year (retained); the rest come back after a gap, or again this year
+            choice = rng.choice(last_year if last_year and rng.random() < 0.6 else self.pool)
+        else:
+            n = len(self.pool) + 1
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            local = f"{first}.{last}".lower().replace("'", "").encode("ascii", "ignore").decode()
+            choice = (f"email:{local}.{n}@example.org", f"{local}.{n}@example.org", f"{first} {last}")
+            self.pool.append(choice)
+        seen = self.seen.setdefault(year, set())
+        if choice[0] not in seen:
+            seen.add(choice[0])
+            self.givers.setdefault(year, []).append(choice)
+        return choice
+
+    def _gift(self, moment: datetime, channel: str, year: int, returning_share: float,
+              variant: str | None) -> NormalizedDonation:
+        rng = self.rng
+        key, email, name = self._donor(year, returning_share)
+        amount = _amount_cents(rng)
+        r = rng.random()
+        status, refunded = "succeeded", 0
+        if r < 0.012:
+            status, refunded = "refunded", amount
+        elif r < 0.017:
+            status, refunded = "partially_refunded", amount // 2
+        elif r < 0.027:
+            status = "failed"
+        self.serial += 1
+        card = channel in ("website", "email", "social")
+        return NormalizedDonation(
+            line=self.serial,
+            external_id=f"demo-{year}-{self.serial:07d}",
+            amount_cents=amount,
+            donated_at=moment.astimezone(UTC),
+            donor_key=key,
+            email=email,
+            name=name,
+            currency="USD",
+            status=status,
+            refunded_cents=refunded,
+            fee_cents=(amount * 22 + 500) // 1000 + 30 if card else 0,
+            channel=channel,
+            appeal_variant=variant,
+            recurring=card and rng.random() < 0.12,
+        )
+
+    def _moment(self, day: date, last_day: bool) -> datetime:
+        hour = self.rng.choices(range(24), weights=_hour_weights(last_day))[0]
+        second = self.rng.randrange(3600)
+        return datetime.combine(day, time(hour, second // 60, second % 60), tzinfo=self.tz)
+
+    def year(self, year: int, december_target_dollars: int) -> list[NormalizedDonation]:
+        """All gifts of one calendar year: January-November, then December's campaign.
+
+        Gifts are drawn until the counted total reaches the target, so each December ends near it.
+        """
+        rng = self.rng
+        gifts: list[NormalizedDonation] = []
+        start, days = date(year, 1, 1), (date(year, 12, 1) - date(year, 1, 1)).days
+        raised, target = 0, int(december_target_dollars * YEAR_ROUND_SHARE) * 100
+        while raised < target:
+            day = start + timedelta(days=rng.randrange(days))
+            gift = self._gift(self._moment(day, False), _pick(rng, CHANNELS_YEAR), year, 0.55, None)
+            gifts.append(gift)
+            raised += _counted(gift)
+        december = [date(year, 12, d) for d in range(1, 32)]
+        weights = [december_day_weight(d) for d in december]
+        variants = [(v["key"], int(v["share_bp"] * VARIANT_PULL[v["key"]])) for v in VARIANTS]
+        raised, target = 0, december_target_dollars * 100
+        while raised < target:
+            day = rng.choices(december, weights=weights)[0]
+            channel = _pick(rng, CHANNELS_DECEMBER)
+            variant = _pick(rng, variants) if channel == "website" and rng.random() < 0.6 else None
+            gift = self._gift(self._moment(day, day.day == 31), channel, year, 0.5, variant)
+            gifts.append(gift)
+            raised += _counted(gift)
+        return gifts
+
+
+def _counted(gift: NormalizedDonation) -> int:
+    return gift.amount_cents - gift.refunded_cents if gift.status != "failed" else 0
+
+
+def build(session: Session, *, now: datetime) -> DemoSummary:
+    """Replace the demo data in the database with the demo as it stands at `now`.
+
+    Refuses (UsageError) when the database holds campaigns or gifts that are not the demo's.
+    """
+    own_campaigns = session.scalar(select(func.count()).select_from(Campaign).where(Campaign.demo.is_(False)))
+    own_gifts = session.scalar(select(func.count()).select_from(Donation).where(Donation.source != SOURCE))
+    if own_campaigns or own_gifts:
+        raise UsageError(
+            "this database holds campaigns or gifts of your own; run the demo on another database, "
+            "e.g. tracker --db sqlite:///demo.sqlite3 demo"
+        )
+    for table in (Donation, Donor, ImportBatch, AppealVariant, Campaign):
+        session.execute(delete(table))
+
+    tz = zone(TIMEZONE)
+    current = current_year(now)
+    years = [current + offset for offset in sorted(GOALS)]
+    batch = ImportBatch(filename="(demo)", sha256="-" * 64, format="demo", source=SOURCE, started_at=now)
+    session.add(batch)
+    session.flush()
+    summary = ImportSummary(path="(demo)", format="demo", source=SOURCE, import_id=batch.id)
+    generator = _Generator(years[0])
+    donors: set[str] = set()
+    for year in years:
+        goal, target = GOALS[year - current]
+        campaign = create_campaign(
+            session, slug=f"dec-{year}", name=f"Year-end {year}", goal_cents=goal * 100, currency="USD",
+            timezone=TIMEZONE, start=date(year, 12, 1), end=date(year, 12, 31), now=now, demo=True,
+        )
+        if year == current:
+            for v in VARIANTS:
+                session.add(AppealVariant(
+                    campaign_id=campaign.id, key=v["key"], name=v["name"], headline=v["headline"], body=v["body"],
+                    button=v["button"], is_control=v["control"], active=True, share_bp=v["share_bp"],
+                ))
+        gifts = [g for g in generator.year(year, target) if g.donated_at <= now]
+        gifts.sort(key=lambda g: g.donated_at)
+        donors.update(g.donor_key for g in gifts)
+        for i in range(0, len(gifts), 5000):
+            write_chunk(session, SOURCE, gifts[i:i + 5000], batch.id, summary)
+    batch.rows_read = batch.inserted = summary.inserted
+    batch.finished_at = now
+    session.flush()
+
+    hint = None
+    opens = datetime.combine(date(current, 12, 1), time(0), tzinfo=tz)
+    if now < opens:
+        hint = (
+            f"the demo's current campaign dec-{current} opens on {opens:%B} 1, so nothing is raised in it yet; "
+            f"to see it mid-campaign: tracker demo --as-of {current}-12-28T12:00"
+        )
+    return DemoSummary(campaigns=len(years), donations=summary.inserted, donors=len(donors), hint=hint)

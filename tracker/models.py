@@ -1,0 +1,187 @@
+"""The database schema as SQLAlchemy 2.0 models.
+
+Money columns hold integer cents; timestamps hold UTC (see UTCDateTime). The schema changes
+only through Alembic migrations in migrations/.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from tracker.dates import UTC, ensure_utc, local_midnight
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# An autoincrementing 64-bit key on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """A UTC instant stored as a naive timestamp (the same on SQLite and PostgreSQL).
+
+    Aware datetimes are converted to UTC on the way in; naive ones are refused, so no code path
+    can store a local time by accident. Values come back aware, in UTC.
+    """
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return ensure_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Campaign(Base):
+    """A fundraising campaign: a money goal over a window of whole days in its own time zone."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("goal_cents > 0", name="goal_positive"),
+        CheckConstraint("end_date >= start_date", name="end_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    goal_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    timezone: Mapped[str] = mapped_column(String(64))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date, comment="last day of the campaign, inclusive")
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    variants: Mapped[list[AppealVariant]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def starts_at(self) -> datetime:
+        """Start of the window (inclusive): 00:00 of start_date in the campaign's zone, in UTC."""
+        return local_midnight(self.start_date, self.tz)
+
+    @property
+    def ends_at(self) -> datetime:
+        """End of the window (exclusive): 00:00 of the day after end_date in the campaign's zone, in UTC."""
+        return local_midnight(self.end_date + timedelta(days=1), self.tz)
+
+
+class Donor(Base):
+    """A person or organization that gives. `key` identifies them across imports."""
+
+    __tablename__ = "donors"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(
+        String(400), unique=True, comment="'id:<donor_id>', 'email:<lower-cased email>' or 'anon:<source>:<donation id>'"
+    )
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(300))
+
+
+class ImportBatch(Base):
+    """One run of an import: which file, when, and what happened to its rows."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Donation(Base):
+    """One gift, identified by (source, external_id). Amounts are integer cents."""
+
+    __tablename__ = "donations"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+        CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refund_within_amount"),
+        Index("ix_donations_donated_at", "donated_at"),
+        Index("ix_donations_donor_id_donated_at", "donor_id", "donated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(200))
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_cents: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    donated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(24), default="succeeded")
+    channel: Mapped[str | None] = mapped_column(String(80))
+    appeal_variant: Mapped[str | None] = mapped_column(String(80))
+    recurring: Mapped[bool] = mapped_column(Boolean, default=False)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+
+
+class AppealVariant(Base):
+    """One copy variant of the website's donation popup, for one campaign."""
+
+    __tablename__ = "appeal_variants"
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    headline: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    button: Mapped[str] = mapped_column(String(120))
+    is_control: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    share_bp: Mapped[int | None] = mapped_column(Integer, comment="planned traffic share in basis points (10000 = 100%)")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="variants")
+
+
+# Statuses whose gifts count towards "raised" (their amount minus any refunded amount).
+COUNTED_STATUSES = ("succeeded", "partially_refunded", "refunded")
+STATUSES = ("succeeded", "pending", "failed", "refunded", "partially_refunded")

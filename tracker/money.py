@@ -1,0 +1,84 @@
+"""Money: the only place that turns text into integer cents and cents into text.
+
+Amounts are integer cents everywhere in the tracker. `Decimal` is used here, only while
+parsing and formatting; floats never touch money.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from tracker.errors import ValueProblem
+
+# "1,234.56", "$1,234.56", "-25", "25.5", " 25 ", "USD 25.00", "25.00 USD", "(25.00)" (accounting negative)
+_CURRENCY_WORD = re.compile(r"^(?:[A-Z]{3}\s*)?(.*?)(?:\s*[A-Z]{3})?$")
+_SYMBOLS = "$€£¥"
+_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?$")
+
+
+def parse_cents(text: str | int | Decimal) -> int:
+    """Parse an amount of money into integer cents.
+
+    Accepts "25", "25.5", "1,234.56", "$1,234.56", "-3.10" and "(3.10)" (a negative amount in
+    accounting style). More than two decimal places are rounded half up ("0.005" -> 1 cent).
+    Raises ValueProblem with a message for people when the text is not an amount.
+    """
+    if isinstance(text, int):
+        return text * 100
+    if isinstance(text, Decimal):
+        return _decimal_to_cents(text)
+    raw = str(text).strip()
+    if not raw:
+        raise ValueProblem("the amount is empty")
+    s = raw
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1].strip()
+    s = _CURRENCY_WORD.match(s).group(1).strip()
+    if s[:1] in "+-" and s[1:2] in _SYMBOLS:  # "-$5.00"
+        s = s[0] + s[2:]
+    elif s[:1] in _SYMBOLS:
+        s = s[1:].strip()
+    if not s or not _NUMBER.match(s) or not any(ch.isdigit() for ch in s):
+        raise ValueProblem(f"{raw!r} is not an amount; write it like 25, 25.50 or 1,234.56")
+    try:
+        value = Decimal(s.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the pattern above already excludes these
+        raise ValueProblem(f"{raw!r} is not an amount; write it like 25, 25.50 or 1,234.56") from None
+    cents = _decimal_to_cents(value)
+    return -cents if negative else cents
+
+
+def _decimal_to_cents(value: Decimal) -> int:
+    if not value.is_finite():
+        raise ValueProblem(f"{value} is not an amount")
+    return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def cents_to_decimal_str(cents: int) -> str:
+    """Cents as a plain decimal string with two places: 38596542 -> "385965.42" (JSON, CSV)."""
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole}.{frac:02d}"
+
+
+def format_money(cents: int, currency: str = "USD", *, whole: bool = False) -> str:
+    """Cents for people: 38596542 -> "$385,965.42"; with whole=True -> "$385,965" (rounded half up)."""
+    sign = "-" if cents < 0 else ""
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}.get(currency, "")
+    amount = abs(int(cents))
+    if whole:
+        text = f"{(amount + 50) // 100:,}"
+    else:
+        units, frac = divmod(amount, 100)
+        text = f"{units:,}.{frac:02d}"
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+def percent_of(part_cents: int, whole_cents: int, places: int = 2) -> Decimal:
+    """part / whole as a percentage, exact and rounded half up to `places` decimals; 0 when whole is 0."""
+    if whole_cents <= 0:
+        return Decimal(0)
+    q = Decimal(1).scaleb(-places)
+    return (Decimal(part_cents) * 100 / Decimal(whole_cents)).quantize(q, rounding=ROUND_HALF_UP)
