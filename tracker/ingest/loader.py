@@ -121,7 +121,7 @@ def _donor_ids(session: Session, gifts: Iterable[NormalizedDonation]) -> dict[st
         {"key": key, "email": g.email, "name": g.name} for key, g in wanted.items() if key not in known
     ]
     if missing:
-        session.execute(insert(Donor), missing)
+        session.execute(insert(Donor.__table__), missing)
         known.update(
             session.execute(select(Donor.key, Donor.id).where(Donor.key.in_([m["key"] for m in missing]))).all()
         )
@@ -176,7 +176,7 @@ def write_chunk(
         else:
             updates.append({"id": old.id, "import_id": import_id, **values})
     if inserts:
-        session.execute(insert(Donation), inserts)
+        session.execute(insert(Donation.__table__), inserts)
         summary.inserted += len(inserts)
     if updates:
         session.execute(update(Donation), updates)

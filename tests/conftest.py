@@ -1,0 +1,178 @@
+"""Database fixtures for SQLite and PostgreSQL, and helpers shared by the tests.
+
+PostgreSQL: a fresh database is created for the test session and dropped after it (the server
+defaults to 127.0.0.1:5432, user postgres; TRACKER_TEST_PG_URL overrides). Where PostgreSQL or
+Chromium is missing, their tests skip with the reason, except in CI (CI=true), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+
+from tracker import db
+from tracker.cli import main as cli_main
+from tracker.dates import utc_now
+from tracker.manage import create_campaign
+
+IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
+PG_ADMIN_URL = os.environ.get("TRACKER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+CHROMIUM = os.environ.get("TRACKER_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+TABLES = ("donations", "donors", "imports", "appeal_variants", "campaigns")
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip with `reason` when a real part is missing; in CI a missing part fails the run."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (required in CI)")
+    pytest.skip(reason)
+
+
+class PostgresServer:
+    """Creates and drops throwaway databases on the test PostgreSQL server."""
+
+    def __init__(self, admin_url: str):
+        self.admin = create_engine(db.normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def reachable(self) -> str | None:
+        try:
+            with self.admin.connect():
+                return None
+        except OperationalError as exc:
+            return str(exc.orig).strip().splitlines()[0]
+
+    def create(self) -> str:
+        name = f"tracker_test_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return make_url(db.normalize_url(PG_ADMIN_URL)).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    server = PostgresServer(PG_ADMIN_URL)
+    problem = server.reachable()
+    require(
+        problem is None,
+        f"PostgreSQL is not reachable at {db.safe_url(PG_ADMIN_URL)} ({problem}); start it with "
+        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    )
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def pg_url(postgres):
+    """One migrated PostgreSQL database for the whole test session (tables emptied after each test)."""
+    url = postgres.create()
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """A migrated, empty database on each backend: a new SQLite file, or the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    url = request.getfixturevalue("pg_url")
+    yield url
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db_url(request, tmp_path):
+    """A database with no schema at all, on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    return request.getfixturevalue("postgres").create()
+
+
+@pytest.fixture
+def engine(db_url):
+    eng = db.make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    return db.session_factory(engine)
+
+
+@pytest.fixture
+def make_campaign(sessions):
+    """Create a campaign (defaults: dec-2026, $400,000, December, America/Los_Angeles) and return it."""
+
+    def make(slug="dec-2026", *, goal_cents=400_000_00, tz="America/Los_Angeles",
+             start=date(2026, 12, 1), end=date(2026, 12, 31), name=None):
+        with sessions.begin() as session:
+            return create_campaign(
+                session, slug=slug, name=name or f"Campaign {slug}", goal_cents=goal_cents, currency="USD",
+                timezone=tz, start=start, end=end, now=utc_now(),
+            )
+
+    return make
+
+
+@pytest.fixture
+def tracker(capsys, db_url):
+    """Run the tracker CLI in-process against the test database: tracker("status", "--json") -> Result."""
+
+    class Result:
+        def __init__(self, code, out, err):
+            self.code, self.out, self.err = code, out, err
+
+        def __repr__(self):
+            return f"Result(code={self.code}, out={self.out!r}, err={self.err!r})"
+
+    def run(*args: str, db: str | None = db_url) -> Result:
+        capsys.readouterr()
+        argv = (["--db", db] if db else []) + [str(a) for a in args]
+        code = cli_main(argv)
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+def write_csv(path, text_: str):
+    """Write inline CSV test input (leading indentation removed) and return the path."""
+    import textwrap
+
+    path.write_text(textwrap.dedent(text_).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def utc(*args) -> datetime:
+    from tracker.dates import UTC
+
+    return datetime(*args, tzinfo=UTC)

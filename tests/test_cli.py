@@ -1,0 +1,125 @@
+"""The command line: messages, exit codes, nothing half-written."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tracker import __version__
+
+CREATE = ["campaign", "create", "--slug", "dec-2026", "--name", "Year-end 2026", "--goal", "400000",
+          "--currency", "USD", "--start", "2026-12-01", "--end", "2026-12-31", "--timezone", "America/Los_Angeles"]
+
+
+def test_campaign_create_then_list(tracker):
+    created = tracker(*CREATE)
+    assert created.code == 0, created.err
+    assert "goal $400,000.00" in created.out and "2027-01-01T00:00:00-08:00 exclusive" in created.out
+    listed = json.loads(tracker("campaign", "list", "--json").out)
+    assert listed == [{"slug": "dec-2026", "name": "Year-end 2026", "goal": "400000.00", "currency": "USD",
+                       "start": "2026-12-01", "end": "2026-12-31", "timezone": "America/Los_Angeles"}]
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"--timezone": "America/Springfield"}, "unknown time zone 'America/Springfield'"),
+        ({"--end": "2026-11-30"}, "end date 2026-11-30 is before the start date"),
+        ({"--goal": "0"}, "goal must be more than zero"),
+        ({"--goal": "-5"}, "goal must be more than zero"),
+        ({"--goal": "lots"}, "'lots' is not an amount"),
+        ({"--start": "12/01/2026"}, "YYYY-MM-DD"),
+        ({"--slug": "Dec 2026"}, "lower-case letters"),
+    ],
+)
+def test_bad_campaign_definitions_are_one_line_errors_and_write_nothing(tracker, change, words):
+    args = list(CREATE)
+    for flag, value in change.items():
+        args[args.index(flag) + 1] = value
+    result = tracker(*args)
+    assert result.code == 2
+    assert words in result.err and result.err.count("\n") == 1 and result.err.startswith("tracker: ")
+    assert json.loads(tracker("campaign", "list", "--json").out) == []
+
+
+def test_an_existing_slug_is_refused(tracker):
+    assert tracker(*CREATE).code == 0
+    again = tracker(*CREATE)
+    assert again.code == 2 and "exists already" in again.err
+    assert len(json.loads(tracker("campaign", "list", "--json").out)) == 1
+
+
+def test_ingest_prints_counts_and_exits_3_when_rows_are_rejected(tracker):
+    tracker(*CREATE)
+    good = tracker("ingest", "donations", "data/samples/donations.csv")
+    assert good.code == 0, good.err
+    assert "9 rows read, 9 loaded (9 new, 0 updated), 0 duplicates, 0 rejected" in good.out
+    mixed = tracker("ingest", "donations", "data/samples/donations-with-errors.csv")
+    assert mixed.code == 3
+    assert "7 rows read, 2 loaded" in mixed.out and "5 rejected" in mixed.out
+    assert "data/samples/donations-with-errors.csv:4: donated_at:" in mixed.err
+
+
+def test_missing_file_and_missing_columns_are_one_line_errors(tracker, tmp_path):
+    tracker(*CREATE)
+    missing = tracker("ingest", "donations", tmp_path / "nope.csv")
+    assert missing.code == 1 and missing.err == f"tracker: {tmp_path / 'nope.csv'}: no such file\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,total\n1,2\n")
+    wrong = tracker("ingest", "donations", bad)
+    assert wrong.code == 1 and "missing required column(s) donation_id, amount, donated_at" in wrong.err
+    assert json.loads(tracker("status", "--json").out)["donations"] == 0
+
+
+def test_status_with_no_campaign_says_how_to_create_one(tracker):
+    result = tracker("status")
+    assert result.code == 2 and "tracker campaign create" in result.err
+
+
+def test_unknown_flag_is_a_usage_error_in_one_line(tracker):
+    result = tracker("status", "--bogus")
+    assert result.code == 2
+    assert result.err.startswith("tracker: No such option") and "--bogus" in result.err
+    assert result.err.endswith("(see: tracker status --help)\n") and result.err.count("\n") == 1
+
+
+def test_bad_as_of_is_explained(tracker):
+    tracker(*CREATE)
+    result = tracker("status", "--as-of", "yesterday-ish")
+    assert result.code == 2 and "--as-of:" in result.err and "ISO 8601" in result.err
+
+
+def test_a_database_without_schema_names_the_fix(tracker, tmp_path):
+    result = tracker("status", db=f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    assert result.code == 1
+    assert "has no tracker tables yet; run: tracker db upgrade" in result.err
+
+
+def test_an_unreachable_database_is_one_line(tracker):
+    result = tracker("status", db="postgresql://nobody:secret@127.0.0.1:1/nothing")
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert "cannot connect to the database at postgresql+psycopg://nobody:***@127.0.0.1:1/nothing" in result.err
+    assert "secret" not in result.err
+
+
+def test_db_upgrade_is_safe_to_run_again(tracker, tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    assert tracker("db", "upgrade", db=url).code == 0
+    again = tracker("db", "upgrade", db=url)
+    assert again.code == 0 and "schema revision 0001" in again.out
+
+
+def test_serve_refuses_a_public_address_without_login(tracker):
+    result = tracker("serve", "--host", "0.0.0.0")
+    assert result.code == 2 and "refusing to serve on 0.0.0.0" in result.err
+
+
+def test_the_installed_command_prints_its_version_and_never_a_traceback(tmp_path):
+    exe = [sys.executable, "-m", "tracker"]
+    version = subprocess.run([*exe, "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.strip() == f"tracker {__version__}"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}
+    broken = subprocess.run([*exe, "ingest", "donations", "nope.csv"], capture_output=True, text=True, env=env, timeout=60)
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert broken.stderr.startswith("tracker: ") and broken.stderr.count("\n") == 1

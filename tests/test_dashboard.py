@@ -1,0 +1,161 @@
+"""The dashboard: served by the production WSGI server, driven in headless Chromium, and `tracker serve` end to end."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import CHROMIUM, require
+from tracker import campaign as cm, db, demo, queries
+from tracker.dates import zone
+from tracker.money import format_money
+
+LA = zone("America/Los_Angeles")
+MID_CAMPAIGN = datetime(2026, 12, 28, 12, tzinfo=LA)
+ARTIFACTS = Path(__file__).parent / "artifacts"
+FLAGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def serve_in_thread(app):
+    from waitress.server import create_server
+
+    server = create_server(app.server, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    return server, f"http://127.0.0.1:{server.effective_port}/"
+
+
+@pytest.fixture(scope="module")
+def demo_sessions(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('dash') / 'demo.sqlite3'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    sessions = db.session_factory(engine)
+    with sessions.begin() as session:
+        demo.build(session, now=MID_CAMPAIGN)
+    yield sessions
+    engine.dispose()
+
+
+@pytest.fixture
+def page():
+    require(CHROMIUM is not None, "Chromium is not installed (apt-get install chromium chromium-driver)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.errors = []
+        pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
+        pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+        yield pg
+        browser.close()
+
+
+def expected(sessions, slug):
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, slug)
+        return cm.status(c, queries.campaign_totals(session, c, MID_CAMPAIGN), as_of=MID_CAMPAIGN)
+
+
+@pytest.mark.browser
+def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_sessions, page):
+    from playwright.sync_api import expect
+
+    from dashboards.app import create_app
+
+    server, url = serve_in_thread(create_app(demo_sessions, as_of=MID_CAMPAIGN))
+    try:
+        now = expected(demo_sessions, "dec-2026")
+        page.goto(url)
+        expect(page.locator("#cumulative-graph .main-svg").first).to_be_visible(timeout=20_000)
+        expect(page.locator("#kpi-raised")).to_have_text(format_money(now.raised_cents), timeout=20_000)
+        expect(page.locator("#kpi-percent")).to_have_text(f"{now.percent}%")
+        expect(page.locator("#kpi-gap")).to_have_text(format_money(now.gap_cents))
+        expect(page.locator("#kpi-time-left")).to_have_text("3 days 12 hours")
+        expect(page.locator("#as-of-text")).to_contain_text("Dec 28, 2026 12:00 PST")
+        expect(page.locator("#cumulative-graph")).to_contain_text("Straight line to the goal")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "overview-dec-2026.png"), full_page=True)
+
+        before = expected(demo_sessions, "dec-2025")
+        page.locator("#campaign-select").click()
+        page.get_by_role("option", name="Year-end 2025").click()
+        expect(page.locator("#kpi-raised")).to_have_text(format_money(before.raised_cents), timeout=20_000)
+        expect(page.locator("#kpi-time-left")).to_have_text("closed")
+        page.screenshot(path=str(ARTIFACTS / "overview-dec-2025.png"), full_page=True)
+        assert page.errors == []
+    finally:
+        server.close()
+
+
+@pytest.mark.browser
+def test_an_empty_database_shows_guidance_not_an_error(tmp_path, page):
+    from playwright.sync_api import expect
+
+    from dashboards.app import create_app
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    db.upgrade(engine)
+    server, url = serve_in_thread(create_app(db.session_factory(engine)))
+    try:
+        page.goto(url)
+        expect(page.get_by_text("There are no campaigns yet")).to_be_visible(timeout=20_000)
+        expect(page.get_by_text("tracker demo", exact=False).first).to_be_visible()
+        assert page.errors == []
+    finally:
+        server.close()
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_tracker_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path):
+    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "--db", url, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        first = proc.stdout.readline()
+        assert first.strip() == f"dashboard at http://127.0.0.1:{port}/  (Ctrl-C stops it)"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+                    body = resp.read().decode()
+                    server_header = resp.headers.get("Server", "")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert "<title>Campaign tracker</title>" in body
+        assert re.search("waitress", server_header, re.I)  # the production server, not Flask's
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "dashboard stopped" in out and "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
