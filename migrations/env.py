@@ -7,10 +7,17 @@ alembic takes the URL from `-x url=...`, else TRACKER_DATABASE_URL, else the def
 from alembic import context
 
 from tracker.db import make_engine, resolve_url
-from tracker.models import Base
+from tracker.models import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _render_item(type_, obj, autogen_context):
+    """Write UTCDateTime columns as plain sa.DateTime() so migrations never import the models."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
 
 
 def _configure(connection) -> None:
@@ -19,6 +26,7 @@ def _configure(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
         compare_type=True,
+        render_item=_render_item,
     )
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tracker import __version__
+from tracker import __version__, db
 
 CREATE = ["campaign", "create", "--slug", "dec-2026", "--name", "Year-end 2026", "--goal", "400000",
           "--currency", "USD", "--start", "2026-12-01", "--end", "2026-12-31", "--timezone", "America/Los_Angeles"]
@@ -54,10 +54,11 @@ def test_ingest_prints_counts_and_exits_3_when_rows_are_rejected(tracker):
     tracker(*CREATE)
     good = tracker("ingest", "donations", "data/samples/donations.csv")
     assert good.code == 0, good.err
-    assert "9 rows read, 9 loaded (9 new, 0 updated), 0 duplicates, 0 rejected" in good.out
+    assert "recognized as generic" in good.out
+    assert "9 rows read: 9 new, 0 updated, 0 unchanged, 0 skipped, 0 rejected" in good.out
     mixed = tracker("ingest", "donations", "data/samples/donations-with-errors.csv")
     assert mixed.code == 3
-    assert "7 rows read, 2 loaded" in mixed.out and "5 rejected" in mixed.out
+    assert "7 rows read: 2 new" in mixed.out and "5 rejected" in mixed.out
     assert "data/samples/donations-with-errors.csv:4: donated_at:" in mixed.err
 
 
@@ -67,7 +68,10 @@ def test_missing_file_and_missing_columns_are_one_line_errors(tracker, tmp_path)
     assert missing.code == 1 and missing.err == f"tracker: {tmp_path / 'nope.csv'}: no such file\n"
     bad = tmp_path / "bad.csv"
     bad.write_text("id,total\n1,2\n")
-    wrong = tracker("ingest", "donations", bad)
+    unknown = tracker("ingest", "donations", bad)
+    assert unknown.code == 1 and unknown.err.count("\n") == 1
+    assert "cannot tell the format from its header (id, total); pass --format" in unknown.err
+    wrong = tracker("ingest", "donations", bad, "--format", "generic")
     assert wrong.code == 1 and "missing required column(s) donation_id, amount, donated_at" in wrong.err
     assert json.loads(tracker("status", "--json").out)["donations"] == 0
 
@@ -107,7 +111,19 @@ def test_db_upgrade_is_safe_to_run_again(tracker, tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     assert tracker("db", "upgrade", db=url).code == 0
     again = tracker("db", "upgrade", db=url)
-    assert again.code == 0 and "schema revision 0001" in again.out
+    assert again.code == 0 and f"schema revision {db.head_revision()}" in again.out
+
+
+def test_a_database_behind_the_code_names_the_fix(tracker, tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine, "0001")
+    engine.dispose()
+    result = tracker("campaign", "list", db=url)
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert f"is at schema revision 0001, this tracker needs {db.head_revision()}; run: tracker db upgrade" in result.err
+    assert tracker("db", "upgrade", db=url).code == 0
+    assert tracker("campaign", "list", db=url).code == 0
 
 
 def test_serve_refuses_a_public_address_without_login(tracker):

@@ -1,6 +1,7 @@
 """Generic CSV import against real SQLite and PostgreSQL databases."""
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -9,7 +10,7 @@ from conftest import utc, write_csv
 from tracker import queries
 from tracker.dates import zone
 from tracker.errors import InputFileError
-from tracker.ingest import generic, import_donations
+from tracker.ingest import ImportRequest, RowRules, run_import
 from tracker.models import Donation, Donor, ImportBatch
 
 LA = zone("America/Los_Angeles")
@@ -19,11 +20,10 @@ def clock():
     return datetime(2026, 12, 31, 20, tzinfo=zone("UTC"))
 
 
-def run_import(sessions, path, **rules):
-    rules.setdefault("source", "generic")
+def do_import(sessions, path, *, source="generic", fmt="generic", **rules):
     rules.setdefault("timezone", LA)
-    with sessions.begin() as session:
-        return import_donations(session, path, rules=generic.RowRules(**rules), clock=clock)
+    request = ImportRequest(path=path, format=fmt, source=source)
+    return run_import(sessions, request, RowRules(source=source, **rules), clock=clock)
 
 
 def count(sessions, model=Donation):
@@ -32,9 +32,9 @@ def count(sessions, model=Donation):
 
 
 def test_the_sample_file_loads_and_a_second_import_counts_nothing_twice(sessions):
-    first = run_import(sessions, "data/samples/donations.csv")
+    first = do_import(sessions, Path("data/samples/donations.csv"))
     assert (first.rows_read, first.inserted, first.duplicates, first.rejected) == (9, 9, 0, 0)
-    again = run_import(sessions, "data/samples/donations.csv")
+    again = do_import(sessions, Path("data/samples/donations.csv"))
     assert (again.rows_read, again.inserted, again.updated, again.duplicates) == (9, 0, 0, 9)
     assert count(sessions) == 9
     with sessions.begin() as session:
@@ -48,7 +48,7 @@ def test_columns_match_by_name_in_any_order_and_extra_columns_are_ignored(sessio
         Notes,Amount,Donated At,DONATION_ID,Email
         thanks!,"$1,234.56",2026-12-05T10:00:00-08:00,a-1,Reader@Example.org
     """)
-    assert run_import(sessions, path).inserted == 1
+    assert do_import(sessions, path).inserted == 1
     with sessions.begin() as session:
         gift = session.scalar(select(Donation))
         donor = session.get(Donor, gift.donor_id)
@@ -71,7 +71,7 @@ def test_bad_rows_are_rejected_with_their_line_and_good_rows_still_load(sessions
         nodate,7,
         ok-2,20,2026-12-04T10:00:00-08:00
     """)
-    summary = run_import(sessions, path)
+    summary = do_import(sessions, path)
     assert (summary.inserted, summary.rejected) == (3, 6)
     lines = {e.line: e.message for e in summary.errors}
     assert sorted(lines) == [3, 4, 5, 6, 7, 10]
@@ -87,27 +87,27 @@ def test_bad_rows_are_rejected_with_their_line_and_good_rows_still_load(sessions
 
 def test_a_lower_gift_limit_rejects_gifts_above_it(sessions, tmp_path):
     path = write_csv(tmp_path / "g.csv", "donation_id,amount,donated_at\na,5000.01,2026-12-03T10:00Z\nb,5000,2026-12-03T10:00Z\n")
-    summary = run_import(sessions, path, max_gift_cents=5000_00)
+    summary = do_import(sessions, path, max_gift_cents=5000_00)
     assert [e.line for e in summary.errors] == [2] and summary.inserted == 1
 
 
 def test_a_file_without_the_required_columns_writes_nothing(sessions, tmp_path):
     path = write_csv(tmp_path / "wrong.csv", "id,total,date\n1,5,2026-12-01\n")
     with pytest.raises(InputFileError, match="missing required column.*donation_id, amount, donated_at"):
-        run_import(sessions, path)
+        do_import(sessions, path)
     assert count(sessions) == 0 and count(sessions, ImportBatch) == 0
 
 
 def test_a_missing_file_is_named_in_the_error(sessions, tmp_path):
     with pytest.raises(InputFileError, match="no such file"):
-        run_import(sessions, tmp_path / "nope.csv")
+        do_import(sessions, tmp_path / "nope.csv")
 
 
 def test_naive_times_are_read_in_the_given_zone_and_refused_without_one(sessions, tmp_path):
     path = write_csv(tmp_path / "g.csv", "donation_id,amount,donated_at\na,5,2026-12-31 23:59:59\nb,5,2026-12-31T23:59:59Z\n")
-    summary = run_import(sessions, path, timezone=None)
+    summary = do_import(sessions, path, timezone=None)
     assert [e.line for e in summary.errors] == [2] and "--timezone" in summary.errors[0].message
-    summary = run_import(sessions, path, timezone=LA)
+    summary = do_import(sessions, path, timezone=LA)
     assert summary.inserted == 1 and summary.duplicates == 1
     with sessions.begin() as session:
         got = session.scalar(select(Donation.donated_at).where(Donation.external_id == "a"))
@@ -122,15 +122,15 @@ def test_same_id_twice_in_a_file_identical_is_a_duplicate_and_different_means_th
         b,5,2026-12-03T10:00:00Z
         b,7,2026-12-03T10:00:00Z
     """)
-    summary = run_import(sessions, path)
-    assert (summary.inserted, summary.duplicates, summary.updated) == (2, 1, 1)
+    summary = do_import(sessions, path)
+    assert (summary.inserted, summary.unchanged, summary.superseded) == (2, 1, 1)
     with sessions.begin() as session:
         assert session.scalar(select(Donation.amount_cents).where(Donation.external_id == "b")) == 700
 
 
 def test_a_later_file_with_changed_content_updates_the_gift(sessions, tmp_path):
-    run_import(sessions, write_csv(tmp_path / "a.csv", "donation_id,amount,donated_at\nx,50,2026-12-03T10:00Z\n"))
-    later = run_import(sessions, write_csv(
+    do_import(sessions, write_csv(tmp_path / "a.csv", "donation_id,amount,donated_at\nx,50,2026-12-03T10:00Z\n"))
+    later = do_import(sessions, write_csv(
         tmp_path / "b.csv", "donation_id,amount,donated_at,status,refunded_amount\nx,50,2026-12-03T10:00Z,partially_refunded,20\n"
     ))
     assert (later.inserted, later.updated) == (0, 1)
@@ -141,8 +141,8 @@ def test_a_later_file_with_changed_content_updates_the_gift(sessions, tmp_path):
 
 def test_ids_are_unique_per_source_not_across_sources(sessions, tmp_path):
     path = write_csv(tmp_path / "g.csv", "donation_id,amount,donated_at\n1,5,2026-12-03T10:00Z\n")
-    assert run_import(sessions, path, source="checks").inserted == 1
-    assert run_import(sessions, path, source="events").inserted == 1
+    assert do_import(sessions, path, source="checks").inserted == 1
+    assert do_import(sessions, path, source="events").inserted == 1
     assert count(sessions) == 2
 
 
@@ -156,7 +156,7 @@ def test_donors_are_keyed_by_donor_id_else_by_trimmed_lowercased_email(sessions,
         5,5,2026-12-07T10:00Z,,
         6,5,2026-12-08T10:00Z,,
     """)
-    run_import(sessions, path)
+    do_import(sessions, path)
     with sessions.begin() as session:
         keys = sorted(session.scalars(select(Donor.key)))
     assert keys == ["anon:generic:5", "anon:generic:6", "email:ana@example.org", "id:CRM-1"]
@@ -169,7 +169,7 @@ def test_donors_are_keyed_by_donor_id_else_by_trimmed_lowercased_email(sessions,
 )
 def test_statuses_and_refunds_are_stored(sessions, tmp_path, status, refunded, stored):
     path = write_csv(tmp_path / "g.csv", f"donation_id,amount,donated_at,status,refunded_amount\nx,50,2026-12-03T10:00Z,{status},{refunded}\n")
-    assert run_import(sessions, path).inserted == 1
+    assert do_import(sessions, path).inserted == 1
     with sessions.begin() as session:
         gift = session.scalar(select(Donation))
     assert (gift.status, gift.refunded_cents) == stored
@@ -189,18 +189,18 @@ def test_statuses_and_refunds_are_stored(sessions, tmp_path, status, refunded, s
 )
 def test_each_bad_optional_value_is_explained(sessions, tmp_path, header, row, words):
     path = write_csv(tmp_path / "g.csv", f"donation_id,amount,donated_at,{header}\nx,50,2026-12-03T10:00Z,{row}\n")
-    summary = run_import(sessions, path)
+    summary = do_import(sessions, path)
     assert summary.rejected == 1 and words in summary.errors[0].message
 
 
 def test_semicolon_files_with_a_bom_are_read(sessions, tmp_path):
     path = tmp_path / "excel.csv"
     path.write_bytes("\ufeffdonation_id;amount;donated_at\nx;12.50;2026-12-03T10:00Z\n".encode("utf-8"))
-    assert run_import(sessions, path).inserted == 1
+    assert do_import(sessions, path).inserted == 1
 
 
 def test_a_file_that_is_not_utf8_is_refused_with_the_fix(sessions, tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("donation_id,amount,donated_at,name\nx,5,2026-12-03T10:00Z,Jos\xe9\n".encode("latin-1"))
     with pytest.raises(InputFileError, match="UTF-8"):
-        run_import(sessions, path)
+        do_import(sessions, path)

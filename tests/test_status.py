@@ -8,17 +8,17 @@ import pytest
 from conftest import utc, write_csv
 from tracker import campaign as cm, queries
 from tracker.dates import zone
-from tracker.ingest import generic, import_donations
+from tracker.ingest import ImportRequest, RowRules, run_import
 
 LA = zone("America/Los_Angeles")
 
 
 def load(sessions, tmp_path, body: str, source="generic"):
     path = write_csv(tmp_path / "gifts.csv", "donation_id,amount,donated_at,email,status,refunded_amount\n" + body)
-    with sessions.begin() as session:
-        summary = import_donations(
-            session, path, rules=generic.RowRules(source=source, timezone=LA), clock=lambda: utc(2027, 1, 2)
-        )
+    summary = run_import(
+        sessions, ImportRequest(path=path, format="generic", source=source), RowRules(source=source, timezone=LA),
+        clock=lambda: utc(2027, 1, 2),
+    )
     assert summary.rejected == 0, summary.errors
 
 

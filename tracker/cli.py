@@ -192,25 +192,35 @@ def ingest_group() -> None:
 
 @ingest_group.command("donations")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--source", default="generic", show_default=True,
-              help="Where the gifts come from; donation ids are unique per source.")
+@click.option("--format", "fmt", type=click.Choice(["generic", "stripe", "paypal", "mapping", "jsonl"]),
+              help="The file's layout (default: recognized from the header, and printed).")
+@click.option("--mapping", metavar="FILE|NAME", help="TOML mapping for any other CSV layout (or a shipped one: "
+              "actblue, civicrm, opencollective, npsp).")
+@click.option("--source", help="Where the gifts come from (default: the format's name); ids are unique per source.")
 @click.option("--timezone", "tz_name", help="Zone for times without an offset (default: the campaigns' zone).")
+@click.option("--dayfirst", is_flag=True, help="Dates like 05/12/2026 are day first (5 December).")
 @click.option("--currency", default="USD", show_default=True, help="The organization's currency.")
 @click.option("--max-gift", default="10,000,000", show_default=True, help="Reject any single gift above this amount.")
+@click.option("--strict", is_flag=True, help="Load nothing when any row is bad.")
+@click.option("--rejects", "rejects", type=click.Path(path_type=Path),
+              help="Where to write rejected rows (default: beside the input, NAME.rejects.csv).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @pass_ctx
-def ingest_donations(ctx: Context, file: Path, source: str, tz_name: str | None, currency: str, max_gift: str) -> None:
-    """Import gifts from a CSV file in the tracker's own layout.
+def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, dayfirst, currency, max_gift,
+                     strict, rejects, quiet) -> None:
+    """Import gifts from a file: the tracker's CSV, Stripe or PayPal exports, JSON Lines, or any CSV with a mapping.
 
-    Columns, matched by header name in any order: donation_id, amount, donated_at (required);
-    email, donor_id, name, currency, channel, appeal_variant, recurring, status,
-    refunded_amount, fee. Importing the same rows again never counts them twice.
+    A gift is identified by (source, id): importing the same or an overlapping file again
+    changes nothing, and a later file in which a gift was refunded or disputed updates it (a
+    gift's status only moves forward). The import commits in chunks, so it can be stopped at any
+    moment and run again. Bad rows are printed as FILE:LINE: reason and written, with their
+    original values, to the rejects file; the good rows load (unless --strict).
 
-    Exit status: 0 every row loaded or was a known duplicate, 3 some rows were rejected,
-    2 usage error, 1 failure.
+    Exit status: 0 every row accounted for, 3 some rows rejected, 2 usage error, 1 failure.
 
-    Example: tracker ingest donations data/samples/donations.csv
+    Example: tracker ingest donations data/samples/stripe_unified_payments.csv
     """
-    from tracker.ingest import generic, import_donations
+    from tracker.ingest import ImportRequest, RowRules, run_import
 
     try:
         max_cents = parse_cents(max_gift)
@@ -219,19 +229,89 @@ def ingest_donations(ctx: Context, file: Path, source: str, tz_name: str | None,
     factory = ctx.sessions()
     with db.transaction(factory) as session:
         tz = zone(tz_name) if tz_name else _organization_zone(session)
-        rules = generic.RowRules(source=source, timezone=tz, currency=currency.upper(), max_gift_cents=max_cents)
-        summary = import_donations(session, file, rules=rules, clock=utc_now)
+    rules = RowRules(source="", timezone=tz, currency=currency.upper(), max_gift_cents=max_cents, dayfirst=dayfirst)
+    request = ImportRequest(path=file, format=fmt, mapping=mapping, source=source, strict=strict, rejects=rejects)
+    show = not quiet and sys.stderr.isatty()
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr, desc=str(file.name), leave=False)
+
+    def progress(rows: int) -> None:
+        if bar is not None:
+            bar.update(rows - bar.n)
+
+    try:
+        summary = run_import(factory, request, rules, clock=utc_now, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not fmt:
+        click.echo(f"{file}: recognized as {summary.format} (source {summary.source!r})")
     for err in summary.errors[:MAX_ERRORS_SHOWN]:
         click.echo(str(err), err=True)
-    if len(summary.errors) > MAX_ERRORS_SHOWN:
-        click.echo(f"... and {len(summary.errors) - MAX_ERRORS_SHOWN} more rejected rows", err=True)
-    click.echo(
-        f"{file}: {summary.rows_read} rows read, {summary.loaded} loaded "
-        f"({summary.inserted} new, {summary.updated} updated), {summary.duplicates} duplicates, "
-        f"{summary.rejected} rejected (import #{summary.import_id})"
-    )
+    if summary.rejected > MAX_ERRORS_SHOWN:
+        click.echo(f"... and {summary.rejected - MAX_ERRORS_SHOWN} more rejected rows", err=True)
+    if summary.strict_failed:
+        click.echo(
+            f"{file}: --strict: {summary.rejected} of {summary.rows_read} rows are bad, so nothing was loaded; "
+            f"rejected rows are in {summary.rejects_path}"
+        )
+        raise SystemExit(EXIT_REJECTED)
+    click.echo(_import_line(file, summary))
+    if summary.skipped:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in summary.skip_kinds.most_common(5))
+        click.echo(f"  skipped on purpose: {kinds}")
+    if summary.superseded:
+        click.echo(f"  {summary.superseded} rows repeated an earlier row's id with other content; the later row was kept")
+    if summary.refunds_waiting:
+        click.echo(f"  {summary.refunds_waiting} refunds wait for their payment to be imported")
+    if summary.rejects_path:
+        click.echo(f"  rejected rows with their reasons: {summary.rejects_path}")
     if summary.rejected:
         raise SystemExit(EXIT_REJECTED)
+
+
+def _import_line(file, s) -> str:
+    return (
+        f"{file}: {s.rows_read:,} rows read: {s.inserted:,} new, {s.updated:,} updated, {s.unchanged:,} unchanged, "
+        f"{s.skipped:,} skipped, {s.rejected:,} rejected (import #{s.import_id})"
+    )
+
+
+@cli.group("imports")
+def imports_group() -> None:
+    """See what was imported.
+
+    Example: tracker imports list
+    """
+
+
+@imports_group.command("list")
+@click.option("--limit", default=20, show_default=True, help="How many imports to show, newest first.")
+@pass_ctx
+def imports_list(ctx: Context, limit: int) -> None:
+    """List imports, newest first: file, format, status and what happened to the rows.
+
+    An import still "running" long after it started was stopped before it finished; run it
+    again to complete it.
+
+    Example: tracker imports list --limit 5
+    """
+    with db.transaction(ctx.sessions()) as session:
+        rows = queries.list_imports(session, limit)
+        if not rows:
+            click.echo("no imports yet; import gifts with: tracker ingest donations FILE")
+            return
+        click.echo(f"{'#':>4}  {'STARTED (UTC)':<19}  {'FORMAT':<8} {'SOURCE':<14} {'STATUS':<15} "
+                   f"{'READ':>8} {'NEW':>8} {'UPDATED':>8} {'SAME':>8} {'SKIPPED':>8} {'REJECTED':>8}  FILE  SHA-256")
+        for b in rows:
+            click.echo(
+                f"{b.id:>4}  {b.started_at:%Y-%m-%d %H:%M:%S}  {b.format:<8} {b.source[:14]:<14} {b.status:<15} "
+                f"{b.rows_read:>8,} {b.inserted:>8,} {b.updated:>8,} {b.unchanged:>8,} {b.skipped:>8,} "
+                f"{b.rejected:>8,}  {b.filename}  {b.sha256[:12]}"
+            )
 
 
 def _organization_zone(session):

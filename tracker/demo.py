@@ -22,7 +22,7 @@ from tracker.errors import UsageError
 from tracker.ingest.loader import ImportSummary, write_chunk
 from tracker.ingest.records import NormalizedDonation
 from tracker.manage import create_campaign
-from tracker.models import AppealVariant, Campaign, Donation, Donor, ImportBatch
+from tracker.models import AppealVariant, Campaign, Donation, Donor, ImportBatch, Refund
 
 TIMEZONE = "America/Los_Angeles"
 SOURCE = "demo"
@@ -251,7 +251,7 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
             "this database holds campaigns or gifts of your own; run the demo on another database, "
             "e.g. tracker --db sqlite:///demo.sqlite3 demo"
         )
-    for table in (Donation, Donor, ImportBatch, AppealVariant, Campaign):
+    for table in (Refund, Donation, Donor, ImportBatch, AppealVariant, Campaign):
         session.execute(delete(table))
 
     tz = zone(TIMEZONE)
@@ -281,7 +281,7 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
         for i in range(0, len(gifts), 5000):
             write_chunk(session, SOURCE, gifts[i:i + 5000], batch.id, summary)
     batch.rows_read = batch.inserted = summary.inserted
-    batch.finished_at = now
+    batch.status, batch.finished_at = "completed", now
     session.flush()
 
     hint = None

@@ -127,11 +127,21 @@ class ImportBatch(Base):
     source: Mapped[str] = mapped_column(String(40))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(
+        String(16), default="running", server_default="completed",
+        comment="running (or killed while running), completed, failed, strict_rejected",
+    )
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     inserted: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    superseded: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", comment="rows replaced by a later row with the same id in the file"
+    )
     rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rejects_path: Mapped[str | None] = mapped_column(String(1000))
+    message: Mapped[str | None] = mapped_column(Text)
 
 
 class Donation(Base):
@@ -162,6 +172,31 @@ class Donation(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
 
 
+class Refund(Base):
+    """A refund reported as a row of its own (PayPal), tied to its gift by the gift's id in the same source.
+
+    A refund whose gift has not been imported yet waits with donation_id empty and is linked when
+    the gift arrives. A gift's refunded amount is the larger of what its own row says and the sum
+    of its refunds, never more than its amount.
+    """
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        Index("ix_refunds_source_donation_external_id", "source", "donation_external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(200))
+    donation_external_id: Mapped[str] = mapped_column(String(200))
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    refunded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+
+
 class AppealVariant(Base):
     """One copy variant of the website's donation popup, for one campaign."""
 
@@ -183,5 +218,6 @@ class AppealVariant(Base):
 
 
 # Statuses whose gifts count towards "raised" (their amount minus any refunded amount).
+# A disputed gift (a chargeback under way) is held back until the dispute ends.
 COUNTED_STATUSES = ("succeeded", "partially_refunded", "refunded")
-STATUSES = ("succeeded", "pending", "failed", "refunded", "partially_refunded")
+STATUSES = ("succeeded", "pending", "failed", "refunded", "partially_refunded", "disputed")

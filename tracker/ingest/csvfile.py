@@ -1,0 +1,92 @@
+"""Reading CSV files: encoding, delimiter, header, line numbers. Streams; never loads a whole file.
+
+The delimiter (comma, semicolon, tab, pipe) is detected by the csv module's Sniffer on the
+header line; a UTF-8 BOM is ignored. Repeated header names get a suffix (Reserved, Reserved_2, ...)
+so no column silently hides another.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Iterator, TextIO
+
+from tracker.errors import InputFileError
+
+
+class CsvFile:
+    """An open CSV file: `header` (names as written, stripped) and `rows()` yielding (line, values)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._handle = open_text(self.path)
+        try:
+            first = self._handle.readline()
+        except UnicodeDecodeError:
+            self._handle.close()
+            raise InputFileError(f"{self.path}: is not UTF-8 text; save it as CSV UTF-8 and try again") from None
+        if not first.strip():
+            self._handle.close()
+            raise InputFileError(f"{self.path}: is empty or starts with a blank line; the first line must be the header")
+        try:
+            self.dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
+        except csv.Error:
+            self.dialect = csv.excel
+        self.dialect.doublequote = True
+        self.header = dedupe([h.strip() for h in next(csv.reader([first], self.dialect))])
+        self._start = 2
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line the row starts on, its values) for each non-blank data row; the header is line 1."""
+        reader = csv.reader(self._handle, self.dialect)
+        base = 1  # lines consumed before the reader started (the header)
+        start = base + 1
+        try:
+            for values in reader:
+                line, start = start, base + reader.line_num + 1
+                if not any(v.strip() for v in values):
+                    continue
+                yield line, values
+        except UnicodeDecodeError:
+            raise InputFileError(f"{self.path}: is not UTF-8 text after line {start - 1}; save it as CSV UTF-8") from None
+        except csv.Error as exc:
+            raise InputFileError(f"{self.path}:{start}: broken CSV ({exc}); check the quotes on that line") from None
+        finally:
+            self._handle.close()
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def tell_bytes(self) -> int:
+        try:
+            return self._handle.buffer.tell()
+        except (OSError, ValueError, AttributeError):
+            return 0
+
+
+def open_text(path: Path) -> TextIO:
+    """Open a UTF-8 text file (BOM ignored), turning the usual failures into one-line InputFileErrors."""
+    try:
+        return path.open("r", encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def dedupe(names: list[str]) -> list[str]:
+    """Make repeated header names unique: a, b, a -> a, b, a_2."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        n = seen.get(name, 0) + 1
+        seen[name] = n
+        out.append(name if n == 1 else f"{name}_{n}")
+    return out
+
+
+def snake(name: str) -> str:
+    """Header name for matching: 'Donated At ' -> 'donated_at'."""
+    return "_".join(name.strip().lower().replace("-", " ").split())

@@ -1,0 +1,209 @@
+"""Turning the generic fields of one row into a gift, shared by the generic CSV, JSON Lines and mapping formats.
+
+A row is read through `get(field)`, which returns the field's text ("" when absent). The rules
+say how to read times, amounts and statuses; each problem becomes a RowError whose message says
+how to fix it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from tracker.dates import UTC, localize, parse_timestamp
+from tracker.errors import RowError, ValueProblem
+from tracker.ingest.records import NormalizedDonation
+from tracker.models import STATUSES
+from tracker.money import cents_to_decimal_str, format_money, parse_cents
+
+DEFAULT_MAX_GIFT_CENTS = 10_000_000 * 100
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f", ""}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_PLAIN_AMOUNT = re.compile(r"^\d{1,12}(?:\.\d{1,2})?$")
+
+
+@dataclass(frozen=True)
+class RowRules:
+    """How the rows of one import are read and checked."""
+
+    source: str
+    timezone: ZoneInfo | None  # naive times are read in this zone; None: naive times are rejected
+    currency: str = "USD"  # the organization's currency; rows in others are rejected (no rates yet)
+    max_gift_cents: int = DEFAULT_MAX_GIFT_CENTS
+    dayfirst: bool = False  # 05/12/2026 is 5 December (else May 12)
+    date_format: str | None = None  # a strptime format, when the file's dates need one
+    decimal_comma: bool = False  # amounts written 1.230,99
+    statuses: dict[str, str] = field(default_factory=dict)  # source status text (lower-case) -> tracker status
+
+
+def amount_cents(text: str, rules: RowRules) -> int:
+    """Cents from an amount as written in this file (fast path for plain "25.00")."""
+    text = text.strip()
+    if _PLAIN_AMOUNT.match(text):
+        whole, _, frac = text.partition(".")
+        return int(whole) * 100 + int((frac + "00")[:2])
+    if rules.decimal_comma:
+        text = text.replace(".", "").replace(" ", "").replace(",", ".")
+    return parse_cents(text)
+
+
+def timestamp(text: str, rules: RowRules) -> datetime:
+    """A UTC instant from a time as written in this file (fast path for ISO 8601)."""
+    text = text.strip()
+    if rules.date_format:
+        try:
+            parsed = datetime.strptime(text, rules.date_format)
+        except ValueError:
+            raise ValueProblem(f"{text!r} does not match the date format {rules.date_format!r}") from None
+        if parsed.tzinfo is None:
+            if rules.timezone is None:
+                raise ValueProblem(f"{text!r} has no UTC offset; pass --timezone")
+            parsed = localize(parsed, rules.timezone)
+        return parsed.astimezone(UTC)
+    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            pass  # let dateutil say what is wrong
+        else:
+            if parsed.tzinfo is None:
+                if rules.timezone is None:
+                    return parse_timestamp(text, None)  # raises the "no offset" message
+                parsed = localize(parsed, rules.timezone)
+            return parsed.astimezone(UTC)
+    if rules.dayfirst:
+        from dateutil import parser as dateutil_parser
+
+        try:
+            parsed = dateutil_parser.parse(text, dayfirst=True, default=datetime(1, 1, 1))
+        except (ValueError, OverflowError):
+            return parse_timestamp(text, rules.timezone)  # the usual messages
+        if parsed.year == 1:
+            raise ValueProblem(f"{text!r} has no year; write the full date")
+        if parsed.tzinfo is None:
+            if rules.timezone is None:
+                return parse_timestamp(text, None)
+            parsed = localize(parsed, rules.timezone)
+        return parsed.astimezone(UTC)
+    try:
+        return parse_timestamp(text, rules.timezone)
+    except ValueProblem as exc:
+        if re.match(r"^\d{1,2}/(1[3-9]|2\d|3[01])/\d{2,4}", text):
+            raise ValueProblem(f"{text!r} reads as day/month/year; pass --dayfirst for this file") from None
+        raise exc
+
+
+def from_fields(
+    path: str, line: int, get: Callable[[str], str], rules: RowRules, *, refunded_default_full: bool = True
+) -> NormalizedDonation | RowError:
+    """Check one row's generic fields and build the gift, or say what is wrong with it.
+
+    Fields: donation_id, amount, donated_at (required); email, donor_id, name, currency, channel,
+    appeal_variant, recurring, status, refunded_amount, fee.
+    """
+
+    def bad(message: str) -> RowError:
+        return RowError(path, line, message)
+
+    donation_id = get("donation_id").strip()
+    if not donation_id:
+        return bad("donation_id is empty; every row needs the gift's id from its source")
+    if len(donation_id) > 200:
+        return bad("donation_id is longer than 200 characters")
+    raw_amount = get("amount")
+    try:
+        amount = amount_cents(raw_amount, rules)
+    except ValueProblem as exc:
+        return bad(f"amount: {exc}")
+    if amount < 0:
+        return bad(f"amount {raw_amount.strip()} is negative; record refunds with status and refunded_amount instead")
+    if amount > rules.max_gift_cents:
+        return bad(
+            f"amount {format_money(amount)} is over the limit of {format_money(rules.max_gift_cents)} per gift; "
+            "check the decimal point, or raise the limit with --max-gift"
+        )
+    raw_date = get("donated_at").strip()
+    if not raw_date:
+        return bad("donated_at is empty; write when the gift was made, e.g. 2026-12-31T18:30:00-08:00")
+    try:
+        donated_at = timestamp(raw_date, rules)
+    except ValueProblem as exc:
+        return bad(f"donated_at: {exc}")
+    raw_currency = get("currency").strip()
+    currency = (raw_currency or rules.currency).upper()
+    if not _CURRENCY.match(currency):
+        return bad(f"currency {raw_currency!r} is not a three-letter ISO code such as USD")
+    if currency != rules.currency:
+        return bad(
+            f"currency {currency} is not the organization's currency {rules.currency} and no exchange rate is known; "
+            "convert the amount to the organization's currency first"
+        )
+    raw_status = get("status").strip().lower()
+    status = rules.statuses.get(raw_status, raw_status) if rules.statuses else raw_status
+    status = status or "succeeded"
+    if status not in STATUSES:
+        known = sorted(rules.statuses) if rules.statuses else STATUSES
+        return bad(f"status {get('status').strip()!r} is not one of {', '.join(known)}")
+    refunded = 0
+    raw_refunded = get("refunded_amount").strip()
+    if raw_refunded:
+        try:
+            refunded = amount_cents(raw_refunded, rules)
+        except ValueProblem as exc:
+            return bad(f"refunded_amount: {exc}")
+        if refunded < 0 or refunded > amount:
+            return bad(
+                f"refunded_amount {cents_to_decimal_str(refunded)} must be between 0 and the amount "
+                f"{cents_to_decimal_str(amount)}"
+            )
+    if status == "refunded" and not refunded and refunded_default_full:
+        refunded = amount
+    if status == "succeeded" and refunded:
+        status = "refunded" if refunded == amount else "partially_refunded"
+    fee = None
+    raw_fee = get("fee").strip()
+    if raw_fee:
+        try:
+            fee = amount_cents(raw_fee, rules)
+        except ValueProblem as exc:
+            return bad(f"fee: {exc}")
+        if fee < 0:
+            return bad(f"fee {raw_fee} is negative; write processing fees as positive amounts")
+    raw_recurring = get("recurring").strip().lower()
+    if raw_recurring in _TRUE:
+        recurring = True
+    elif raw_recurring in _FALSE:
+        recurring = False
+    else:
+        return bad(f"recurring {get('recurring').strip()!r} is not true or false")
+    email = get("email").strip().lower() or None
+    if email and not _EMAIL.match(email):
+        return bad(f"email {get('email').strip()!r} is not an e-mail address; correct it or leave it empty")
+    donor_ref = get("donor_id").strip()
+    if donor_ref:
+        key = f"id:{donor_ref}"
+    elif email:
+        key = f"email:{email}"
+    else:
+        key = f"anon:{rules.source}:{donation_id}"  # no identity: each such gift is its own donor
+    return NormalizedDonation(
+        line=line,
+        external_id=donation_id,
+        amount_cents=amount,
+        donated_at=donated_at,
+        donor_key=key,
+        email=email,
+        name=get("name").strip() or None,
+        currency=currency,
+        status=status,
+        refunded_cents=refunded,
+        fee_cents=fee,
+        channel=get("channel").strip().lower() or None,
+        appeal_variant=get("appeal_variant").strip() or None,
+        recurring=recurring,
+    )

@@ -1,0 +1,190 @@
+"""Any other CSV, through a small TOML mapping file: which column is which, how dates and amounts
+are written, which rows are gifts and what their statuses mean. So a newsroom can load an ActBlue,
+Classy, Donorbox or CRM export without code. Shipped mappings live in data/mappings/.
+
+    [mapping]
+    name = "ActBlue paid contributions"
+    source = "actblue"             # donation ids are unique per source
+    timezone = "America/New_York"  # for times without an offset (default: the organization's)
+    dayfirst = false               # 05/12/2026 is May 12 (true: 5 December)
+    date_format = ""               # a strptime format when dates need one, e.g. "%d.%m.%Y %H:%M"
+    decimal_comma = false          # amounts written 1.230,99
+    currency = "USD"               # when there is no currency column
+    amount_includes_fee = true     # false when the amount column is net of a (negative) fee column
+
+    [columns]                      # tracker field = column name, or a list of columns joined by spaces
+    donation_id = "Receipt ID"
+    amount = "Amount"
+    donated_at = "Date"
+    email = "Donor Email"
+    name = ["Donor First Name", "Donor Last Name"]
+
+    [include]                      # only rows whose column holds one of these values are gifts
+    "Kind" = ["CONTRIBUTION"]
+    [exclude]                      # rows whose column holds one of these values are not
+    "Is Reverse" = ["REVERSE"]
+
+    [statuses]                     # the file's status values (any case) -> succeeded, pending, failed, ...
+    "Paid" = "succeeded"
+
+    [refunded_when]                # a row is refunded in full when a column holds one of these values
+    "Is Reversed" = ["REVERSED"]
+
+Rows left out by include/exclude are skipped and counted; a status value not listed is rejected.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from tracker.dates import zone
+from tracker.errors import InputFileError, UsageError
+from tracker.ingest import fields
+from tracker.ingest.generic import OPTIONAL, REQUIRED
+from tracker.ingest.records import Outcome, Skipped
+from tracker.models import STATUSES
+from tracker.money import cents_to_decimal_str
+
+NAME = "mapping"
+MAPPINGS_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "mappings"
+_OPTIONS = {"name", "source", "timezone", "dayfirst", "date_format", "decimal_comma", "currency", "amount_includes_fee"}
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    source: str | None
+    columns: dict[str, list[str]]
+    include: dict[str, set[str]]
+    exclude: dict[str, set[str]]
+    statuses: dict[str, str]
+    refunded_when: dict[str, set[str]]
+    timezone: str | None
+    dayfirst: bool
+    date_format: str | None
+    decimal_comma: bool
+    currency: str | None
+    amount_includes_fee: bool
+
+
+def resolve(name_or_path: str) -> Path:
+    """A mapping file by path, or by the name of a shipped mapping (actblue -> data/mappings/actblue.toml)."""
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    shipped = MAPPINGS_DIR / f"{name_or_path}.toml"
+    if shipped.exists():
+        return shipped
+    known = ", ".join(sorted(p.stem for p in MAPPINGS_DIR.glob("*.toml"))) or "none"
+    raise UsageError(f"no mapping file {name_or_path!r} (shipped mappings: {known})")
+
+
+def load(path: Path) -> Mapping:
+    """Read and check a mapping file; every mistake is a one-line UsageError naming the file and the key."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: is not valid TOML ({exc})") from None
+    opts = raw.get("mapping", {})
+    unknown = set(opts) - _OPTIONS
+    if unknown:
+        raise UsageError(f"{path}: unknown [mapping] option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_OPTIONS))}")
+    columns = {}
+    for key, value in raw.get("columns", {}).items():
+        if key not in REQUIRED + OPTIONAL:
+            raise UsageError(f"{path}: [columns] {key} is not a tracker field; use {', '.join(REQUIRED + OPTIONAL)}")
+        columns[key] = [value] if isinstance(value, str) else list(value)
+    missing = [k for k in REQUIRED if k not in columns]
+    if missing:
+        raise UsageError(f"{path}: [columns] must say which column holds {', '.join(missing)}")
+    statuses = {}
+    for text, status in raw.get("statuses", {}).items():
+        if status not in STATUSES:
+            raise UsageError(f"{path}: [statuses] {text!r} = {status!r}: use one of {', '.join(STATUSES)}")
+        statuses[text.strip().lower()] = status
+    if opts.get("timezone"):
+        zone(opts["timezone"])
+
+    def sets(table: str) -> dict[str, set[str]]:
+        return {col: {str(v).strip().lower() for v in (vals if isinstance(vals, list) else [vals])}
+                for col, vals in raw.get(table, {}).items()}
+
+    return Mapping(
+        name=opts.get("name", path.stem), source=opts.get("source"), columns=columns, include=sets("include"),
+        exclude=sets("exclude"), statuses=statuses, refunded_when=sets("refunded_when"),
+        timezone=opts.get("timezone") or None, dayfirst=bool(opts.get("dayfirst", False)),
+        date_format=opts.get("date_format") or None, decimal_comma=bool(opts.get("decimal_comma", False)),
+        currency=opts.get("currency"), amount_includes_fee=bool(opts.get("amount_includes_fee", True)),
+    )
+
+
+def rules_for(mapping: Mapping, rules: fields.RowRules) -> fields.RowRules:
+    return replace(
+        rules,
+        timezone=zone(mapping.timezone) if mapping.timezone else rules.timezone,
+        dayfirst=mapping.dayfirst or rules.dayfirst,
+        date_format=mapping.date_format,
+        decimal_comma=mapping.decimal_comma,
+        statuses=mapping.statuses,
+    )
+
+
+def normalizer(path: Path, header: list[str], rules: fields.RowRules, mapping: Mapping) -> Callable[[int, list[str]], Outcome]:
+    index = {}
+    for i, h in enumerate(header):
+        index.setdefault(h, i)
+    for col in [c for cols in mapping.columns.values() for c in cols] + list(mapping.include) + list(
+        mapping.exclude) + list(mapping.refunded_when):
+        if col not in index:
+            raise InputFileError(f"{path}: the mapping {mapping.name!r} needs a column {col!r}, which the file lacks")
+    where = str(path)
+    columns = {field: [index[c] for c in cols] for field, cols in mapping.columns.items()}
+    include = [(index[c], vals, c) for c, vals in mapping.include.items()]
+    exclude = [(index[c], vals, c) for c, vals in mapping.exclude.items()]
+    refunded_when = [(index[c], vals) for c, vals in mapping.refunded_when.items()]
+    row_rules = rules_for(mapping, rules)
+    default_currency = mapping.currency or ""
+
+    def normalize(line: int, values: list[str]) -> Outcome:
+        n = len(values)
+
+        def cell(i: int) -> str:
+            return values[i].strip() if i < n else ""
+
+        for i, allowed, col in include:
+            if cell(i).lower() not in allowed:
+                return Skipped(line, f"{col} is {cell(i)!r}, not a gift under this mapping", f"{col} {cell(i)}")
+        for i, banned, col in exclude:
+            if cell(i).lower() in banned:
+                return Skipped(line, f"{col} is {cell(i)!r}, left out by this mapping", f"{col} {cell(i)}")
+
+        def get(field: str) -> str:
+            idxs = columns.get(field)
+            if not idxs:
+                return default_currency if field == "currency" else ""
+            return " ".join(v for v in (cell(i) for i in idxs) if v)
+
+        data_get = get
+        if not mapping.amount_includes_fee and columns.get("fee"):
+            def data_get(field: str, _get=get) -> str:
+                if field not in ("amount", "fee"):
+                    return _get(field)
+                try:
+                    net = fields.amount_cents(_get("amount"), row_rules)
+                    fee = abs(fields.amount_cents(_get("fee") or "0", row_rules))
+                except Exception:
+                    return _get(field)  # from_fields reports the unreadable value
+                return cents_to_decimal_str(net + fee) if field == "amount" else cents_to_decimal_str(fee)
+        if any(cell(i).lower() in vals for i, vals in refunded_when):
+            base = data_get
+
+            def data_get(field: str, _get=base) -> str:
+                return "refunded" if field == "status" else ("" if field == "refunded_amount" else _get(field))
+        return fields.from_fields(where, line, data_get, row_rules)
+
+    return normalize

@@ -1,0 +1,279 @@
+"""Running an import: choose the format, stream the file in chunks, commit each chunk, write rejects.
+
+This is a service function: it owns its transactions (one per chunk), because an import must
+survive being killed at any moment. The database is then as it was before the import or after
+a whole committed chunk, and running the same import again completes it exactly: rows already
+loaded are recognized by (source, id) and count as unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.errors import InputFileError, RowError, UsageError
+from tracker.ingest import generic, jsonl, mapping as mapping_mod, paypal, stripe
+from tracker.ingest.csvfile import CsvFile
+from tracker.ingest.fields import RowRules
+from tracker.ingest.loader import ImportSummary, apply_refunds, write_chunk
+from tracker.ingest.records import NormalizedDonation, Outcome, RefundRow, Skipped
+from tracker.models import ImportBatch
+
+FORMATS = ("generic", "stripe", "paypal", "mapping", "jsonl")
+CSV_FORMATS = {"generic": generic, "stripe": stripe, "paypal": paypal}
+CHUNK_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What to import and how. `source` defaults to the format's name (the mapping's source for mappings)."""
+
+    path: Path
+    format: str | None = None  # None: recognized from the header
+    mapping: str | None = None  # a mapping file, or the name of a shipped one
+    source: str | None = None
+    strict: bool = False
+    rejects: Path | None = None  # None: beside the input, <name>.rejects.csv
+    chunk_rows: int = CHUNK_ROWS
+
+
+def detect_format(path: Path) -> str:
+    """Recognize a file's format from its header (or JSON Lines from its first character)."""
+    if jsonl.looks_like(path):
+        return "jsonl"
+    source = CsvFile(path)
+    source.close()
+    for name, module in CSV_FORMATS.items():
+        if module.matches(source.header):
+            return name
+    shown = ", ".join(source.header[:8]) + (", ..." if len(source.header) > 8 else "")
+    raise InputFileError(
+        f"{path}: cannot tell the format from its header ({shown}); pass --format generic|stripe|paypal|jsonl, "
+        "or --mapping FILE for another layout"
+    )
+
+
+class Reader:
+    """The rows of one input file in one format: its header, and (line, values, outcome) for each row."""
+
+    def __init__(self, request: ImportRequest, rules: RowRules):
+        path = Path(request.path)
+        self.format = request.format or ("mapping" if request.mapping else detect_format(path))
+        if self.format not in FORMATS:
+            raise UsageError(f"unknown format {self.format!r}; use one of {', '.join(FORMATS)}")
+        self.mapping = None
+        if self.format == "mapping":
+            if not request.mapping:
+                raise UsageError("--format mapping needs --mapping FILE (a TOML file saying which column is which)")
+            self.mapping = mapping_mod.load(mapping_mod.resolve(request.mapping))
+        self.source = request.source or (self.mapping.source if self.mapping and self.mapping.source else self.format)
+        self.rules = replace(rules, source=self.source)
+        if self.format == "jsonl":
+            self._jsonl = jsonl.JsonlSource(path, self.rules)
+            self.header = self._jsonl.header
+            return
+        self._csv = CsvFile(path)
+        try:
+            if self.mapping:
+                self._normalize = mapping_mod.normalizer(path, self._csv.header, self.rules, self.mapping)
+            else:
+                self._normalize = CSV_FORMATS[self.format].normalizer(path, self._csv.header, self.rules)
+        except Exception:
+            self._csv.close()
+            raise
+        self.header = self._csv.header
+
+    def close(self) -> None:
+        if self.format == "jsonl":
+            self._jsonl._handle.close()
+        else:
+            self._csv.close()
+
+    def records(self) -> Iterator[tuple[int, list[str], Outcome]]:
+        if self.format == "jsonl":
+            yield from self._jsonl.records()
+            return
+        normalize = self._normalize
+        for line, values in self._csv.rows():
+            yield line, values, normalize(line, values)
+
+
+class RejectsFile:
+    """The rejects CSV: the line in the input, the reason in words, then the row's original values."""
+
+    def __init__(self, path: Path, header: list[str]):
+        self.path, self.header, self._fh, self._writer = path, header, None, None
+
+    def write(self, line: int, reason: str, values: list[str]) -> None:
+        if self._fh is None:
+            self._fh = self.path.open("w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._fh)
+            self._writer.writerow(["line", "reason", *self.header])
+        self._writer.writerow([line, reason, *values])
+
+    def close(self) -> bool:
+        """Close; True when anything was written."""
+        if self._fh is None:
+            return False
+        self._fh.close()
+        return True
+
+
+def default_rejects_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_import(
+    sessions: sessionmaker[Session],
+    request: ImportRequest,
+    rules: RowRules,
+    *,
+    clock: Callable,
+    progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import one file. Good rows load (one transaction per chunk); bad rows go to the rejects file.
+
+    With `strict`, nothing loads when any row is bad. Raises InputFileError or UsageError, before
+    anything is written, when the file as a whole cannot be read in the requested format.
+    """
+    path = Path(request.path)
+    reader = Reader(request, rules)
+    rejects_path = request.rejects or default_rejects_path(path)
+    if not os.access(rejects_path.parent if rejects_path.parent != Path("") else Path("."), os.W_OK):
+        raise UsageError(f"cannot write the rejects file in {rejects_path.parent}; pass --rejects PATH")
+    summary = ImportSummary(path=str(path), format=reader.format, source=reader.source)
+    sha = file_sha256(path)
+
+    if request.strict:
+        checked = _strict_check(Reader(request, rules), rejects_path, summary)
+        if not checked:
+            reader.close()
+            with sessions.begin() as session:
+                batch = _new_batch(path, sha, reader, clock)
+                batch.status, batch.finished_at = "strict_rejected", clock()
+                _store_counts(batch, summary)
+                session.add(batch)
+                session.flush()
+                summary.import_id = batch.id
+            return summary
+        summary = ImportSummary(path=str(path), format=reader.format, source=reader.source)
+
+    with sessions.begin() as session:
+        batch = _new_batch(path, sha, reader, clock)
+        session.add(batch)
+        session.flush()
+        summary.import_id = batch_id = batch.id
+
+    rejects = RejectsFile(rejects_path, reader.header)
+    chunk: dict[str, NormalizedDonation] = {}
+    refunds: list[RefundRow] = []
+    try:
+        for line, values, outcome in reader.records():
+            summary.rows_read += 1
+            if isinstance(outcome, NormalizedDonation):
+                earlier = chunk.get(outcome.external_id)
+                if earlier is not None:
+                    if earlier.content() == outcome.content():
+                        summary.unchanged += 1
+                        continue
+                    summary.superseded += 1  # same id, other content, same file: the later row wins
+                chunk[outcome.external_id] = outcome
+                if len(chunk) >= request.chunk_rows:
+                    _commit_chunk(sessions, batch_id, reader.source, chunk, summary)
+                    chunk = {}
+                    if progress:
+                        progress(summary.rows_read)
+            elif isinstance(outcome, RefundRow):
+                refunds.append(outcome)
+            elif isinstance(outcome, Skipped):
+                summary.skipped += 1
+                summary.skip_kinds[outcome.label] += 1
+            else:
+                summary.rejected += 1
+                if len(summary.errors) < 1000:
+                    summary.errors.append(outcome)
+                rejects.write(line, outcome.message, values)
+        if chunk:
+            _commit_chunk(sessions, batch_id, reader.source, chunk, summary)
+        with sessions.begin() as session:
+            apply_refunds(session, reader.source, refunds, batch_id, summary)
+            batch = session.get(ImportBatch, batch_id)
+            _store_counts(batch, summary)
+            batch.status, batch.finished_at = "completed", clock()
+        if progress:
+            progress(summary.rows_read)
+    except BaseException as exc:
+        with sessions.begin() as session:
+            batch = session.get(ImportBatch, batch_id)
+            _store_counts(batch, summary)
+            batch.status, batch.finished_at = "failed", clock()
+            batch.message = (str(exc) or type(exc).__name__)[:1000]
+        raise
+    finally:
+        wrote = rejects.close()
+    _settle_rejects_file(wrote, rejects_path, request, summary, sessions, batch_id)
+    return summary
+
+
+def _settle_rejects_file(wrote, rejects_path, request, summary, sessions, batch_id) -> None:
+    if wrote:
+        summary.rejects_path = str(rejects_path)
+        with sessions.begin() as session:
+            session.get(ImportBatch, batch_id).rejects_path = str(rejects_path)
+    elif request.rejects is None and rejects_path.exists():
+        rejects_path.unlink()  # a stale rejects file from an earlier run of this input would mislead
+
+
+def _strict_check(reader: Reader, rejects_path: Path, summary: ImportSummary) -> bool:
+    """First pass of a strict import: read every row, write the rejects; True when no row is bad."""
+    rejects = RejectsFile(rejects_path, reader.header)
+    try:
+        for line, values, outcome in reader.records():
+            summary.rows_read += 1
+            if isinstance(outcome, RowError):
+                summary.rejected += 1
+                if len(summary.errors) < 1000:
+                    summary.errors.append(outcome)
+                rejects.write(line, outcome.message, values)
+            elif isinstance(outcome, Skipped):
+                summary.skipped += 1
+                summary.skip_kinds[outcome.label] += 1
+    finally:
+        if rejects.close():
+            summary.rejects_path = str(rejects_path)
+    summary.strict_failed = summary.rejected > 0
+    return not summary.strict_failed
+
+
+def _new_batch(path: Path, sha: str, reader: Reader, clock) -> ImportBatch:
+    return ImportBatch(
+        filename=str(path), sha256=sha, format=reader.format, source=reader.source, started_at=clock(),
+        status="running", rows_read=0, inserted=0, updated=0, unchanged=0, skipped=0, superseded=0, rejected=0,
+    )
+
+
+def _store_counts(batch: ImportBatch, summary: ImportSummary) -> None:
+    batch.rows_read, batch.inserted, batch.updated = summary.rows_read, summary.inserted, summary.updated
+    batch.unchanged, batch.skipped, batch.rejected = summary.unchanged, summary.skipped, summary.rejected
+    batch.superseded = summary.superseded
+
+
+def _commit_chunk(sessions, batch_id: int, source: str, chunk: dict, summary: ImportSummary) -> None:
+    with sessions.begin() as session:
+        write_chunk(session, source, list(chunk.values()), batch_id, summary)
+        batch = session.get(ImportBatch, batch_id)
+        _store_counts(batch, summary)
