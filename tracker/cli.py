@@ -205,9 +205,11 @@ def ingest_group() -> None:
 @click.option("--rejects", "rejects", type=click.Path(path_type=Path),
               help="Where to write rejected rows (default: beside the input, NAME.rejects.csv).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--chunk-rows", default=50_000, show_default=True, type=click.IntRange(100, 1_000_000),
+              help="Rows per committed chunk.")
 @pass_ctx
 def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, dayfirst, currency, max_gift,
-                     strict, rejects, quiet) -> None:
+                     strict, rejects, quiet, chunk_rows) -> None:
     """Import gifts from a file: the tracker's CSV, Stripe or PayPal exports, JSON Lines, or any CSV with a mapping.
 
     A gift is identified by (source, id): importing the same or an overlapping file again
@@ -230,7 +232,8 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
     with db.transaction(factory) as session:
         tz = zone(tz_name) if tz_name else _organization_zone(session)
     rules = RowRules(source="", timezone=tz, currency=currency.upper(), max_gift_cents=max_cents, dayfirst=dayfirst)
-    request = ImportRequest(path=file, format=fmt, mapping=mapping, source=source, strict=strict, rejects=rejects)
+    request = ImportRequest(path=file, format=fmt, mapping=mapping, source=source, strict=strict, rejects=rejects,
+                            chunk_rows=chunk_rows)
     show = not quiet and sys.stderr.isatty()
     bar = None
     if show:
@@ -247,7 +250,7 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
     finally:
         if bar is not None:
             bar.close()
-    if not fmt:
+    if not fmt and not mapping:
         click.echo(f"{file}: recognized as {summary.format} (source {summary.source!r})")
     for err in summary.errors[:MAX_ERRORS_SHOWN]:
         click.echo(str(err), err=True)

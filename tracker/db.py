@@ -76,6 +76,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA cache_size=-131072")  # up to 128 MB: large imports keep their indexes in memory
             cur.close()
 
         return engine

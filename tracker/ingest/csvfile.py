@@ -17,10 +17,12 @@ from tracker.errors import InputFileError
 class CsvFile:
     """An open CSV file: `header` (names as written, stripped) and `rows()` yielding (line, values)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, header_line: int = 1):
         self.path = Path(path)
         self._handle = open_text(self.path)
         try:
+            for _ in range(header_line - 1):  # instruction lines above the header (NPSP templates have four)
+                self._handle.readline()
             first = self._handle.readline()
         except UnicodeDecodeError:
             self._handle.close()
@@ -34,12 +36,12 @@ class CsvFile:
             self.dialect = csv.excel
         self.dialect.doublequote = True
         self.header = dedupe([h.strip() for h in next(csv.reader([first], self.dialect))])
-        self._start = 2
+        self._base = header_line
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line the row starts on, its values) for each non-blank data row; the header is line 1."""
         reader = csv.reader(self._handle, self.dialect)
-        base = 1  # lines consumed before the reader started (the header)
+        base = self._base  # lines consumed before the reader started (the header and any above it)
         start = base + 1
         try:
             for values in reader:

@@ -1,6 +1,6 @@
 """Turning the generic fields of one row into a gift, shared by the generic CSV, JSON Lines and mapping formats.
 
-A row is read through `get(field)`, which returns the field's text ("" when absent). The rules
+A row arrives as a dict of field -> text (absent fields are empty). The rules
 say how to read times, amounts and statuses; each problem becomes a RowError whose message says
 how to fix it.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from tracker.dates import UTC, localize, parse_timestamp
@@ -25,6 +24,8 @@ _FALSE = {"false", "no", "n", "0", "f", ""}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _PLAIN_AMOUNT = re.compile(r"^\d{1,12}(?:\.\d{1,2})?$")
+_COMMA_AMOUNT = re.compile(r"^[+-]?(?:\d{1,3}(?:[. ]\d{3})+|\d+)(?:,\d{1,2})?$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,10 @@ def amount_cents(text: str, rules: RowRules) -> int:
         whole, _, frac = text.partition(".")
         return int(whole) * 100 + int((frac + "00")[:2])
     if rules.decimal_comma:
-        text = text.replace(".", "").replace(" ", "").replace(",", ".")
+        bare = text.lstrip("$€£ ").rstrip(" €")
+        if not _COMMA_AMOUNT.match(bare):
+            raise ValueProblem(f"{text!r} is not an amount written with a decimal comma, like 25 or 1.234,56")
+        text = bare.replace(".", "").replace(" ", "").replace(",", ".")
     return parse_cents(text)
 
 
@@ -76,6 +80,14 @@ def timestamp(text: str, rules: RowRules) -> datetime:
                     return parse_timestamp(text, None)  # raises the "no offset" message
                 parsed = localize(parsed, rules.timezone)
             return parsed.astimezone(UTC)
+    numeric = _NUMERIC_DATE.match(text)
+    if numeric:  # 03/02/2019: read in the order the file uses, never guessed row by row
+        first, second = int(numeric.group(1)), int(numeric.group(2))
+        month = second if rules.dayfirst else first
+        if not 1 <= month <= 12:
+            hint = "pass --dayfirst for this file" if not rules.dayfirst else "this file is read day first; is it?"
+            order = "day/month/year" if not rules.dayfirst else "month/day/year"
+            raise ValueProblem(f"{text!r} reads as {order}; {hint}")
     if rules.dayfirst:
         from dateutil import parser as dateutil_parser
 
@@ -90,67 +102,69 @@ def timestamp(text: str, rules: RowRules) -> datetime:
                 return parse_timestamp(text, None)
             parsed = localize(parsed, rules.timezone)
         return parsed.astimezone(UTC)
-    try:
-        return parse_timestamp(text, rules.timezone)
-    except ValueProblem as exc:
-        if re.match(r"^\d{1,2}/(1[3-9]|2\d|3[01])/\d{2,4}", text):
-            raise ValueProblem(f"{text!r} reads as day/month/year; pass --dayfirst for this file") from None
-        raise exc
+    return parse_timestamp(text, rules.timezone)
 
 
-def from_fields(
-    path: str, line: int, get: Callable[[str], str], rules: RowRules, *, refunded_default_full: bool = True
-) -> NormalizedDonation | RowError:
+def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> NormalizedDonation | RowError:
     """Check one row's generic fields and build the gift, or say what is wrong with it.
 
     Fields: donation_id, amount, donated_at (required); email, donor_id, name, currency, channel,
-    appeal_variant, recurring, status, refunded_amount, fee.
+    appeal_variant, recurring, status, refunded_amount, fee. This runs once per imported row, so it
+    is written for speed: values are stripped once, and the common cases are tried first.
     """
+    d = {k: v.strip() for k, v in data.items() if v}
+    get = d.get
 
     def bad(message: str) -> RowError:
         return RowError(path, line, message)
 
-    donation_id = get("donation_id").strip()
+    donation_id = get("donation_id", "")
     if not donation_id:
         return bad("donation_id is empty; every row needs the gift's id from its source")
     if len(donation_id) > 200:
         return bad("donation_id is longer than 200 characters")
-    raw_amount = get("amount")
+    raw_amount = get("amount", "")
     try:
         amount = amount_cents(raw_amount, rules)
     except ValueProblem as exc:
         return bad(f"amount: {exc}")
     if amount < 0:
-        return bad(f"amount {raw_amount.strip()} is negative; record refunds with status and refunded_amount instead")
+        return bad(f"amount {raw_amount} is negative; record refunds with status and refunded_amount instead")
     if amount > rules.max_gift_cents:
         return bad(
             f"amount {format_money(amount)} is over the limit of {format_money(rules.max_gift_cents)} per gift; "
             "check the decimal point, or raise the limit with --max-gift"
         )
-    raw_date = get("donated_at").strip()
+    raw_date = get("donated_at")
     if not raw_date:
         return bad("donated_at is empty; write when the gift was made, e.g. 2026-12-31T18:30:00-08:00")
     try:
         donated_at = timestamp(raw_date, rules)
     except ValueProblem as exc:
         return bad(f"donated_at: {exc}")
-    raw_currency = get("currency").strip()
-    currency = (raw_currency or rules.currency).upper()
-    if not _CURRENCY.match(currency):
-        return bad(f"currency {raw_currency!r} is not a three-letter ISO code such as USD")
-    if currency != rules.currency:
-        return bad(
-            f"currency {currency} is not the organization's currency {rules.currency} and no exchange rate is known; "
-            "convert the amount to the organization's currency first"
-        )
-    raw_status = get("status").strip().lower()
-    status = rules.statuses.get(raw_status, raw_status) if rules.statuses else raw_status
-    status = status or "succeeded"
-    if status not in STATUSES:
-        known = sorted(rules.statuses) if rules.statuses else STATUSES
-        return bad(f"status {get('status').strip()!r} is not one of {', '.join(known)}")
+    raw_currency = get("currency")
+    if raw_currency:
+        currency = raw_currency.upper()
+        if currency != rules.currency:
+            if not _CURRENCY.match(currency):
+                return bad(f"currency {raw_currency!r} is not a three-letter ISO code such as USD")
+            return bad(
+                f"currency {currency} is not the organization's currency {rules.currency} and no exchange rate is "
+                "known; convert the amount to the organization's currency first"
+            )
+    else:
+        currency = rules.currency
+    raw_status = get("status")
+    if raw_status:
+        lowered = raw_status.lower()
+        status = rules.statuses.get(lowered, lowered) if rules.statuses else lowered
+        if status not in STATUSES:
+            known = sorted(rules.statuses) if rules.statuses else STATUSES
+            return bad(f"status {raw_status!r} is not one of {', '.join(known)}")
+    else:
+        status = "succeeded"
     refunded = 0
-    raw_refunded = get("refunded_amount").strip()
+    raw_refunded = get("refunded_amount")
     if raw_refunded:
         try:
             refunded = amount_cents(raw_refunded, rules)
@@ -161,12 +175,12 @@ def from_fields(
                 f"refunded_amount {cents_to_decimal_str(refunded)} must be between 0 and the amount "
                 f"{cents_to_decimal_str(amount)}"
             )
-    if status == "refunded" and not refunded and refunded_default_full:
+    if status == "refunded" and not refunded:
         refunded = amount
     if status == "succeeded" and refunded:
         status = "refunded" if refunded == amount else "partially_refunded"
     fee = None
-    raw_fee = get("fee").strip()
+    raw_fee = get("fee")
     if raw_fee:
         try:
             fee = amount_cents(raw_fee, rules)
@@ -174,36 +188,33 @@ def from_fields(
             return bad(f"fee: {exc}")
         if fee < 0:
             return bad(f"fee {raw_fee} is negative; write processing fees as positive amounts")
-    raw_recurring = get("recurring").strip().lower()
-    if raw_recurring in _TRUE:
-        recurring = True
-    elif raw_recurring in _FALSE:
+    raw_recurring = get("recurring")
+    if not raw_recurring:
         recurring = False
     else:
-        return bad(f"recurring {get('recurring').strip()!r} is not true or false")
-    email = get("email").strip().lower() or None
-    if email and not _EMAIL.match(email):
-        return bad(f"email {get('email').strip()!r} is not an e-mail address; correct it or leave it empty")
-    donor_ref = get("donor_id").strip()
+        lowered = raw_recurring.lower()
+        if lowered in _TRUE:
+            recurring = True
+        elif lowered in _FALSE:
+            recurring = False
+        else:
+            return bad(f"recurring {raw_recurring!r} is not true or false")
+    email = get("email")
+    if email:
+        email = email.lower()
+        if not _EMAIL.match(email):
+            return bad(f"email {get('email')!r} is not an e-mail address; correct it or leave it empty")
+    else:
+        email = None
+    donor_ref = get("donor_id")
     if donor_ref:
         key = f"id:{donor_ref}"
     elif email:
         key = f"email:{email}"
     else:
         key = f"anon:{rules.source}:{donation_id}"  # no identity: each such gift is its own donor
+    channel = get("channel")
     return NormalizedDonation(
-        line=line,
-        external_id=donation_id,
-        amount_cents=amount,
-        donated_at=donated_at,
-        donor_key=key,
-        email=email,
-        name=get("name").strip() or None,
-        currency=currency,
-        status=status,
-        refunded_cents=refunded,
-        fee_cents=fee,
-        channel=get("channel").strip().lower() or None,
-        appeal_variant=get("appeal_variant").strip() or None,
-        recurring=recurring,
+        line, donation_id, amount, donated_at, key, email, get("name"), currency, status, refunded, fee,
+        channel.lower() if channel else None, get("appeal_variant"), recurring,
     )

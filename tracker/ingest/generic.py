@@ -36,16 +36,13 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
             f"{path}: missing required column(s) {', '.join(missing)}; the header has: {', '.join(header)}"
         )
     index = {name: i for i, name in reversed(list(enumerate(names)))}  # the first column of a name wins
-    wanted = {name: index[name] for name in REQUIRED + OPTIONAL if name in index}
+    wanted = [(name, index[name]) for name in REQUIRED + OPTIONAL if name in index]
+    width = max(i for _, i in wanted) + 1
     where = str(path)
 
     def normalize(line: int, values: list[str]) -> Outcome:
-        n = len(values)
-
-        def get(name: str) -> str:
-            i = wanted.get(name)
-            return values[i] if i is not None and i < n else ""
-
-        return fields.from_fields(where, line, get, rules)
+        if len(values) < width:
+            values = values + [""] * (width - len(values))
+        return fields.from_fields(where, line, {name: values[i] for name, i in wanted}, rules)
 
     return normalize

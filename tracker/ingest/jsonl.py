@@ -64,7 +64,7 @@ class JsonlSource:
                     continue
                 data = {snake(str(k)): _text(v) for k, v in obj.items()}
                 values = [data.get(name, "") for name in HEADER]
-                yield line, values, fields.from_fields(where, line, lambda name: data.get(name, ""), self.rules)
+                yield line, values, fields.from_fields(where, line, data, self.rules)
 
     def position(self) -> int:
         try:

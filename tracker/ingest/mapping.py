@@ -11,6 +11,7 @@ Classy, Donorbox or CRM export without code. Shipped mappings live in data/mappi
     decimal_comma = false          # amounts written 1.230,99
     currency = "USD"               # when there is no currency column
     amount_includes_fee = true     # false when the amount column is net of a (negative) fee column
+    header_line = 1                # the line the header is on, when instructions come first
 
     [columns]                      # tracker field = column name, or a list of columns joined by spaces
     donation_id = "Receipt ID"
@@ -28,9 +29,10 @@ Classy, Donorbox or CRM export without code. Shipped mappings live in data/mappi
     "Paid" = "succeeded"
 
     [refunded_when]                # a row is refunded in full when a column holds one of these values
-    "Is Reversed" = ["REVERSED"]
+    "Is Reversed" = ["REVERSED"]   # ("*" matches any value that is not empty)
 
-Rows left out by include/exclude are skipped and counted; a status value not listed is rejected.
+Column names match whatever their case. Rows left out by include/exclude are skipped and counted;
+a status value not listed is rejected.
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ from tracker.models import STATUSES
 from tracker.money import cents_to_decimal_str
 
 NAME = "mapping"
+FIELDS = REQUIRED + OPTIONAL
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "mappings"
-_OPTIONS = {"name", "source", "timezone", "dayfirst", "date_format", "decimal_comma", "currency", "amount_includes_fee"}
+_OPTIONS = {"name", "source", "timezone", "dayfirst", "date_format", "decimal_comma", "currency", "amount_includes_fee",
+            "header_line"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class Mapping:
     decimal_comma: bool
     currency: str | None
     amount_includes_fee: bool
+    header_line: int = 1
 
 
 def resolve(name_or_path: str) -> Path:
@@ -120,7 +125,14 @@ def load(path: Path) -> Mapping:
         timezone=opts.get("timezone") or None, dayfirst=bool(opts.get("dayfirst", False)),
         date_format=opts.get("date_format") or None, decimal_comma=bool(opts.get("decimal_comma", False)),
         currency=opts.get("currency"), amount_includes_fee=bool(opts.get("amount_includes_fee", True)),
+        header_line=_header_line(path, opts.get("header_line", 1)),
     )
+
+
+def _header_line(path: Path, value) -> int:
+    if not isinstance(value, int) or value < 1:
+        raise UsageError(f"{path}: [mapping] header_line must be a line number, 1 or more")
+    return value
 
 
 def rules_for(mapping: Mapping, rules: fields.RowRules) -> fields.RowRules:
@@ -135,18 +147,22 @@ def rules_for(mapping: Mapping, rules: fields.RowRules) -> fields.RowRules:
 
 
 def normalizer(path: Path, header: list[str], rules: fields.RowRules, mapping: Mapping) -> Callable[[int, list[str]], Outcome]:
-    index = {}
+    found = {}
     for i, h in enumerate(header):
-        index.setdefault(h, i)
+        found.setdefault(h.strip().lower(), i)
     for col in [c for cols in mapping.columns.values() for c in cols] + list(mapping.include) + list(
         mapping.exclude) + list(mapping.refunded_when):
-        if col not in index:
+        if col.strip().lower() not in found:
             raise InputFileError(f"{path}: the mapping {mapping.name!r} needs a column {col!r}, which the file lacks")
+
+    def index(col: str) -> int:
+        return found[col.strip().lower()]
+
     where = str(path)
-    columns = {field: [index[c] for c in cols] for field, cols in mapping.columns.items()}
-    include = [(index[c], vals, c) for c, vals in mapping.include.items()]
-    exclude = [(index[c], vals, c) for c, vals in mapping.exclude.items()]
-    refunded_when = [(index[c], vals) for c, vals in mapping.refunded_when.items()]
+    columns = {field: [index(c) for c in cols] for field, cols in mapping.columns.items()}
+    include = [(index(c), vals, c) for c, vals in mapping.include.items()]
+    exclude = [(index(c), vals, c) for c, vals in mapping.exclude.items()]
+    refunded_when = [(index(c), vals) for c, vals in mapping.refunded_when.items()]
     row_rules = rules_for(mapping, rules)
     default_currency = mapping.currency or ""
 
@@ -180,11 +196,11 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, mapping: M
                 except Exception:
                     return _get(field)  # from_fields reports the unreadable value
                 return cents_to_decimal_str(net + fee) if field == "amount" else cents_to_decimal_str(fee)
-        if any(cell(i).lower() in vals for i, vals in refunded_when):
+        if any(cell(i).lower() in vals or ("*" in vals and cell(i)) for i, vals in refunded_when):
             base = data_get
 
             def data_get(field: str, _get=base) -> str:
                 return "refunded" if field == "status" else ("" if field == "refunded_amount" else _get(field))
-        return fields.from_fields(where, line, data_get, row_rules)
+        return fields.from_fields(where, line, {f: data_get(f) for f in FIELDS}, row_rules)
 
     return normalize

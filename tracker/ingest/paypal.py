@@ -128,6 +128,6 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
             else "false",
             "channel": "paypal",
         }
-        return fields.from_fields(where, line, lambda k: data.get(k, ""), rules)
+        return fields.from_fields(where, line, data, rules)
 
     return normalize

@@ -27,7 +27,7 @@ from tracker.models import ImportBatch
 
 FORMATS = ("generic", "stripe", "paypal", "mapping", "jsonl")
 CSV_FORMATS = {"generic": generic, "stripe": stripe, "paypal": paypal}
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class Reader:
             self._jsonl = jsonl.JsonlSource(path, self.rules)
             self.header = self._jsonl.header
             return
-        self._csv = CsvFile(path)
+        self._csv = CsvFile(path, header_line=self.mapping.header_line if self.mapping else 1)
         try:
             if self.mapping:
                 self._normalize = mapping_mod.normalizer(path, self._csv.header, self.rules, self.mapping)

@@ -104,6 +104,6 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
                 "name": v("name"), "channel": v("channel"), "appeal_variant": v("variant"),
                 "recurring": "true" if (v("invoice") or "subscription" in v("description").lower()) else "false",
         }
-        return fields.from_fields(where, line, lambda k: data.get(k, ""), utc_rules)
+        return fields.from_fields(where, line, data, utc_rules)
 
     return normalize

@@ -1,0 +1,168 @@
+"""Import benchmark: the full `tracker ingest donations` against a raw floor, on SQLite and PostgreSQL.
+
+    python -m bench.ingest [--rows 1000000] [--repeat 1] [--pg URL | --no-pg]
+
+Generates N gifts in the generic layout and in Stripe's unified layout (ids in random order, as
+real exports have them), then for each database measures, in separate processes on the same rows:
+
+- floor: parse the CSV with pandas, then insert the ready tuples in file order into a table with
+  the same unique key in one transaction (sqlite3 executemany on SQLite, COPY on PostgreSQL);
+- tracker: `tracker ingest donations FILE --quiet` on an empty, migrated database (validation,
+  donors and de-duplication included).
+
+It prints rows per second and peak memory (max RSS of the process) of each, the median of
+--repeat runs, and the ratio tracker / floor. Targets: >= 1.0 on SQLite, >= 0.5 on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+STRIPE_HEADER = ("id,Created date (UTC),Amount,Amount Refunded,Currency,Captured,Converted Amount,"
+                 "Converted Amount Refunded,Converted Currency,Decline Reason,Description,Fee,Refunded date (UTC),"
+                 "Status,Customer ID,Customer Email,Invoice ID\n")
+
+
+def generate(path: Path, rows: int, layout: str, seed: int = 2026) -> None:
+    """N gifts over December with ~rows/3 donors, ids shuffled."""
+    rng = random.Random(seed)
+    order = list(range(rows))
+    rng.shuffle(order)
+    donors = max(1, rows // 3)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        if layout == "generic":
+            fh.write("donation_id,amount,donated_at,email,channel,recurring\n")
+        else:
+            fh.write(STRIPE_HEADER)
+        for i in order:
+            cents = rng.choice((1000, 2500, 5000, 10000, 25000)) + rng.randrange(100)
+            amount = f"{cents // 100}.{cents % 100:02d}"
+            day, sec = 1 + rng.randrange(31), rng.randrange(86400)
+            when = f"2026-12-{day:02d} {sec // 3600:02d}:{sec % 3600 // 60:02d}:{sec % 60:02d}"
+            donor = rng.randrange(donors)
+            if layout == "generic":
+                fh.write(f"web-{i:09d},{amount},{when.replace(' ', 'T')}Z,reader{donor}@example.org,website,false\n")
+            else:
+                fh.write(f"ch_{uuid.UUID(int=rng.getrandbits(128)).hex[:24]}{i:08d},{when},{amount},0.00,usd,true,"
+                         f"{amount},0.00,usd,,Year-end gift,{cents * 29 // 1000 + 30:d},,Paid,cus_{donor:08d},"
+                         f"reader{donor}@example.org,\n")
+
+
+FLOOR = r"""
+import sys, time, resource
+import pandas as pd
+path, url, layout = sys.argv[1], sys.argv[2], sys.argv[3]
+t0 = time.perf_counter()
+idcol, amt, when = ("donation_id", "amount", "donated_at") if layout == "generic" else ("id", "Amount", "Created date (UTC)")
+df = pd.read_csv(path, dtype=str, keep_default_na=False)
+rows = list(zip(["bench"] * len(df), df[idcol], df[amt], df[when]))
+if url.startswith("sqlite"):
+    import sqlite3
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    con.execute("CREATE TABLE floor (source TEXT, external_id TEXT, amount TEXT, donated_at TEXT, UNIQUE (source, external_id))")
+    with con:
+        con.executemany("INSERT INTO floor VALUES (?, ?, ?, ?)", rows)
+    con.close()
+else:
+    import psycopg
+    with psycopg.connect(url) as con:
+        con.execute("CREATE TABLE floor (source TEXT, external_id TEXT, amount TEXT, donated_at TEXT, UNIQUE (source, external_id))")
+        with con.cursor().copy("COPY floor FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+elapsed = time.perf_counter() - t0
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def run_floor(path: Path, url: str, layout: str) -> tuple[float, float]:
+    out = subprocess.run([sys.executable, "-c", FLOOR, str(path), url, layout], check=True, capture_output=True, text=True)
+    seconds, rss_kb = out.stdout.split()
+    return float(seconds), int(rss_kb) / 1024
+
+
+def run_tracker(path: Path, url: str) -> tuple[float, float]:
+    env = {**os.environ, "TRACKER_DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "tracker", "db", "upgrade"], env=env, check=True, capture_output=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "tracker", "ingest", "donations", str(path), "--quiet",
+                           "--timezone", "UTC"], env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"tracker ingest failed: {proc.stderr.strip()}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024
+
+
+class Databases:
+    """Fresh, throwaway databases: SQLite files in a temp folder, PostgreSQL databases dropped at the end."""
+
+    def __init__(self, folder: Path, pg_admin: str | None):
+        self.folder, self.pg_admin, self.pg_made = folder, pg_admin, []
+
+    def sqlite(self) -> str:
+        return f"sqlite:///{self.folder / (uuid.uuid4().hex + '.sqlite3')}"
+
+    def postgres(self) -> str:
+        import psycopg
+
+        name = f"bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(self.pg_admin, autocommit=True) as con:
+            con.execute(f'CREATE DATABASE "{name}"')
+        self.pg_made.append(name)
+        return self.pg_admin.rsplit("/", 1)[0] + "/" + name
+
+    def drop(self) -> None:
+        if not self.pg_made:
+            return
+        import psycopg
+
+        with psycopg.connect(self.pg_admin, autocommit=True) as con:
+            for name in self.pg_made:
+                con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the median is printed")
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="PostgreSQL admin URL")
+    ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--layouts", default="generic,stripe")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        folder = Path(tmp)
+        dbs = Databases(folder, None if args.no_pg else args.pg)
+        print(f"rows: {args.rows:,}; runs per figure: {args.repeat}; cores: {os.cpu_count()}")
+        print(f"{'layout':<8} {'database':<10} {'floor rows/s':>13} {'tracker rows/s':>15} {'ratio':>6} "
+              f"{'floor MB':>9} {'tracker MB':>11}")
+        try:
+            for layout in args.layouts.split(","):
+                path = folder / f"{layout}.csv"
+                generate(path, args.rows, layout)
+                for kind in (["sqlite"] + ([] if args.no_pg else ["postgresql"])):
+                    make = dbs.sqlite if kind == "sqlite" else dbs.postgres
+                    floors = [run_floor(path, make(), layout) for _ in range(args.repeat)]
+                    ours = [run_tracker(path, make()) for _ in range(args.repeat)]
+                    f_s = statistics.median(s for s, _ in floors)
+                    o_s = statistics.median(s for s, _ in ours)
+                    print(f"{layout:<8} {kind:<10} {args.rows / f_s:>13,.0f} {args.rows / o_s:>15,.0f} "
+                          f"{f_s / o_s:>6.2f} {max(m for _, m in floors):>9,.0f} {max(m for _, m in ours):>11,.0f}",
+                          flush=True)
+        finally:
+            dbs.drop()
+
+
+if __name__ == "__main__":
+    main()
