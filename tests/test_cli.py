@@ -50,13 +50,13 @@ def test_an_existing_slug_is_refused(tracker):
     assert len(json.loads(tracker("campaign", "list", "--json").out)) == 1
 
 
-def test_ingest_prints_counts_and_exits_3_when_rows_are_rejected(tracker):
+def test_ingest_prints_counts_and_exits_3_when_rows_are_rejected(tracker, tmp_path):
     tracker(*CREATE)
     good = tracker("ingest", "donations", "data/samples/donations.csv")
     assert good.code == 0, good.err
     assert "recognized as generic" in good.out
     assert "9 rows read: 9 new, 0 updated, 0 unchanged, 0 skipped, 0 rejected" in good.out
-    mixed = tracker("ingest", "donations", "data/samples/donations-with-errors.csv")
+    mixed = tracker("ingest", "donations", "data/samples/donations-with-errors.csv", "--rejects", tmp_path / "r.csv")
     assert mixed.code == 3
     assert "7 rows read: 2 new" in mixed.out and "5 rejected" in mixed.out
     assert "data/samples/donations-with-errors.csv:4: donated_at:" in mixed.err

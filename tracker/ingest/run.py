@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import queue
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -67,6 +69,8 @@ class Reader:
         self.format = request.format or ("mapping" if request.mapping else detect_format(path))
         if self.format not in FORMATS:
             raise UsageError(f"unknown format {self.format!r}; use one of {', '.join(FORMATS)}")
+        if request.mapping and self.format != "mapping":
+            raise UsageError(f"--mapping goes with --format mapping, not --format {self.format}")
         self.mapping = None
         if self.format == "mapping":
             if not request.mapping:
@@ -181,6 +185,7 @@ def run_import(
     rejects = RejectsFile(rejects_path, reader.header)
     chunk: dict[str, NormalizedDonation] = {}
     refunds: list[RefundRow] = []
+    writer = ChunkWriter(sessions, batch_id, reader.source, summary)
     try:
         for line, values, outcome in reader.records():
             summary.rows_read += 1
@@ -190,10 +195,12 @@ def run_import(
                     if earlier.content() == outcome.content():
                         summary.unchanged += 1
                         continue
-                    summary.superseded += 1  # same id, other content, same file: the later row wins
+                    # same id, other content, same chunk: the later row wins. (Across chunks the earlier
+                    # row is already stored, and the later one is merged forward like any later file.)
+                    summary.superseded += 1
                 chunk[outcome.external_id] = outcome
                 if len(chunk) >= request.chunk_rows:
-                    _commit_chunk(sessions, batch_id, reader.source, chunk, summary)
+                    writer.put(chunk)
                     chunk = {}
                     if progress:
                         progress(summary.rows_read)
@@ -208,7 +215,8 @@ def run_import(
                     summary.errors.append(outcome)
                 rejects.write(line, outcome.message, values)
         if chunk:
-            _commit_chunk(sessions, batch_id, reader.source, chunk, summary)
+            writer.put(chunk)
+        writer.close()
         with sessions.begin() as session:
             apply_refunds(session, reader.source, refunds, batch_id, summary)
             batch = session.get(ImportBatch, batch_id)
@@ -217,6 +225,7 @@ def run_import(
         if progress:
             progress(summary.rows_read)
     except BaseException as exc:
+        writer.abandon()
         with sessions.begin() as session:
             batch = session.get(ImportBatch, batch_id)
             _store_counts(batch, summary)
@@ -270,6 +279,47 @@ def _store_counts(batch: ImportBatch, summary: ImportSummary) -> None:
     batch.rows_read, batch.inserted, batch.updated = summary.rows_read, summary.inserted, summary.updated
     batch.unchanged, batch.skipped, batch.rejected = summary.unchanged, summary.skipped, summary.rejected
     batch.superseded = summary.superseded
+
+
+class ChunkWriter:
+    """Commits chunks, in order, on a thread of its own while the next chunk is being read.
+
+    The database does its part in C (SQLite) or in its own process (PostgreSQL), so on two cores
+    reading and writing overlap. One chunk waits at most; a failure is raised in the reader.
+    """
+
+    def __init__(self, sessions, batch_id: int, source: str, summary: ImportSummary):
+        self._args = (sessions, batch_id, source, summary)
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    _commit_chunk(*self._args[:3], chunk, self._args[3])
+                except BaseException as exc:  # handed to the reader thread
+                    self._error = exc
+
+    def put(self, chunk: dict) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(chunk)
+
+    def close(self) -> None:
+        """Wait until every chunk is committed; raise the writer's error if it had one."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abandon(self) -> None:
+        """Stop after the chunk in progress (used when the import fails)."""
+        self._error = self._error or RuntimeError("import abandoned")
+        self._queue.put(None)
+        self._thread.join()
 
 
 def _commit_chunk(sessions, batch_id: int, source: str, chunk: dict, summary: ImportSummary) -> None:
