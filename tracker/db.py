@@ -77,6 +77,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA cache_size=-131072")  # up to 128 MB: large imports keep their indexes in memory
+            cur.execute("PRAGMA temp_store=MEMORY")  # the import's staging table
             cur.close()
 
         return engine

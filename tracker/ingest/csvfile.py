@@ -46,7 +46,7 @@ class CsvFile:
         try:
             for values in reader:
                 line, start = start, base + reader.line_num + 1
-                if not any(v.strip() for v in values):
+                if not "".join(values).strip():
                     continue
                 yield line, values
         except UnicodeDecodeError:

@@ -39,8 +39,12 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
     wanted = [(name, index[name]) for name in REQUIRED + OPTIONAL if name in index]
     width = max(i for _, i in wanted) + 1
     where = str(path)
+    fast = fields.fast_builder(dict(wanted), rules)
 
     def normalize(line: int, values: list[str]) -> Outcome:
+        gift = fast(line, values)
+        if gift is not None:
+            return gift
         if len(values) < width:
             values = values + [""] * (width - len(values))
         return fields.from_fields(where, line, {name: values[i] for name, i in wanted}, rules)

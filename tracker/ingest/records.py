@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from tracker.errors import RowError
 
 
-@dataclass(frozen=True, slots=True)
-class NormalizedDonation:
-    """One valid gift, ready to store: cents, UTC, a donor key. `line` is its line in the input file."""
+class NormalizedDonation(NamedTuple):
+    """One valid gift, ready to store: cents, UTC, a donor key. `line` is its line in the input file.
+
+    A named tuple rather than a dataclass: one is made per imported row, and tuples are made fastest.
+    """
 
     line: int
     external_id: str
