@@ -1,6 +1,5 @@
 """Pure campaign math: deadlines, time left, pace, and which campaign to show."""
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 

@@ -108,11 +108,6 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
 
 
-def local_date(moment: datetime, tz: ZoneInfo) -> date:
-    """The calendar date of an instant as seen in `tz`."""
-    return ensure_utc(moment).astimezone(tz).date()
-
-
 def isoformat_local(moment: datetime, tz: ZoneInfo) -> str:
     """An instant as ISO 8601 with the offset of `tz`, to the second: 2026-12-31T23:59:59-08:00."""
     return ensure_utc(moment).astimezone(tz).replace(microsecond=0).isoformat()

@@ -59,13 +59,6 @@ class CsvFile:
     def close(self) -> None:
         self._handle.close()
 
-    def tell_bytes(self) -> int:
-        try:
-            return self._handle.buffer.tell()
-        except (OSError, ValueError, AttributeError):
-            return 0
-
-
 def open_text(path: Path) -> TextIO:
     """Open a UTF-8 text file (BOM ignored), turning the usual failures into one-line InputFileErrors."""
     try:

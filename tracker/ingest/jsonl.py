@@ -65,9 +65,3 @@ class JsonlSource:
                 data = {snake(str(k)): _text(v) for k, v in obj.items()}
                 values = [data.get(name, "") for name in HEADER]
                 yield line, values, fields.from_fields(where, line, data, self.rules)
-
-    def position(self) -> int:
-        try:
-            return self._handle.buffer.tell()
-        except (OSError, ValueError, AttributeError):
-            return 0

@@ -5,9 +5,8 @@ pending -> succeeded -> partially_refunded -> disputed -> refunded, and failed (
 is final — so an older file can never undo a refund; refunded amounts never shrink. Work is done
 in chunks; the caller owns the transaction.
 
-The hot path (looking up a chunk's donors and gifts, inserting the new ones) talks to the DB-API
-connection of the session's transaction directly: executemany on SQLite, `= ANY(array)` and COPY
-on PostgreSQL. Through SQLAlchemy the same work was several times slower (see bench/ingest.py).
+The hot path (staging a chunk, then merging it with set-based SQL) talks to the DB-API connection
+of the session's transaction directly: executemany on SQLite, COPY on PostgreSQL. Through SQLAlchemy the same work was several times slower (see bench/ingest.py).
 The values written are exactly what the models' column types write (naive UTC timestamps).
 """
 
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 from tracker.dates import UTC
 from tracker.errors import RowError
 from tracker.ingest.records import NormalizedDonation, RefundRow
-from tracker.models import Donation, Donor, Refund
+from tracker.models import Donation, Refund
 
 RANK = {"pending": 0, "succeeded": 1, "partially_refunded": 2, "disputed": 3, "refunded": 4}
 COLUMNS = (
@@ -97,14 +96,6 @@ def merge(old: dict, new: dict) -> dict | None:
     return merged
 
 
-def _values(g: NormalizedDonation, donor_id: int) -> dict:
-    return {
-        "donor_id": donor_id, "amount_cents": g.amount_cents, "refunded_cents": g.refunded_cents,
-        "fee_cents": g.fee_cents, "currency": g.currency, "donated_at": g.donated_at, "status": g.status,
-        "channel": g.channel, "appeal_variant": g.appeal_variant, "recurring": g.recurring,
-    }
-
-
 def _chunks(items: list, size: int = IN_LIMIT):
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -113,23 +104,6 @@ def _chunks(items: list, size: int = IN_LIMIT):
 def _raw(session: Session):
     conn = session.connection()
     return conn.dialect.name == "postgresql", conn.connection.driver_connection
-
-
-def fetch_in(session: Session, sql: str, params: list, keys: list) -> list[tuple]:
-    """Rows of `sql`, whose `{keys}` stands for "the key is one of `keys`"; `?` marks the other parameters."""
-    pg, raw = _raw(session)
-    cur = raw.cursor()
-    try:
-        if pg:
-            cur.execute(sql.replace("?", "%s").format(keys="= ANY(%s)"), [*params, list(keys)])
-            return cur.fetchall()
-        out = []
-        for part in _chunks(list(keys)):
-            cur.execute(sql.format(keys=f"IN ({','.join('?' * len(part))})"), [*params, *part])
-            out.extend(cur.fetchall())
-        return out
-    finally:
-        cur.close()
 
 
 def _db_value(value, pg: bool):

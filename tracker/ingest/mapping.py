@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Callable
 
 from tracker.dates import zone
-from tracker.errors import InputFileError, UsageError
+from tracker.errors import InputFileError, UsageError, ValueProblem
 from tracker.ingest import fields
 from tracker.ingest.generic import OPTIONAL, REQUIRED
 from tracker.ingest.records import Outcome, Skipped
@@ -185,22 +185,17 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, mapping: M
                 return default_currency if field == "currency" else ""
             return " ".join(v for v in (cell(i) for i in idxs) if v)
 
-        data_get = get
+        data = {f: get(f) for f in FIELDS}
         if not mapping.amount_includes_fee and columns.get("fee"):
-            def data_get(field: str, _get=get) -> str:
-                if field not in ("amount", "fee"):
-                    return _get(field)
-                try:
-                    net = fields.amount_cents(_get("amount"), row_rules)
-                    fee = abs(fields.amount_cents(_get("fee") or "0", row_rules))
-                except Exception:
-                    return _get(field)  # from_fields reports the unreadable value
-                return cents_to_decimal_str(net + fee) if field == "amount" else cents_to_decimal_str(fee)
+            try:  # the amount column is net of a (negative) fee: the gift is net + fee
+                net = fields.amount_cents(data["amount"], row_rules)
+                fee = abs(fields.amount_cents(data["fee"] or "0", row_rules))
+            except ValueProblem:
+                pass  # from_fields reports the unreadable value
+            else:
+                data["amount"], data["fee"] = cents_to_decimal_str(net + fee), cents_to_decimal_str(fee)
         if any(cell(i).lower() in vals or ("*" in vals and cell(i)) for i, vals in refunded_when):
-            base = data_get
-
-            def data_get(field: str, _get=base) -> str:
-                return "refunded" if field == "status" else ("" if field == "refunded_amount" else _get(field))
-        return fields.from_fields(where, line, {f: data_get(f) for f in FIELDS}, row_rules)
+            data["status"], data["refunded_amount"] = "refunded", ""
+        return fields.from_fields(where, line, data, row_rules)
 
     return normalize
