@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 from tracker import db
 from tracker.models import Base
 
-TABLES = {"alembic_version", "appeal_variants", "campaigns", "donations", "donors", "imports", "refunds"}
+TABLES = {"alembic_version", "appeal_variants", "campaigns", "donations", "donors", "gift_buckets", "imports", "refunds"}
 
 
 def tables(engine):

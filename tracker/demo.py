@@ -22,7 +22,7 @@ from tracker.errors import UsageError
 from tracker.ingest.loader import ImportSummary, write_chunk
 from tracker.ingest.records import NormalizedDonation
 from tracker.manage import create_campaign
-from tracker.models import AppealVariant, Campaign, Donation, Donor, ImportBatch, Refund
+from tracker.models import AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch, Refund
 
 TIMEZONE = "America/Los_Angeles"
 SOURCE = "demo"
@@ -251,7 +251,7 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
             "this database holds campaigns or gifts of your own; run the demo on another database, "
             "e.g. tracker --db sqlite:///demo.sqlite3 demo"
         )
-    for table in (Refund, Donation, Donor, ImportBatch, AppealVariant, Campaign):
+    for table in (GiftBucket, Refund, Donation, Donor, ImportBatch, AppealVariant, Campaign):
         session.execute(delete(table))
 
     tz = zone(TIMEZONE)

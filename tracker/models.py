@@ -84,6 +84,13 @@ class Campaign(Base):
     end_date: Mapped[date] = mapped_column(Date, comment="last day of the campaign, inclusive")
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    goal_new_donors: Mapped[int | None] = mapped_column(Integer, comment="optional goal in donors who never gave before")
+    goal_donors: Mapped[int | None] = mapped_column(Integer, comment="optional goal in donors, new or not")
+    fiscal_year_start_month: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    raised_basis: Mapped[str] = mapped_column(
+        String(16), default="gross", server_default="gross",
+        comment="gross: amount minus refunds; net_of_fees: also minus processing fees",
+    )
 
     variants: Mapped[list[AppealVariant]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
 
@@ -113,6 +120,9 @@ class Donor(Base):
     )
     email: Mapped[str | None] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(300))
+    first_gift_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, index=True, comment="their first counted gift with a positive net, kept up to date at import"
+    )
 
 
 class ImportBatch(Base):
@@ -170,6 +180,28 @@ class Donation(Base):
     appeal_variant: Mapped[str | None] = mapped_column(String(80))
     recurring: Mapped[bool] = mapped_column(Boolean, default=False)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    recorded_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, index=True, comment="when the gift was first imported (start of its import); empty before 0003"
+    )
+
+
+class GiftBucket(Base):
+    """Counted gifts summed per quarter hour (UTC) and currency, kept up to date at import (tracker.rollups).
+
+    Every IANA zone's offset is a whole number of quarter hours, so local days and hours are
+    unions of buckets. Only counted statuses are summed; `gifts` counts those whose net is positive.
+    """
+
+    __tablename__ = "gift_buckets"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, comment="epoch seconds, a multiple of 900")
+    amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    gifts: Mapped[int] = mapped_column(Integer, default=0)
+    recurring_cents: Mapped[int] = mapped_column(BigInteger, default=0, comment="net of refunds")
+    recurring_gifts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Refund(Base):
@@ -220,4 +252,5 @@ class AppealVariant(Base):
 # Statuses whose gifts count towards "raised" (their amount minus any refunded amount).
 # A disputed gift (a chargeback under way) is held back until the dispute ends.
 COUNTED_STATUSES = ("succeeded", "partially_refunded", "refunded")
+RAISED_BASES = ("gross", "net_of_fees")
 STATUSES = ("succeeded", "pending", "failed", "refunded", "partially_refunded", "disputed")

@@ -19,16 +19,18 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from tracker import rollups
 from tracker.dates import UTC
 from tracker.errors import RowError
 from tracker.ingest.records import NormalizedDonation, RefundRow
-from tracker.models import Donation, Refund
+from tracker.models import COUNTED_STATUSES, Donation, Refund
 
 RANK = {"pending": 0, "succeeded": 1, "partially_refunded": 2, "disputed": 3, "refunded": 4}
 COLUMNS = (
     "donor_id", "amount_cents", "refunded_cents", "fee_cents", "currency", "donated_at",
     "status", "channel", "appeal_variant", "recurring",
 )
+COUNTED_IN = "(" + ", ".join(f"'{s}'" for s in COUNTED_STATUSES) + ")"
 IN_LIMIT = 5000  # ids per IN (...) list: well under SQLite's limit on bound parameters
 
 
@@ -195,32 +197,49 @@ def write_chunk(
         )
         # gifts already stored: the forward-only rules decide
         cur.execute(
-            f"SELECT d.id, dn.id, {', '.join('s.' + c for c in STAGE_COLUMNS[4:])}, {', '.join('d.' + c for c in COLUMNS)} "
+            f"SELECT d.id, dn.id, {', '.join('s.' + c for c in STAGE_COLUMNS[4:])}, {', '.join('d.' + c for c in COLUMNS)}, "
+            f"s.external_id "
             f"FROM import_stage s JOIN donations d ON d.source = {ph} AND d.external_id = s.external_id "
             f"JOIN donors dn ON dn.key = s.donor_key",
             [source],
         )
         stored = cur.fetchall()
-        # gifts not stored yet
-        cols = ", ".join(("source", "external_id", "import_id", "donor_id", *COLUMNS[1:]))
+        # the first gift of the donors of gifts not stored yet (rollups: before they are stored)
         cur.execute(
-            f"INSERT INTO donations ({cols}) SELECT {ph}, s.external_id, {ph}, dn.id, "
+            "UPDATE donors SET first_gift_at = f.first FROM (SELECT donor_key, min(donated_at) AS first "
+            f"FROM import_stage s WHERE s.status IN {COUNTED_IN} AND s.amount_cents > s.refunded_cents "
+            f"AND NOT EXISTS (SELECT 1 FROM donations x WHERE x.source = {ph} AND x.external_id = s.external_id) "
+            "GROUP BY donor_key) f WHERE donors.key = f.donor_key AND (donors.first_gift_at IS NULL "
+            "OR donors.first_gift_at > f.first)",
+            [source],
+        )
+        # gifts not stored yet
+        cols = ", ".join(("source", "external_id", "import_id", "recorded_at", "donor_id", *COLUMNS[1:]))
+        cur.execute(
+            f"INSERT INTO donations ({cols}) SELECT {ph}, s.external_id, {ph}, "
+            f"(SELECT started_at FROM imports WHERE id = {ph}), dn.id, "
             f"{', '.join('s.' + c for c in COLUMNS[1:])} FROM import_stage s JOIN donors dn ON dn.key = s.donor_key "
             f"WHERE NOT EXISTS (SELECT 1 FROM donations x WHERE x.source = {ph} AND x.external_id = s.external_id) "
             f"ORDER BY s.external_id",
-            [source, import_id, source],
+            [source, import_id, import_id, source],
         )
         summary.inserted += cur.rowcount
         cur.execute("DELETE FROM import_stage")
     finally:
         cur.close()
-    updates = []
+    deltas = rollups.Deltas()
+    known = {row[-1] for row in stored}
+    for g in gifts:
+        if g.external_id not in known:
+            deltas.add(g.currency, g.donated_at, rollups.contribution(
+                g.status, g.amount_cents, min(g.refunded_cents, g.amount_cents), g.fee_cents, g.recurring))
+    updates, moved_donors = [], []
     width = len(STAGE_COLUMNS) - 4
     for row in stored:
         gift_id, donor_id = row[0], row[1]
         new = dict(zip(COLUMNS[1:], row[2:2 + width]))
         new["donor_id"] = donor_id
-        old = dict(zip(COLUMNS, row[2 + width:]))
+        old = dict(zip(COLUMNS, row[2 + width:-1]))
         for values in (new, old):
             values["donated_at"], values["recurring"] = _utc(values["donated_at"]), bool(values["recurring"])
         merged = merge(old, new)
@@ -228,10 +247,14 @@ def write_chunk(
             summary.unchanged += 1
         else:
             updates.append({"b_id": gift_id, "import_id": import_id, **merged})
+            deltas.change(old, merged)
+            moved_donors += (old["donor_id"], merged["donor_id"])
     if updates:
         stmt = update(Donation.__table__).where(Donation.__table__.c.id == bindparam("b_id"))
         session.execute(stmt, updates)
         summary.updated += len(updates)
+        rollups.refresh_first_gifts(session, moved_donors)
+    deltas.flush(session)
 
 
 def apply_refunds(session: Session, source: str, refunds: list[RefundRow], import_id: int, summary: ImportSummary) -> None:
@@ -272,13 +295,16 @@ def apply_refunds(session: Session, source: str, refunds: list[RefundRow], impor
         )
     summary.refunds_waiting = len(waiting) - len(links)
     touched = sorted({link["d_id"] for link in links})
+    deltas, changed_donors = rollups.Deltas(), []
     for part in _chunks(touched):
         totals = dict(session.execute(
             select(Refund.donation_id, func.sum(Refund.amount_cents)).where(Refund.donation_id.in_(part))
             .group_by(Refund.donation_id)
         ).all())
         for gift in session.execute(
-            select(Donation.id, Donation.amount_cents, Donation.refunded_cents, Donation.status).where(Donation.id.in_(part))
+            select(Donation.id, Donation.donor_id, Donation.amount_cents, Donation.refunded_cents, Donation.fee_cents,
+                   Donation.currency, Donation.donated_at, Donation.status, Donation.recurring)
+            .where(Donation.id.in_(part))
         ):
             if gift.status in ("failed", "pending"):
                 continue
@@ -288,3 +314,8 @@ def apply_refunds(session: Session, source: str, refunds: list[RefundRow], impor
                 session.execute(
                     update(Donation).where(Donation.id == gift.id).values(refunded_cents=refunded, status=status)
                 )
+                old = gift._asdict()
+                deltas.change(old, {**old, "refunded_cents": refunded, "status": status})
+                changed_donors.append(gift.donor_id)
+    deltas.flush(session)
+    rollups.refresh_first_gifts(session, changed_donors)
