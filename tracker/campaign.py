@@ -14,8 +14,11 @@ from zoneinfo import ZoneInfo
 
 from tracker.dates import ensure_utc, isoformat_local
 from tracker.money import cents_to_decimal_str, percent_of
+from tracker.projection import Curve, Projection, aligned_offset, project_at, window_of
 
 SECONDS_PER_DAY = 86_400
+PHASES = ("not_started", "running", "final_week", "final_48_hours", "last_day", "closed")
+TYPICAL_TOLERANCE = Decimal("0.05")  # within 5% of the typical curve counts as "on" it
 
 
 class CampaignLike(Protocol):
@@ -45,6 +48,82 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class Segment:
+    donors: int = 0
+    cents: int = 0
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Donors of the window up to as-of, by their history (see queries.segments for the rules)."""
+
+    new: Segment = Segment()
+    retained: Segment = Segment()
+    reactivated: Segment = Segment()
+    lybunt: Segment = Segment()  # last year's campaign donors not (yet) back; cents = what they gave then
+    lybunt_campaign: str | None = None
+    recurring: Segment = Segment()  # donors = gifts here: recurring installments received in the window
+    one_time: Segment = Segment()
+
+
+@dataclass(frozen=True)
+class FiscalShare:
+    """The campaign's total as a share of its fiscal year's, and the same for earlier campaigns."""
+
+    year_starts: date
+    year_ends: date  # inclusive
+    year_cents: int
+    campaign_cents: int
+    earlier: tuple[tuple[str, float | None], ...] = ()
+
+    @property
+    def share(self) -> float | None:
+        return None if self.year_cents <= 0 else self.campaign_cents / self.year_cents
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The aggregates besides the totals that a full status needs (tracker.service gathers them)."""
+
+    last_24_hours_cents: int = 0
+    last_7_days_cents: int = 0
+    earlier: tuple[Curve, ...] = ()  # closed earlier campaigns in the same currency, oldest first
+    segments: Segments = Segments()
+    fiscal: FiscalShare | None = None
+    late_gifts: int = 0
+    late_cents: int = 0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Where an earlier campaign stood at the same campaign day and hour."""
+
+    slug: str
+    cents_then: int
+    final_cents: int
+    share_of_final: float | None
+    difference_cents: int  # this campaign now minus that one then
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    """Progress towards a goal counted in donors."""
+
+    name: str
+    goal: int
+    count: int
+    needed_per_day: int | None  # donors a day still needed, rounded up; None once closed
+
+    @property
+    def percent(self) -> Decimal:
+        return percent_of(self.count, self.goal)
+
+    @property
+    def gap(self) -> int:
+        return max(0, self.goal - self.count)
+
+
+@dataclass(frozen=True)
 class Status:
     """Where a campaign stands at `as_of`."""
 
@@ -65,6 +144,20 @@ class Status:
     returning_donors: int
     seconds_left: int
     needed_per_day_cents: int | None  # None once no time is left
+    phase: str = "running"
+    needed_per_hour_cents: int | None = None
+    last_24_hours_cents: int = 0
+    last_7_days_cents: int = 0
+    typical_position: str | None = None  # behind | on | ahead of the typical curve; None without a curve yet
+    typical_cents_by_now: int | None = None  # where the goal's typical curve stands now
+    comparisons: tuple[Comparison, ...] = ()
+    projection: Projection | None = None
+    goals: tuple[GoalProgress, ...] = ()
+    segments: Segments = Segments()
+    fiscal: FiscalShare | None = None
+    late_gifts: int = 0
+    late_cents: int = 0
+    raised_basis: str = "gross"
 
     @property
     def deadline(self) -> datetime:
@@ -93,8 +186,45 @@ def needed_per_day(gap_cents: int, seconds_remaining: int) -> int | None:
     return -(-gap_cents * SECONDS_PER_DAY // seconds_remaining)  # ceiling division, exact
 
 
-def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime) -> Status:
-    """Combine a campaign's definition and its totals into its status at `as_of`.
+def phase(campaign: CampaignLike, as_of: datetime) -> str:
+    """The campaign's phase at `as_of`, by local calendar day: the final week is its last 7 days, the final
+    48 hours its last 2 days, the last day its last day; closed from the deadline on."""
+    as_of = ensure_utc(as_of)
+    if as_of < campaign.starts_at:
+        return "not_started"
+    if as_of >= campaign.ends_at:
+        return "closed"
+    days_to_end = (campaign.end_date - as_of.astimezone(ZoneInfo(campaign.timezone)).date()).days
+    if days_to_end == 0:
+        return "last_day"
+    if days_to_end == 1:
+        return "final_48_hours"
+    if days_to_end < 7:
+        return "final_week"
+    return "running"
+
+
+def needed_per_hour(gap_cents: int, seconds_remaining: int) -> int | None:
+    """Cents an hour still needed, rounded up; None when no time is left."""
+    if seconds_remaining <= 0:
+        return None
+    return 0 if gap_cents <= 0 else -(-gap_cents * 3600 // seconds_remaining)
+
+
+def typical_position(raised_cents: int, expected_cents: int) -> str:
+    """behind / on / ahead of where the typical curve says the goal's campaign stands now (5% either way is "on")."""
+    if expected_cents <= 0:
+        return "ahead" if raised_cents > 0 else "on"
+    ratio = Decimal(raised_cents) / Decimal(expected_cents)
+    if ratio < 1 - TYPICAL_TOLERANCE:
+        return "behind"
+    if ratio > 1 + TYPICAL_TOLERANCE:
+        return "ahead"
+    return "on"
+
+
+def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime, figures: Figures = Figures()) -> Status:
+    """Combine a campaign's definition, its totals and the other aggregates into its status at `as_of`.
 
     Before the window opens, the time left counts only the window itself, so the pace needed is
     spread over the campaign's days, not the wait before it.
@@ -103,6 +233,29 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime) -> Status
     starts_at, ends_at = campaign.starts_at, campaign.ends_at
     gap = max(0, campaign.goal_cents - totals.raised_cents)
     left = seconds_left(ends_at, max(as_of, starts_at))
+    window = window_of(campaign)
+    comparisons = tuple(
+        Comparison(
+            slug=c.window.slug,
+            cents_then=(then := c.at(aligned_offset(window, max(as_of, starts_at), c.window))),
+            final_cents=c.final_cents,
+            share_of_final=c.share_at(aligned_offset(window, max(as_of, starts_at), c.window)),
+            difference_cents=totals.raised_cents - then,
+        )
+        for c in figures.earlier
+    )
+    projection = project_at(window, totals.raised_cents, campaign.goal_cents, max(as_of, starts_at),
+                            list(figures.earlier))
+    position = typical = None
+    if as_of >= starts_at and projection.typical_share is not None:
+        typical = round(campaign.goal_cents * projection.typical_share)
+        position = typical_position(totals.raised_cents, typical)
+    goals = []
+    for name, goal, count in (("new_donors", getattr(campaign, "goal_new_donors", None), totals.new_donors),
+                              ("donors", getattr(campaign, "goal_donors", None), totals.donors)):
+        if goal:
+            goals.append(GoalProgress(name, goal, count, needed_per_day(max(0, goal - count), left)))
+    closed = as_of >= ends_at
     return Status(
         slug=campaign.slug,
         name=campaign.name,
@@ -121,18 +274,47 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime) -> Status
         returning_donors=totals.donors - totals.new_donors,
         seconds_left=seconds_left(ends_at, as_of),
         needed_per_day_cents=needed_per_day(gap, left),
+        phase=phase(campaign, as_of),
+        needed_per_hour_cents=needed_per_hour(gap, left),
+        last_24_hours_cents=figures.last_24_hours_cents,
+        last_7_days_cents=figures.last_7_days_cents,
+        typical_position=position,
+        typical_cents_by_now=typical,
+        comparisons=comparisons,
+        projection=projection,
+        goals=tuple(goals),
+        segments=figures.segments,
+        fiscal=figures.fiscal,
+        late_gifts=figures.late_gifts if closed else 0,
+        late_cents=figures.late_cents if closed else 0,
+        raised_basis=getattr(campaign, "raised_basis", "gross") or "gross",
     )
 
 
+def _money(cents: int | None) -> str | None:
+    return None if cents is None else cents_to_decimal_str(cents)
+
+
+def _ratio(value: float | None, places: int = 4) -> float | None:
+    return None if value is None else round(value, places)
+
+
 def status_json(st: Status) -> dict:
-    """The status as the JSON object `tracker status --json` prints. Money as decimal strings."""
+    """The status as the JSON object `tracker status --json` prints. Money as decimal strings (README: Status JSON)."""
     tz = st.tz
+    p = st.projection
+    seg = st.segments
+
+    def segment(x: Segment, unit: str = "donors") -> dict:
+        return {unit: x.donors, "amount": cents_to_decimal_str(x.cents)}
+
     return {
         "campaign": st.slug,
         "name": st.name,
         "currency": st.currency,
         "timezone": st.timezone,
         "as_of": isoformat_local(st.as_of, tz),
+        "raised_basis": st.raised_basis,
         "goal": cents_to_decimal_str(st.goal_cents),
         "raised": cents_to_decimal_str(st.raised_cents),
         "percent": float(st.percent),  # a ratio, not money: two decimals, e.g. 96.49
@@ -143,8 +325,49 @@ def status_json(st: Status) -> dict:
         "returning_donors": st.returning_donors,
         "starts_at": isoformat_local(st.starts_at, tz),
         "deadline": isoformat_local(st.deadline, tz),
+        "phase": st.phase,
         "seconds_left": st.seconds_left,
-        "needed_per_day": None if st.needed_per_day_cents is None else cents_to_decimal_str(st.needed_per_day_cents),
+        "time_left": time_left_text(st.seconds_left),
+        "needed_per_day": _money(st.needed_per_day_cents),
+        "pace": {
+            "needed_per_day": _money(st.needed_per_day_cents),
+            "needed_per_hour": _money(st.needed_per_hour_cents),
+            "last_24_hours": cents_to_decimal_str(st.last_24_hours_cents),
+            "last_7_days": cents_to_decimal_str(st.last_7_days_cents),
+            "typical_curve": st.typical_position,
+            "typical_by_now": _money(st.typical_cents_by_now),
+        },
+        "earlier_campaigns": [
+            {"campaign": c.slug, "raised_then": cents_to_decimal_str(c.cents_then), "final": cents_to_decimal_str(c.final_cents),
+             "share_of_final": _ratio(c.share_of_final), "difference": cents_to_decimal_str(c.difference_cents)}
+            for c in st.comparisons
+        ],
+        "projection": {
+            "expected": _money(p.expected_cents), "low": _money(p.low_cents), "high": _money(p.high_cents),
+            "level": p.level, "basis": p.basis,
+        } if p else None,
+        "chance_of_goal": _ratio(p.chance_of_goal) if p else None,
+        "goals": {
+            g.name: {"goal": g.goal, "count": g.count, "percent": float(g.percent), "gap": g.gap,
+                     "needed_per_day": g.needed_per_day}
+            for g in st.goals
+        },
+        "segments": {
+            "new": segment(seg.new),
+            "retained": segment(seg.retained),
+            "reactivated": segment(seg.reactivated),
+            "lybunt": {**segment(seg.lybunt), "campaign": seg.lybunt_campaign},
+            "recurring": segment(seg.recurring, "gifts"),
+            "one_time": segment(seg.one_time, "gifts"),
+        },
+        "fiscal_year": None if st.fiscal is None else {
+            "starts": st.fiscal.year_starts.isoformat(),
+            "ends": st.fiscal.year_ends.isoformat(),
+            "raised": cents_to_decimal_str(st.fiscal.year_cents),
+            "campaign_share": _ratio(st.fiscal.share),
+            "earlier": [{"campaign": slug, "campaign_share": _ratio(share)} for slug, share in st.fiscal.earlier],
+        },
+        "late_after_deadline": {"gifts": st.late_gifts, "amount": cents_to_decimal_str(st.late_cents)},
     }
 
 

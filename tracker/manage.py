@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tracker import queries
 from tracker.dates import zone
 from tracker.errors import UsageError
-from tracker.models import Campaign
+from tracker.models import RAISED_BASES, Campaign
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -31,6 +31,10 @@ def create_campaign(
     end: date,
     now: datetime,
     demo: bool = False,
+    goal_new_donors: int | None = None,
+    goal_donors: int | None = None,
+    fiscal_year_start_month: int = 1,
+    raised_basis: str = "gross",
 ) -> Campaign:
     """Create a campaign whose window is [start 00:00, the day after end 00:00) in `timezone`.
 
@@ -48,6 +52,13 @@ def create_campaign(
     zone(timezone)
     if end < start:
         raise UsageError(f"the end date {end} is before the start date {start}")
+    for label, value in (("new-donor goal", goal_new_donors), ("donor goal", goal_donors)):
+        if value is not None and value <= 0:
+            raise UsageError(f"the {label} must be more than zero, or left out")
+    if not 1 <= fiscal_year_start_month <= 12:
+        raise UsageError("the fiscal year's first month must be 1 to 12")
+    if raised_basis not in RAISED_BASES:
+        raise UsageError(f"raised must be one of {', '.join(RAISED_BASES)}")
     if queries.campaign_exists(session, slug):
         raise UsageError(f"a campaign with slug {slug!r} exists already; choose another slug")
     campaign = Campaign(
@@ -60,6 +71,10 @@ def create_campaign(
         end_date=end,
         demo=demo,
         created_at=now,
+        goal_new_donors=goal_new_donors,
+        goal_donors=goal_donors,
+        fiscal_year_start_month=fiscal_year_start_month,
+        raised_basis=raised_basis,
     )
     session.add(campaign)
     session.flush()

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, distinct, func, select
-from sqlalchemy.orm import Session
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
 
-from tracker.campaign import Totals
-from tracker.dates import local_midnight
+from tracker.campaign import FiscalShare, Segment, Segments, Totals
+from tracker.dates import UTC, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, Campaign, Donation, ImportBatch
+from tracker.models import COUNTED_STATUSES, Campaign, Donation, Donor, GiftBucket, ImportBatch
+from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
 
@@ -53,60 +55,245 @@ def campaign_timezones(session: Session) -> set[str]:
     return set(session.scalars(select(Campaign.timezone).distinct()))
 
 
-def _counted(campaign: Campaign, as_of: datetime):
-    """Counted gifts of the campaign's window donated at or before `as_of`, in the campaign's currency."""
+def _raised(basis: str):
+    """What a gift adds to "raised": its amount minus refunds (gross of fees), or also minus fees (net_of_fees)."""
+    return NET - func.coalesce(Donation.fee_cents, 0) if basis == "net_of_fees" else NET
+
+
+def _bucket_raised(basis: str):
+    b = GiftBucket
+    raised = b.amount_cents - b.refunded_cents
+    return raised - b.fee_cents if basis == "net_of_fees" else raised
+
+
+def _epoch(moment: datetime) -> int:
+    return int(ensure_utc(moment).timestamp())
+
+
+def _instant(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _counted_between(currency: str, start: datetime, end: datetime):
+    """Counted gifts in `currency` donated in [start, end)."""
     return and_(
         Donation.status.in_(COUNTED_STATUSES),
-        Donation.currency == campaign.currency,
-        Donation.donated_at >= campaign.starts_at,
-        Donation.donated_at < campaign.ends_at,
-        Donation.donated_at <= as_of,
+        Donation.currency == currency,
+        Donation.donated_at >= start,
+        Donation.donated_at < end,
     )
+
+
+def _inclusive(as_of: datetime) -> datetime:
+    """The exclusive end that makes `as_of` itself count (timestamps are stored to the microsecond)."""
+    return ensure_utc(as_of) + timedelta(microseconds=1)
+
+
+def raised_between(session: Session, currency: str, start: datetime, end: datetime, basis: str = "gross") -> tuple[int, int]:
+    """(cents raised, gifts with a positive net) by counted gifts donated in [start, end).
+
+    Whole quarter hours come from the gift_buckets rollup; the parts of the range that are not
+    whole quarter hours (at most 15 minutes at each end) from the gifts themselves.
+    """
+    s, e = _epoch(start), _epoch(end)
+    inner_s, inner_e = -(-s // BUCKET_SECONDS) * BUCKET_SECONDS, e // BUCKET_SECONDS * BUCKET_SECONDS
+    raw_ranges = [(start, end)] if inner_s >= inner_e else [(start, _instant(inner_s)), (_instant(inner_e), end)]
+    cents = gifts = 0
+    if inner_s < inner_e:
+        row = session.execute(
+            select(func.coalesce(func.sum(_bucket_raised(basis)), 0), func.coalesce(func.sum(GiftBucket.gifts), 0))
+            .where(GiftBucket.currency == currency, GiftBucket.bucket >= inner_s, GiftBucket.bucket < inner_e)
+        ).one()
+        cents, gifts = int(row[0]), int(row[1])
+    for a, b in raw_ranges:
+        if a >= b:
+            continue
+        row = session.execute(
+            select(func.coalesce(func.sum(_raised(basis)), 0), func.count(case((NET > 0, Donation.id))))
+            .where(_counted_between(currency, a, b))
+        ).one()
+        cents, gifts = cents + int(row[0]), gifts + int(row[1])
+    return cents, gifts
 
 
 def campaign_totals(session: Session, campaign: Campaign, as_of: datetime) -> Totals:
-    """Raised (amount minus refunds), gifts and donors counted, and new donors, as of `as_of`.
+    """Raised (by the campaign's basis), gifts and donors counted, and new donors, as of `as_of`.
 
     A gift is counted when its status is succeeded, partially_refunded or refunded; `donations`
     and `donors` only count gifts whose net is positive. A donor is new when their first counted
-    gift ever (up to `as_of`, any campaign, any time) falls inside the window.
+    gift ever (any campaign, any time: donors.first_gift_at) falls inside the window.
     """
-    in_window = _counted(campaign, as_of)
-    row = session.execute(
-        select(
-            func.coalesce(func.sum(NET), 0),
-            func.count(case((NET > 0, Donation.id))),
-            func.count(distinct(case((NET > 0, Donation.donor_id)))),
-        ).where(in_window)
-    ).one()
-    first_gift = (
-        select(Donation.donor_id, func.min(Donation.donated_at).label("first_at"))
-        .where(Donation.status.in_(COUNTED_STATUSES), NET > 0, Donation.donated_at <= as_of)
-        .group_by(Donation.donor_id)
+    end = min(campaign.ends_at, _inclusive(as_of))
+    if end <= campaign.starts_at:
+        return Totals(0, 0, 0, 0)
+    raised, gifts = raised_between(session, campaign.currency, campaign.starts_at, end, campaign.raised_basis)
+    donors = (
+        select(Donation.donor_id)
+        .where(_counted_between(campaign.currency, campaign.starts_at, end), NET > 0)
+        .distinct()
         .subquery()
     )
-    new_donors = session.scalar(
-        select(func.count())
-        .select_from(first_gift)
-        .where(first_gift.c.first_at >= campaign.starts_at, first_gift.c.first_at < campaign.ends_at)
-    )
-    return Totals(raised_cents=int(row[0]), donations=int(row[1]), donors=int(row[2]), new_donors=int(new_donors))
+    row = session.execute(
+        select(func.count(), func.count(case((Donor.first_gift_at >= campaign.starts_at, Donor.id))))
+        .select_from(donors)
+        .join(Donor, Donor.id == donors.c.donor_id)
+    ).one()
+    return Totals(raised_cents=raised, donations=gifts, donors=int(row[0]), new_donors=int(row[1]))
+
+
+def bucket_series(session: Session, campaign: Campaign, as_of: datetime) -> list[tuple[int, int]]:
+    """(quarter-hour start as epoch seconds, cents raised) over the window up to `as_of`, exact to the gift.
+
+    The last, unfinished quarter hour comes from the gifts themselves.
+    """
+    end = min(campaign.ends_at, _inclusive(as_of))
+    if end <= campaign.starts_at:
+        return []
+    s, e = _epoch(campaign.starts_at), _epoch(end)
+    whole_end = e // BUCKET_SECONDS * BUCKET_SECONDS
+    rows = [
+        (int(b), int(c)) for b, c in session.execute(
+            select(GiftBucket.bucket, _bucket_raised(campaign.raised_basis))
+            .where(GiftBucket.currency == campaign.currency, GiftBucket.bucket >= s, GiftBucket.bucket < whole_end)
+            .order_by(GiftBucket.bucket)
+        )
+    ]
+    if whole_end < e:
+        tail, _ = raised_between(session, campaign.currency, _instant(whole_end), end, campaign.raised_basis)
+        rows.append((whole_end, tail))
+    return [r for r in rows if r[1]]
 
 
 def daily_totals(session: Session, campaign: Campaign, as_of: datetime) -> dict[date, int]:
     """Raised per local day of the window (campaign time zone), in cents, up to `as_of`. Days without gifts are absent.
 
-    The day of each gift is found in the database by comparing with each local midnight, which is
-    exact in every time zone (including half-hour offsets and DST changes) on SQLite and PostgreSQL.
+    Built from the quarter-hour rollup: every zone's offset is a whole number of quarter hours, so
+    each bucket lies in exactly one local day (DST changes included).
     """
     tz = campaign.tz
-    days = (campaign.end_date - campaign.start_date).days + 1
-    boundaries = [local_midnight(campaign.start_date + timedelta(days=i + 1), tz) for i in range(days)]
-    day_index = case(*[(Donation.donated_at < b, i) for i, b in enumerate(boundaries)], else_=days)
-    rows = session.execute(
-        select(day_index.label("day"), func.sum(NET)).where(_counted(campaign, as_of)).group_by(day_index)
-    ).all()
-    return {campaign.start_date + timedelta(days=int(i)): int(total) for i, total in rows if total}
+    out: dict[date, int] = {}
+    for epoch, cents in bucket_series(session, campaign, as_of):
+        day = _instant(epoch).astimezone(tz).date()
+        out[day] = out.get(day, 0) + cents
+    return {d: c for d, c in out.items() if c}
+
+
+def earlier_campaigns(session: Session, campaign: Campaign, as_of: datetime) -> list[Campaign]:
+    """Campaigns in the same currency that ended before this one began and by `as_of`, oldest first."""
+    found = session.scalars(
+        select(Campaign).where(Campaign.currency == campaign.currency, Campaign.id != campaign.id,
+                               Campaign.end_date < campaign.start_date)
+        .order_by(Campaign.start_date)
+    )
+    return [c for c in found if c.ends_at <= campaign.starts_at and c.ends_at <= ensure_utc(as_of)]
+
+
+def segments(session: Session, campaign: Campaign, as_of: datetime, previous: Campaign | None) -> Segments:
+    """The window's donors up to `as_of` by history, and last year's donors not back yet.
+
+    - new: their first counted gift ever is in the window;
+    - retained: not new, and gave in the 12 months before the window opened;
+    - reactivated: not new, and gave before that but not in those 12 months;
+    - lybunt: donors of `previous` (last year's campaign) with no counted gift in this window yet,
+      with what they gave in that campaign;
+    - recurring / one_time: gifts and amounts, each recurring installment counted when it is received.
+    Amounts follow the campaign's raised basis; a donor counts when they have a gift with a positive net.
+    """
+    end = min(campaign.ends_at, _inclusive(as_of))
+    if end <= campaign.starts_at:
+        return Segments(lybunt_campaign=previous.slug if previous else None,
+                        lybunt=_lybunt(session, campaign, previous, None, as_of))
+    raised = _raised(campaign.raised_basis)
+    in_window = _counted_between(campaign.currency, campaign.starts_at, end)
+    year_before = local_midnight(campaign.start_date - relativedelta(years=1), campaign.tz)
+    per_donor = (
+        select(Donation.donor_id.label("donor_id"), func.sum(raised).label("cents"))
+        .where(in_window).group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery()
+    )
+    prior = aliased(Donation)
+    gave_in_year_before = (
+        select(prior.id).where(
+            prior.donor_id == per_donor.c.donor_id, prior.status.in_(COUNTED_STATUSES),
+            prior.amount_cents > prior.refunded_cents,
+            prior.donated_at >= year_before, prior.donated_at < campaign.starts_at,
+        ).exists()
+    )
+    kind = case((Donor.first_gift_at >= campaign.starts_at, "new"), (gave_in_year_before, "retained"),
+                else_="reactivated")
+    found = {
+        k: Segment(int(n), int(c)) for k, n, c in session.execute(
+            select(kind, func.count(), func.sum(per_donor.c.cents))
+            .select_from(per_donor).join(Donor, Donor.id == per_donor.c.donor_id).group_by(kind)
+        )
+    }
+    by_kind = {
+        bool(r): Segment(int(n), int(c)) for r, n, c in session.execute(
+            select(Donation.recurring, func.count(), func.sum(raised)).where(in_window, NET > 0)
+            .group_by(Donation.recurring)
+        )
+    }
+    return Segments(
+        new=found.get("new", Segment()), retained=found.get("retained", Segment()),
+        reactivated=found.get("reactivated", Segment()),
+        lybunt=_lybunt(session, campaign, previous, per_donor, as_of),
+        lybunt_campaign=previous.slug if previous else None,
+        recurring=by_kind.get(True, Segment()), one_time=by_kind.get(False, Segment()),
+    )
+
+
+def _lybunt(session: Session, campaign: Campaign, previous: Campaign | None, this_window, as_of: datetime) -> Segment:
+    if previous is None:
+        return Segment()
+    last_end = min(previous.ends_at, _inclusive(as_of))
+    last = (
+        select(Donation.donor_id.label("donor_id"), func.sum(_raised(campaign.raised_basis)).label("cents"))
+        .where(_counted_between(previous.currency, previous.starts_at, last_end))
+        .group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery()
+    )
+    query = select(func.count(), func.coalesce(func.sum(last.c.cents), 0)).select_from(last)
+    if this_window is not None:
+        query = query.where(~select(this_window.c.donor_id).where(this_window.c.donor_id == last.c.donor_id).exists())
+    n, cents = session.execute(query).one()
+    return Segment(int(n), int(cents))
+
+
+def fiscal_year(campaign: Campaign) -> tuple[date, date]:
+    """The fiscal year (first and last day) that holds the campaign's last day."""
+    month = campaign.fiscal_year_start_month or 1
+    end = campaign.end_date
+    first = date(end.year if end.month >= month else end.year - 1, month, 1)
+    return first, first + relativedelta(years=1) - timedelta(days=1)
+
+
+def fiscal_share(session: Session, campaign: Campaign, raised_cents: int, as_of: datetime,
+                 earlier: list[Campaign]) -> FiscalShare:
+    """The campaign's raised as a share of its fiscal year's (both up to `as_of`), and earlier campaigns' shares."""
+
+    def year_cents(c: Campaign) -> int:
+        first, last = fiscal_year(c)
+        end = min(local_midnight(last + timedelta(days=1), c.tz), _inclusive(as_of))
+        start = local_midnight(first, c.tz)
+        return raised_between(session, c.currency, start, end, c.raised_basis)[0] if end > start else 0
+
+    shares = []
+    for c in earlier:
+        total = year_cents(c)
+        mine = raised_between(session, c.currency, c.starts_at, c.ends_at, c.raised_basis)[0]
+        shares.append((c.slug, mine / total if total > 0 else None))
+    first, last = fiscal_year(campaign)
+    return FiscalShare(first, last, year_cents(campaign), raised_cents, tuple(shares))
+
+
+def late_totals(session: Session, campaign: Campaign, as_of: datetime) -> tuple[int, int]:
+    """(gifts, cents) donated inside the window but first imported at or after its deadline (and by `as_of`)."""
+    row = session.execute(
+        select(func.count(case((NET > 0, Donation.id))), func.coalesce(func.sum(_raised(campaign.raised_basis)), 0))
+        .where(
+            Donation.recorded_at >= campaign.ends_at, Donation.recorded_at <= ensure_utc(as_of),
+            _counted_between(campaign.currency, campaign.starts_at, campaign.ends_at),
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def list_imports(session: Session, limit: int = 50) -> list[ImportBatch]:

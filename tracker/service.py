@@ -1,0 +1,54 @@
+"""Gather what the campaign numbers need from the database and hand it to the pure math.
+
+The one place where queries and campaign math meet, so the CLI, the dashboard, the reports and
+the public endpoints show the same figures. Functions take the session first and the moment as
+an argument; they never commit and never read the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from tracker import campaign as cm, queries
+from tracker.dates import ensure_utc
+from tracker.models import Campaign
+from tracker.projection import Backtest, Curve, backtest, window_of
+
+
+def curve(session: Session, campaign: Campaign, as_of: datetime) -> Curve:
+    """The campaign's cumulative curve up to `as_of` (its whole window once it is over)."""
+    return Curve.from_buckets(window_of(campaign), queries.bucket_series(session, campaign, as_of))
+
+
+def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime) -> cm.Status:
+    """Everything `tracker status` shows for `campaign` at `as_of`."""
+    as_of = ensure_utc(as_of)
+    totals = queries.campaign_totals(session, campaign, as_of)
+    earlier = queries.earlier_campaigns(session, campaign, as_of)
+    window_end = min(campaign.ends_at, as_of + timedelta(microseconds=1))
+
+    def pace(hours: int) -> int:
+        start = max(campaign.starts_at, window_end - timedelta(hours=hours))
+        if window_end <= start:
+            return 0
+        return queries.raised_between(session, campaign.currency, start, window_end, campaign.raised_basis)[0]
+
+    late_gifts, late_cents = queries.late_totals(session, campaign, as_of)
+    figures = cm.Figures(
+        last_24_hours_cents=pace(24),
+        last_7_days_cents=pace(24 * 7),
+        earlier=tuple(curve(session, c, c.ends_at) for c in earlier),
+        segments=queries.segments(session, campaign, as_of, earlier[-1] if earlier else None),
+        fiscal=queries.fiscal_share(session, campaign, totals.raised_cents, as_of, earlier),
+        late_gifts=late_gifts,
+        late_cents=late_cents,
+    )
+    return cm.status(campaign, totals, as_of=as_of, figures=figures)
+
+
+def campaign_backtest(session: Session, campaign: Campaign, *, as_of: datetime) -> Backtest:
+    """Replay the campaigns before `campaign` (closed by `as_of`) day by day; see projection.backtest."""
+    earlier = queries.earlier_campaigns(session, campaign, as_of)
+    return backtest([curve(session, c, c.ends_at) for c in earlier])
