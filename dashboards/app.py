@@ -55,21 +55,24 @@ def create_app(
         Output(overview.GRAPH, "figure"),
         Output(overview.AS_OF, "children"),
         Output(overview.NOTICE, "children"),
+        Output(overview.SEGMENTS_BOX, "children"),
         Input(overview.CAMPAIGN, "value"),
         Input(overview.REFRESH, "n_intervals"),
     )
     def show(slug, _n):
         if not slug:
-            return [], 0, {"data": [], "layout": {}}, "", dmc.Alert(EMPTY_GUIDANCE, title="Nothing to show yet", color="blue")
+            return [], 0, {"data": [], "layout": {}}, "", dmc.Alert(EMPTY_GUIDANCE, title="Nothing to show yet", color="blue"), None
         at = moment()
         try:
             with sessions.begin() as session:
                 view = overview.load(session, slug, at)
         except TrackerError as exc:
-            return no_update, no_update, no_update, no_update, dmc.Alert(str(exc), title="Cannot show this campaign", color="red")
+            return (no_update, no_update, no_update, no_update,
+                    dmc.Alert(str(exc), title="Cannot show this campaign", color="red"), no_update)
         st = view.status
         pinned = " (pinned with --as-of)" if as_of else f", refreshing every {refresh_seconds} s"
         when = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{pinned}"
-        return overview.cards(view), min(100.0, float(st.percent)), overview.figure(view), when, None
+        return (overview.cards(view), min(100.0, float(st.percent)), overview.figure(view), when, None,
+                overview.segments_table(view))
 
     return app

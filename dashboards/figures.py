@@ -16,12 +16,20 @@ def _dollars(cents: int) -> float:
 
 
 def cumulative_figure(
-    cumulative: list[tuple[date, int]], goal_line: list[tuple[date, int]], goal_cents: int, title: str
+    cumulative: list[tuple[date, int]], goal_line: list[tuple[date, int]], goal_cents: int, title: str,
+    typical_line: list[tuple[date, int]] = (),
 ) -> dict:
-    """Raised so far by day (solid) against the straight line to the goal (dashed), with the goal marked."""
+    """Raised so far by day (solid) against the straight line to the goal (dashed) and the typical curve of
+    earlier years towards the goal (dotted), with the goal marked."""
     days = [d.isoformat() for d, _ in goal_line]
+    typical = [{
+        "type": "scatter", "mode": "lines", "name": "Typical curve to the goal (earlier years)",
+        "x": [d.isoformat() for d, _ in typical_line], "y": [_dollars(v) for _, v in typical_line],
+        "line": {"color": GREEN, "dash": "dot", "width": 3},
+        "hovertemplate": "%{x|%b %d}: %{y:$,.0f}<extra>typical curve</extra>",
+    }] if typical_line else []
     return {
-        "data": [
+        "data": typical + [
             {
                 "type": "scatter", "mode": "lines", "name": "Straight line to the goal",
                 "x": days, "y": [_dollars(v) for _, v in goal_line],

@@ -133,11 +133,11 @@ def make_campaign(sessions):
     """Create a campaign (defaults: dec-2026, $400,000, December, America/Los_Angeles) and return it."""
 
     def make(slug="dec-2026", *, goal_cents=400_000_00, tz="America/Los_Angeles",
-             start=date(2026, 12, 1), end=date(2026, 12, 31), name=None):
+             start=date(2026, 12, 1), end=date(2026, 12, 31), name=None, **extra):
         with sessions.begin() as session:
             return create_campaign(
                 session, slug=slug, name=name or f"Campaign {slug}", goal_cents=goal_cents, currency="USD",
-                timezone=tz, start=start, end=end, now=utc_now(),
+                timezone=tz, start=start, end=end, now=utc_now(), **extra,
             )
 
     return make

@@ -17,7 +17,8 @@ import pytest
 from conftest import CHROMIUM, require
 from tracker import campaign as cm, db, demo, queries
 from tracker.dates import zone
-from tracker.money import format_money
+from tracker.money import format_money, parse_cents
+from tracker.service import campaign_status
 
 LA = zone("America/Los_Angeles")
 MID_CAMPAIGN = datetime(2026, 12, 28, 12, tzinfo=LA)
@@ -67,7 +68,7 @@ def page():
 def expected(sessions, slug):
     with sessions.begin() as session:
         c = queries.get_campaign(session, slug)
-        return cm.status(c, queries.campaign_totals(session, c, MID_CAMPAIGN), as_of=MID_CAMPAIGN)
+        return campaign_status(session, c, as_of=MID_CAMPAIGN)
 
 
 @pytest.mark.browser
@@ -87,6 +88,16 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
         expect(page.locator("#kpi-time-left")).to_have_text("3 days 12 hours")
         expect(page.locator("#as-of-text")).to_contain_text("Dec 28, 2026 12:00 PST")
         expect(page.locator("#cumulative-graph")).to_contain_text("Straight line to the goal")
+        expect(page.locator("#cumulative-graph")).to_contain_text("Typical curve to the goal")
+        # the projection, its chance and its track record: the same figures as `tracker status --json`
+        out = cm.status_json(now)
+        expect(page.locator("#kpi-projected")).to_have_text(format_money(parse_cents(out["projection"]["expected"]), whole=True))
+        expect(page.locator("#kpi-chance")).to_have_text(f"{out['chance_of_goal']:.0%}")
+        expect(page.locator("#kpi-pace")).to_have_text(format_money(parse_cents(out["pace"]["last_24_hours"])))
+        expect(page.locator("#kpi-track-record")).to_contain_text("% error")
+        expect(page.locator("#donor-segments")).to_contain_text(f"{out['segments']['new']['donors']:,}")
+        expect(page.locator("#donor-segments")).to_contain_text(format_money(parse_cents(out["segments"]["retained"]["amount"])))
+        assert "@" not in page.locator("#donor-segments").inner_text()  # aggregates only: no e-mails
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "overview-dec-2026.png"), full_page=True)
 

@@ -198,7 +198,7 @@ class GiftBucket(Base):
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, comment="epoch seconds, a multiple of 900")
     amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    fee_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_cents: Mapped[int] = mapped_column(BigInteger, default=0, comment="fees of gifts with a positive net")
     gifts: Mapped[int] = mapped_column(Integer, default=0)
     recurring_cents: Mapped[int] = mapped_column(BigInteger, default=0, comment="net of refunds")
     recurring_gifts: Mapped[int] = mapped_column(Integer, default=0)

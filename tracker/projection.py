@@ -270,3 +270,20 @@ def backtest(curves: list[Curve]) -> Backtest:
         BacktestDay(day, len(errs), fmean(errs), held[day]) for day, errs in sorted(errors.items())
     )
     return Backtest(tuple(replayed), days)
+
+
+def typical_curve(current: Window, earlier: list[Curve], goal_cents: int) -> list[tuple[date, int]]:
+    """Where the goal's campaign stands at the end of each day if it follows the typical shape of earlier years
+    (the geometric mean of their shares at that point; the default curve without them)."""
+    out = []
+    for n in range(1, current.days + 1):
+        moment = current.end_of_day(n)
+        shares = [s for c in earlier if (s := c.share_at(aligned_offset(current, moment, c.window))) is not None]
+        if shares and min(shares) > 0:
+            share = math.exp(fmean(math.log(s) for s in shares))
+        elif shares:
+            share = fmean(shares)
+        else:
+            share = default_share(n / current.days)
+        out.append((current.start_date + timedelta(days=n - 1), round(goal_cents * share)))
+    return out

@@ -56,8 +56,13 @@ def campaign_timezones(session: Session) -> set[str]:
 
 
 def _raised(basis: str):
-    """What a gift adds to "raised": its amount minus refunds (gross of fees), or also minus fees (net_of_fees)."""
-    return NET - func.coalesce(Donation.fee_cents, 0) if basis == "net_of_fees" else NET
+    """What a gift adds to "raised": its amount minus refunds (gross of fees), or also minus fees (net_of_fees).
+
+    The fee of a fully refunded gift is not taken off: that gift did not happen (exports still show the fee).
+    """
+    if basis == "net_of_fees":
+        return NET - case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)
+    return NET
 
 
 def _bucket_raised(basis: str):

@@ -40,7 +40,7 @@ def contribution(status: str, amount: int, refunded: int, fee: int | None, recur
         return None
     net = amount - refunded
     positive = 1 if net > 0 else 0
-    return (amount, refunded, fee or 0, positive, net if recurring else 0, positive if recurring else 0)
+    return (amount, refunded, (fee or 0) * positive, positive, net if recurring else 0, positive if recurring else 0)
 
 
 class Deltas:
@@ -109,7 +109,8 @@ def rebuild(session: Session) -> None:
     session.execute(delete(GiftBucket))
     session.execute(text(
         f"INSERT INTO gift_buckets (currency, bucket, {', '.join(FIELDS)}) "
-        f"SELECT currency, {bucket_sql(dialect)}, sum(amount_cents), sum(refunded_cents), sum(coalesce(fee_cents, 0)), "
+        f"SELECT currency, {bucket_sql(dialect)}, sum(amount_cents), sum(refunded_cents), "
+        "sum(CASE WHEN amount_cents > refunded_cents THEN coalesce(fee_cents, 0) ELSE 0 END), "
         "sum(CASE WHEN amount_cents > refunded_cents THEN 1 ELSE 0 END), "
         "sum(CASE WHEN recurring THEN amount_cents - refunded_cents ELSE 0 END), "
         "sum(CASE WHEN recurring AND amount_cents > refunded_cents THEN 1 ELSE 0 END) "

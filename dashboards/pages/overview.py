@@ -1,4 +1,5 @@
-"""Overview page: raised of goal, gap, time left, and the cumulative curve against the goal line."""
+"""Overview page: raised of goal, gap, time left, pace, the projection with its track record, donor
+segments, and the cumulative curve against the straight line and the typical curve of earlier years."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from dash import dcc, html
 from sqlalchemy.orm import Session
 
 from dashboards import figures
-from tracker import campaign as campaign_math, queries
+from tracker import campaign as campaign_math, queries, service
 from tracker.money import format_money
+from tracker.projection import Backtest, typical_curve, window_of
 
 # component ids
 CAMPAIGN = "campaign-select"
@@ -21,6 +23,8 @@ PROGRESS = "goal-progress"
 GRAPH = "cumulative-graph"
 AS_OF = "as-of-text"
 NOTICE = "notice"
+SEGMENTS = "donor-segments"
+SEGMENTS_BOX = "donor-segments-box"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class Overview:
     status: campaign_math.Status
     cumulative: list[tuple[date, int]]
     goal_line: list[tuple[date, int]]
+    typical_line: list[tuple[date, int]]
+    track_record: Backtest
 
 
 def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str | None]:
@@ -41,12 +47,16 @@ def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str |
 
 def load(session: Session, slug: str, as_of: datetime) -> Overview:
     c = queries.get_campaign(session, slug)
-    totals = queries.campaign_totals(session, c, as_of)
+    st = service.campaign_status(session, c, as_of=as_of)
     daily = queries.daily_totals(session, c, as_of)
     return Overview(
-        status=campaign_math.status(c, totals, as_of=as_of),
+        status=st,
         cumulative=campaign_math.cumulative_by_day(c, daily, as_of=as_of),
         goal_line=campaign_math.goal_line(c),
+        typical_line=typical_curve(window_of(c), [], c.goal_cents) if not st.comparisons else typical_curve(
+            window_of(c), [service.curve(session, e, e.ends_at) for e in queries.earlier_campaigns(session, c, as_of)],
+            c.goal_cents),
+        track_record=service.campaign_backtest(session, c, as_of=as_of),
     )
 
 
@@ -63,25 +73,70 @@ def _card(label: str, value: str, detail: str, testid: str) -> dmc.Paper:
 
 def cards(view: Overview) -> list:
     st = view.status
+    cur = st.currency
     local_deadline = st.deadline.astimezone(st.tz)
-    needed = (
-        "campaign closed" if st.needed_per_day_cents is None
-        else f"{format_money(st.needed_per_day_cents, st.currency, whole=True)} a day needed"
-    )
+    if st.needed_per_day_cents is None:
+        needed = "campaign closed"
+    elif st.phase == "last_day":
+        needed = f"{format_money(st.needed_per_hour_cents, cur, whole=True)} an hour needed"
+    else:
+        needed = f"{format_money(st.needed_per_day_cents, cur, whole=True)} a day needed"
+    p = st.projection
+    if p is None or p.expected_cents is None:
+        projected, range_text, chance, chance_text = "-", p.basis if p else "", "-", "not enough to go on yet"
+    else:
+        projected = format_money(p.expected_cents, cur, whole=True)
+        range_text = (f"80% range {format_money(p.low_cents, cur, whole=True)} to "
+                      f"{format_money(p.high_cents, cur, whole=True)}, {p.basis}")
+        chance, chance_text = f"{p.chance_of_goal:.0%}", "chance of reaching the goal"
+    error, held = view.track_record.summary_from(20)
+    if error is None:
+        track, track_text = "-", "no earlier campaign to replay yet"
+    else:
+        track = f"{error:.1f}% error"
+        track_text = (f"from day 20 on, replaying {len(view.track_record.replayed)} earlier campaigns; "
+                      f"the 80% range held the final {held:.0%} of the time")
+    typical = {"behind": "behind the typical curve", "on": "on the typical curve",
+               "ahead": "ahead of the typical curve"}.get(st.typical_position or "", "no typical curve yet")
     return [
-        _card("Raised", format_money(st.raised_cents, st.currency),
-              f"of {format_money(st.goal_cents, st.currency, whole=True)} goal", "raised"),
+        _card("Raised", format_money(st.raised_cents, cur),
+              f"of {format_money(st.goal_cents, cur, whole=True)} goal", "raised"),
         _card("Of goal", f"{st.percent}%", f"{st.donations:,} gifts from {st.donors:,} donors", "percent"),
-        _card("Gap", format_money(st.gap_cents, st.currency), needed, "gap"),
+        _card("Gap", format_money(st.gap_cents, cur), needed, "gap"),
         _card("Time left", campaign_math.time_left_text(st.seconds_left),
               f"deadline {local_deadline:%b %d, %H:%M:%S %Z}", "time-left"),
+        _card("Projected final", projected, range_text, "projected"),
+        _card("Chance of goal", chance, chance_text, "chance"),
+        _card("Last 24 hours", format_money(st.last_24_hours_cents, cur),
+              f"{format_money(st.last_7_days_cents, cur, whole=True)} in 7 days; {typical}", "pace"),
+        _card("Track record", track, track_text, "track-record"),
     ]
+
+
+def segments_table(view: Overview) -> dmc.Table:
+    """Donor counts and amounts by segment: aggregates only, no names or e-mails."""
+    st = view.status
+    seg = st.segments
+    rows = [
+        ("New donors", seg.new.donors, seg.new.cents),
+        ("Retained (gave in the 12 months before)", seg.retained.donors, seg.retained.cents),
+        ("Reactivated (came back after a gap)", seg.reactivated.donors, seg.reactivated.cents),
+    ]
+    if seg.lybunt_campaign:
+        rows.append((f"Gave in {seg.lybunt_campaign}, not yet this time (amount then)", seg.lybunt.donors,
+                     seg.lybunt.cents))
+    return dmc.Table(
+        data={"head": ["Donors", "Count", "Amount"],
+              "body": [[label, f"{n:,}", format_money(c, st.currency)] for label, n, c in rows]},
+        id=SEGMENTS, striped=True, fz="md", mt="md",
+    )
 
 
 def figure(view: Overview) -> dict:
     st = view.status
     return figures.cumulative_figure(
-        view.cumulative, view.goal_line, st.goal_cents, f"{st.name}: raised by day against the goal"
+        view.cumulative, view.goal_line, st.goal_cents, f"{st.name}: raised by day against the goal",
+        typical_line=view.typical_line,
     )
 
 
@@ -103,6 +158,7 @@ def layout(refresh_ms: int) -> dmc.Container:
                     dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
                     dmc.Progress(id=PROGRESS, value=0, size=28, radius="md", mt="lg", color="#0072B2"),
                     dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
+                    html.Div(id=SEGMENTS_BOX),
                 ],
                 type="dot", delay_show=300,
             ),

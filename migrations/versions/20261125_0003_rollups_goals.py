@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('bucket', sa.BigInteger(), autoincrement=False, nullable=False, comment='epoch seconds, a multiple of 900'),
     sa.Column('amount_cents', sa.BigInteger(), nullable=False),
     sa.Column('refunded_cents', sa.BigInteger(), nullable=False),
-    sa.Column('fee_cents', sa.BigInteger(), nullable=False),
+    sa.Column('fee_cents', sa.BigInteger(), nullable=False, comment='fees of gifts with a positive net'),
     sa.Column('gifts', sa.Integer(), nullable=False),
     sa.Column('recurring_cents', sa.BigInteger(), nullable=False, comment='net of refunds'),
     sa.Column('recurring_gifts', sa.Integer(), nullable=False),
@@ -53,7 +53,8 @@ def upgrade() -> None:
         bucket = "(CAST(strftime('%s', donated_at) AS INTEGER) / 900 * 900)"
     op.execute(
         "INSERT INTO gift_buckets (currency, bucket, amount_cents, refunded_cents, fee_cents, gifts, recurring_cents, "
-        f"recurring_gifts) SELECT currency, {bucket}, sum(amount_cents), sum(refunded_cents), sum(coalesce(fee_cents, 0)), "
+        f"recurring_gifts) SELECT currency, {bucket}, sum(amount_cents), sum(refunded_cents), "
+        "sum(CASE WHEN amount_cents > refunded_cents THEN coalesce(fee_cents, 0) ELSE 0 END), "
         "sum(CASE WHEN amount_cents > refunded_cents THEN 1 ELSE 0 END), "
         "sum(CASE WHEN recurring THEN amount_cents - refunded_cents ELSE 0 END), "
         "sum(CASE WHEN recurring AND amount_cents > refunded_cents THEN 1 ELSE 0 END) "
