@@ -21,6 +21,27 @@ def test_campaign_create_then_list(tracker):
                        "start": "2026-12-01", "end": "2026-12-31", "timezone": "America/Los_Angeles"}]
 
 
+def test_a_campaign_with_donor_goals_a_fiscal_year_and_net_of_fees_shows_them_in_status(tracker):
+    created = tracker(*CREATE, "--goal-new-donors", "500", "--goal-donors", "2000", "--fiscal-year-start", "7",
+                      "--raised", "net_of_fees")
+    assert created.code == 0, created.err
+    out = json.loads(tracker("status", "--as-of", "2026-12-21T00:00", "--json").out)
+    assert out["raised_basis"] == "net_of_fees" and out["phase"] == "running"
+    assert out["goals"]["new_donors"] == {"goal": 500, "count": 0, "percent": 0.0, "gap": 500, "needed_per_day": 46}
+    assert out["goals"]["donors"]["needed_per_day"] == 182  # 2000 over 11 days, rounded up
+    assert (out["fiscal_year"]["starts"], out["fiscal_year"]["ends"]) == ("2026-07-01", "2027-06-30")
+    text = tracker("status", "--as-of", "2026-12-21T00:00").out
+    assert "net of fees and refunds" in text and "0 of 500 new donors (0.00%), 46 a day needed" in text
+
+
+@pytest.mark.parametrize("flag, value", [("--fiscal-year-start", "13"), ("--goal-new-donors", "0"),
+                                         ("--raised", "net")])
+def test_bad_goal_options_are_usage_errors(tracker, flag, value):
+    result = tracker(*CREATE, flag, value)
+    assert result.code == 2 and flag in result.err and "Traceback" not in result.err
+    assert json.loads(tracker("campaign", "list", "--json").out) == []
+
+
 @pytest.mark.parametrize(
     "change, words",
     [

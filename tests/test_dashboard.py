@@ -98,6 +98,8 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
         expect(page.locator("#donor-segments")).to_contain_text(f"{out['segments']['new']['donors']:,}")
         expect(page.locator("#donor-segments")).to_contain_text(format_money(parse_cents(out["segments"]["retained"]["amount"])))
         assert "@" not in page.locator("#donor-segments").inner_text()  # aggregates only: no e-mails
+        expect(page.locator("#campaign-notes")).to_contain_text("Phase: final week")
+        expect(page.locator("#campaign-notes")).to_contain_text(f"{out['fiscal_year']['campaign_share']:.1%} of fiscal year")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "overview-dec-2026.png"), full_page=True)
 

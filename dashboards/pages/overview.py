@@ -25,6 +25,7 @@ AS_OF = "as-of-text"
 NOTICE = "notice"
 SEGMENTS = "donor-segments"
 SEGMENTS_BOX = "donor-segments-box"
+NOTES = "campaign-notes"
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,10 @@ def cards(view: Overview) -> list:
                       f"the 80% range held the final {held:.0%} of the time")
     typical = {"behind": "behind the typical curve", "on": "on the typical curve",
                "ahead": "ahead of the typical curve"}.get(st.typical_position or "", "no typical curve yet")
+    basis = "gross of fees, net of refunds" if st.raised_basis == "gross" else "net of fees and refunds"
     return [
         _card("Raised", format_money(st.raised_cents, cur),
-              f"of {format_money(st.goal_cents, cur, whole=True)} goal", "raised"),
+              f"of {format_money(st.goal_cents, cur, whole=True)} goal; {basis}", "raised"),
         _card("Of goal", f"{st.percent}%", f"{st.donations:,} gifts from {st.donors:,} donors", "percent"),
         _card("Gap", format_money(st.gap_cents, cur), needed, "gap"),
         _card("Time left", campaign_math.time_left_text(st.seconds_left),
@@ -111,6 +113,23 @@ def cards(view: Overview) -> list:
               f"{format_money(st.last_7_days_cents, cur, whole=True)} in 7 days; {typical}", "pace"),
         _card("Track record", track, track_text, "track-record"),
     ]
+
+
+def notes(view: Overview) -> list[str]:
+    """One-line facts under the chart: the phase, donor goals, December's share of the year, late gifts."""
+    st = view.status
+    out = [f"Phase: {st.phase.replace('_', ' ')}."]
+    for g in st.goals:
+        need = "" if g.needed_per_day is None else f", {g.needed_per_day:,} a day needed"
+        out.append(f"Goal of {g.goal:,} {g.name.replace('_', ' ')}: {g.count:,} so far ({g.percent}%){need}.")
+    if st.fiscal and st.fiscal.share is not None:
+        earlier = ", ".join(f"{slug} {share:.1%}" for slug, share in st.fiscal.earlier if share is not None)
+        out.append(f"This campaign is {st.fiscal.share:.1%} of fiscal year {st.fiscal.year_starts:%Y-%m-%d} to "
+                   f"{st.fiscal.year_ends:%Y-%m-%d} so far" + (f" (earlier: {earlier})." if earlier else "."))
+    if st.phase == "closed":
+        out.append(f"{format_money(st.late_cents, st.currency)} in {st.late_gifts:,} gifts was imported after the deadline "
+                   "(donated in time, so it counts).")
+    return out
 
 
 def segments_table(view: Overview) -> dmc.Table:
@@ -125,11 +144,14 @@ def segments_table(view: Overview) -> dmc.Table:
     if seg.lybunt_campaign:
         rows.append((f"Gave in {seg.lybunt_campaign}, not yet this time (amount then)", seg.lybunt.donors,
                      seg.lybunt.cents))
-    return dmc.Table(
-        data={"head": ["Donors", "Count", "Amount"],
-              "body": [[label, f"{n:,}", format_money(c, st.currency)] for label, n, c in rows]},
-        id=SEGMENTS, striped=True, fz="md", mt="md",
-    )
+    return html.Div([
+        dmc.Table(
+            data={"head": ["Donors", "Count", "Amount"],
+                  "body": [[label, f"{n:,}", format_money(c, st.currency)] for label, n, c in rows]},
+            id=SEGMENTS, striped=True, fz="md", mt="md",
+        ),
+        html.Div([dmc.Text(line, size="md", c="dimmed") for line in notes(view)], id=NOTES, className="notes"),
+    ])
 
 
 def figure(view: Overview) -> dict:
