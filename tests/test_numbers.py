@@ -214,3 +214,17 @@ def test_the_same_figures_to_the_cent_in_cli_text_json_and_dashboard_on_sqlite_a
                     session.execute(text(f"TRUNCATE {table} RESTART IDENTITY CASCADE"))
         engine.dispose()
     assert outputs["sqlite"] == outputs["postgresql"]
+
+
+@pytest.mark.parametrize("slug, as_of", [("dec-2026", datetime(2026, 11, 30, tzinfo=LA)),
+                                         ("dec-2026", datetime(2026, 12, 9, 13, 7, tzinfo=LA)),
+                                         ("dec-2026", datetime(2027, 1, 2, tzinfo=LA)),
+                                         ("dec-2024", datetime(2024, 12, 31, 23, 59, 59, tzinfo=LA))])
+def test_status_donor_counts_from_the_segments_equal_the_plain_distinct_counts(closed_demo, slug, as_of):
+    with closed_demo.begin() as session:
+        c = queries.get_campaign(session, slug)
+        plain = queries.campaign_totals(session, c, as_of)
+        st = campaign_status(session, c, as_of=as_of)
+    assert (st.raised_cents, st.donations, st.donors, st.new_donors) == (
+        plain.raised_cents, plain.donations, plain.donors, plain.new_donors)
+    assert as_of < c.starts_at or plain.donors > 0

@@ -121,6 +121,14 @@ def raised_between(session: Session, currency: str, start: datetime, end: dateti
     return cents, gifts
 
 
+def window_raised(session: Session, campaign: Campaign, as_of: datetime) -> tuple[int, int]:
+    """(cents raised by the campaign's basis, gifts with a positive net) in the window up to `as_of`."""
+    end = min(campaign.ends_at, _inclusive(as_of))
+    if end <= campaign.starts_at:
+        return 0, 0
+    return raised_between(session, campaign.currency, campaign.starts_at, end, campaign.raised_basis)
+
+
 def campaign_totals(session: Session, campaign: Campaign, as_of: datetime) -> Totals:
     """Raised (by the campaign's basis), gifts and donors counted, and new donors, as of `as_of`.
 
@@ -131,7 +139,7 @@ def campaign_totals(session: Session, campaign: Campaign, as_of: datetime) -> To
     end = min(campaign.ends_at, _inclusive(as_of))
     if end <= campaign.starts_at:
         return Totals(0, 0, 0, 0)
-    raised, gifts = raised_between(session, campaign.currency, campaign.starts_at, end, campaign.raised_basis)
+    raised, gifts = window_raised(session, campaign, as_of)
     donors = (
         select(Donation.donor_id)
         .where(_counted_between(campaign.currency, campaign.starts_at, end), NET > 0)
@@ -223,8 +231,9 @@ def segments(session: Session, campaign: Campaign, as_of: datetime, previous: Ca
             prior.donated_at >= year_before, prior.donated_at < campaign.starts_at,
         ).exists()
     )
-    kind = case((Donor.first_gift_at >= campaign.starts_at, "new"), (gave_in_year_before, "retained"),
-                else_="reactivated")
+    # a donor whose first gift ever falls in the 12 months before is retained without looking further
+    kind = case((Donor.first_gift_at >= campaign.starts_at, "new"), (Donor.first_gift_at >= year_before, "retained"),
+                (gave_in_year_before, "retained"), else_="reactivated")
     found = {
         k: Segment(int(n), int(c)) for k, n, c in session.execute(
             select(kind, func.count(), func.sum(per_donor.c.cents))
