@@ -41,3 +41,17 @@ def test_models_and_migrations_do_not_drift(db_url):
 def test_every_other_command_waits_for_the_schema(tracker, empty_db_url):
     result = tracker("campaign", "list", db=empty_db_url)
     assert result.code == 1 and result.err.rstrip().endswith("run: tracker db upgrade")
+
+
+def test_the_revision_every_command_checks_is_alembics_head():
+    assert db.SCHEMA_REVISION == db.head_revision()
+
+
+def test_a_database_behind_by_one_revision_is_refused_with_the_fix(tracker, empty_db_url):
+    engine = db.make_engine(empty_db_url)
+    try:
+        db.upgrade(engine, "0002")
+    finally:
+        engine.dispose()
+    result = tracker("campaign", "list", db=empty_db_url)
+    assert result.code == 1 and "is at schema revision 0002, this tracker needs 0003; run: tracker db upgrade" in result.err

@@ -1,8 +1,4 @@
 """tracker: a year-end fundraising campaign tracker for nonprofit newsrooms."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("tracker")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+# The single source of the version: pyproject.toml reads it from here (dynamic = ["version"]).
+__version__ = "0.1.0"

@@ -204,16 +204,9 @@ def write_chunk(
             [source],
         )
         stored = cur.fetchall()
-        # the first gift of the donors of gifts not stored yet (rollups: before they are stored)
-        cur.execute(
-            "UPDATE donors SET first_gift_at = f.first FROM (SELECT donor_key, min(donated_at) AS first "
-            f"FROM import_stage s WHERE s.status IN {COUNTED_IN} AND s.amount_cents > s.refunded_cents "
-            f"AND NOT EXISTS (SELECT 1 FROM donations x WHERE x.source = {ph} AND x.external_id = s.external_id) "
-            "GROUP BY donor_key) f WHERE donors.key = f.donor_key AND (donors.first_gift_at IS NULL "
-            "OR donors.first_gift_at > f.first)",
-            [source],
-        )
         # gifts not stored yet
+        cur.execute("SELECT coalesce(max(id), 0) FROM donations")
+        last_id = cur.fetchone()[0]
         cols = ", ".join(("source", "external_id", "import_id", "recorded_at", "donor_id", *COLUMNS[1:]))
         cur.execute(
             f"INSERT INTO donations ({cols}) SELECT {ph}, s.external_id, {ph}, "
@@ -223,7 +216,17 @@ def write_chunk(
             f"ORDER BY s.external_id",
             [source, import_id, import_id, source],
         )
-        summary.inserted += cur.rowcount
+        inserted = cur.rowcount
+        # rollups: the inserted gifts (ids above the old largest, a primary-key range whatever the
+        # table statistics say) may be their donors' first
+        cur.execute(
+            "UPDATE donors SET first_gift_at = f.first FROM (SELECT donor_id, min(donated_at) AS first "
+            f"FROM donations WHERE id > {ph} AND status IN {COUNTED_IN} AND amount_cents > refunded_cents "
+            "GROUP BY donor_id) f WHERE donors.id = f.donor_id AND (donors.first_gift_at IS NULL "
+            "OR donors.first_gift_at > f.first)",
+            [last_id],
+        )
+        summary.inserted += inserted
         cur.execute("DELETE FROM import_stage")
     finally:
         cur.close()
