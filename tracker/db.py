@@ -83,7 +83,10 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        # JIT compiling cost ~80 ms per status query and never paid back on these short aggregates;
+        # a little more sort memory keeps the per-donor groupings of a campaign window off disk.
+        options = "-c jit=off -c work_mem=32MB"
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10, "options": options})
     try:
         return create_engine(parsed)
     except Exception as exc:  # unknown dialect or missing driver
@@ -163,7 +166,7 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 # The newest migration's revision. Checked against Alembic's own head by a test, so it cannot drift;
 # kept here so that every command can check the schema without importing Alembic (~0.15 s a command).
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 
 
 def _stored_revision(engine: Engine) -> str | None:

@@ -162,7 +162,10 @@ class Donation(Base):
         UniqueConstraint("source", "external_id"),
         CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
         CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refund_within_amount"),
-        Index("ix_donations_donated_at", "donated_at"),
+        # covers every column the campaign numbers read from a window of gifts, so those scans never
+        # visit the table itself (index-only); about a quarter faster on 1M gifts (bench/status.py)
+        Index("ix_donations_window", "donated_at", "currency", "status", "donor_id", "amount_cents", "refunded_cents",
+              "fee_cents", "recurring"),
         Index("ix_donations_donor_id_donated_at", "donor_id", "donated_at"),
     )
 
@@ -247,6 +250,61 @@ class AppealVariant(Base):
     share_bp: Mapped[int | None] = mapped_column(Integer, comment="planned traffic share in basis points (10000 = 100%)")
 
     campaign: Mapped[Campaign] = relationship(back_populates="variants")
+    versions: Mapped[list[AppealCopyVersion]] = relationship(
+        back_populates="variant", cascade="all, delete-orphan", order_by="AppealCopyVersion.version"
+    )
+
+
+class AppealCopyVersion(Base):
+    """One version of a variant's copy. A new version starts whenever the text changes; nothing is overwritten.
+
+    Exposures and gifts belong to the version that was live when they happened (from `valid_from`
+    until the next version's).
+    """
+
+    __tablename__ = "appeal_copy_versions"
+    __table_args__ = (UniqueConstraint("variant_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("appeal_variants.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    headline: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    button: Mapped[str] = mapped_column(String(120))
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    variant: Mapped[AppealVariant] = relationship(back_populates="versions")
+
+
+class AppealDaily(Base):
+    """Daily exposure counts of one popup variant (from `tracker ingest appeals`, CSV). `day` is the local date."""
+
+    __tablename__ = "appeal_daily"
+
+    variant: Mapped[str] = mapped_column(String(80), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    impressions: Mapped[int] = mapped_column(Integer, default=0)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    dismissals: Mapped[int] = mapped_column(Integer, default=0)
+    readers: Mapped[int | None] = mapped_column(Integer, comment="distinct readers that day, when known")
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+
+
+class AppealEvent(Base):
+    """One popup event (from `tracker ingest appeals`, JSON Lines): an impression, click or dismissal by a reader."""
+
+    __tablename__ = "appeal_events"
+    __table_args__ = (
+        UniqueConstraint("variant", "reader", "event", "at"),
+        Index("ix_appeal_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    variant: Mapped[str] = mapped_column(String(80))
+    event: Mapped[str] = mapped_column(String(16), comment="impression, click or dismiss")
+    reader: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
 
 
 # Statuses whose gifts count towards "raised" (their amount minus any refunded amount).
