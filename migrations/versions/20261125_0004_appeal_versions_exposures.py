@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('valid_from', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['variant_id'], ['appeal_variants.id'], name=op.f('fk_appeal_copy_versions_variant_id_appeal_variants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_appeal_copy_versions')),
-    sa.UniqueConstraint('variant_id', 'version', name=op.f('uq_appeal_copy_versions_variant_id'))
+    sa.UniqueConstraint('variant_id', 'version', name=op.f('uq_appeal_copy_versions_variant_id_version'))
     )
     op.create_table('appeal_daily',
     sa.Column('variant', sa.String(length=80), nullable=False),
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('import_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['import_id'], ['imports.id'], name=op.f('fk_appeal_events_import_id_imports')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_appeal_events')),
-    sa.UniqueConstraint('variant', 'reader', 'event', 'at', name=op.f('uq_appeal_events_variant'))
+    sa.UniqueConstraint('variant', 'reader', 'event', 'at', name=op.f('uq_appeal_events_variant_reader_event_at'))
     )
     with op.batch_alter_table('appeal_events', schema=None) as batch_op:
         batch_op.create_index('ix_appeal_events_at', ['at'], unique=False)
