@@ -13,7 +13,11 @@ import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, no_update
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboards.pages import overview
+from dashboards import api
+from dashboards.pages import appeals, overview
+from tracker import queries, service
+from tracker.appeals import live_values, render, report_json
+from tracker.campaign import status_json
 from tracker.dates import utc_now
 from tracker.errors import TrackerError
 
@@ -29,13 +33,20 @@ def create_app(
     as_of: datetime | None = None,
     clock: Callable[[], datetime] = utc_now,
     refresh_seconds: int = 60,
+    cors_origins: tuple[str, ...] = (),
 ) -> Dash:
-    """The dashboard app reading through `sessions`; `as_of` pins the moment shown (else the clock)."""
+    """The dashboard app reading through `sessions`; `as_of` pins the moment shown (else the clock).
+
+    The same server answers the public /api endpoints (dashboards/api.py); `cors_origins` are the
+    web origins allowed to call them from a browser ("*" for any).
+    """
     app = Dash(__name__, title="Campaign tracker", update_title=None, serve_locally=True)
     app.layout = lambda: dmc.MantineProvider(overview.layout(refresh_seconds * 1000))
 
     def moment() -> datetime:
         return as_of or clock()
+
+    api.register(app.server, sessions, moment, cors_origins)
 
     @app.callback(
         Output(overview.CAMPAIGN, "data"),
@@ -74,5 +85,30 @@ def create_app(
         when = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{pinned}"
         return (overview.cards(view), min(100.0, float(st.percent)), overview.figure(view), when, None,
                 overview.segments_table(view))
+
+    @app.callback(
+        Output(appeals.CONTENT, "children"),
+        Input(overview.CAMPAIGN, "value"),
+        Input(overview.REFRESH, "n_intervals"),
+    )
+    def show_appeals(slug, _n):
+        if not slug:
+            return None
+        at = moment()
+        try:
+            with sessions.begin() as session:
+                c = queries.get_campaign(session, slug)
+                variants = queries.list_variants(session, c)
+                if not variants:
+                    return dmc.Alert("This campaign has no popup variants yet. Load them with "
+                                     "`tracker appeals load FILE.toml --campaign " + slug + "`.", color="blue", mt="md")
+                st = service.campaign_status(session, c, as_of=at)
+                report = report_json(service.appeal_report(session, c, as_of=at), c.slug, status_json(st)["as_of"])
+                values = live_values(st)
+                rendered = {v.key: {f: render(getattr(v, f), values) for f in ("headline", "body", "button")}
+                            for v in variants}
+        except TrackerError as exc:
+            return dmc.Alert(str(exc), title="Cannot show the appeals", color="red")
+        return appeals.content(report, rendered)
 
     return app

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
@@ -162,6 +164,35 @@ def tracker(capsys, db_url):
         return Result(code, out, err)
 
     return run
+
+
+@contextmanager
+def serving(flask_app):
+    """Serve a WSGI app with waitress on a free loopback port in a thread; yields the base URL (no trailing slash).
+
+    Closing the server while its loop polls may raise in that thread (a closed socket); that is
+    the shutdown itself, so it is ignored once closing has begun.
+    """
+    from waitress.server import create_server
+
+    server = create_server(flask_app, host="127.0.0.1", port=0, threads=4)
+    closing = threading.Event()
+
+    def run():
+        try:
+            server.run()
+        except (OSError, ValueError):
+            if not closing.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        closing.set()
+        server.close()
+        thread.join(timeout=5)
 
 
 def write_csv(path, text_: str):

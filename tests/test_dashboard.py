@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, require
+from conftest import CHROMIUM, require, serving
 from tracker import campaign as cm, db, demo, queries
 from tracker.dates import zone
 from tracker.money import format_money, parse_cents
-from tracker.service import campaign_status
+from tracker.appeals import report_json
+from tracker.service import appeal_report, campaign_status
 
 LA = zone("America/Los_Angeles")
 MID_CAMPAIGN = datetime(2026, 12, 28, 12, tzinfo=LA)
@@ -26,14 +27,6 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 FLAGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-
-def serve_in_thread(app):
-    from waitress.server import create_server
-
-    server = create_server(app.server, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    return server, f"http://127.0.0.1:{server.effective_port}/"
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +70,8 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
 
     from dashboards.app import create_app
 
-    server, url = serve_in_thread(create_app(demo_sessions, as_of=MID_CAMPAIGN))
-    try:
+    with serving(create_app(demo_sessions, as_of=MID_CAMPAIGN).server) as base:
+        url = base + "/"
         now = expected(demo_sessions, "dec-2026")
         page.goto(url)
         expect(page.locator("#cumulative-graph .main-svg").first).to_be_visible(timeout=20_000)
@@ -103,6 +96,20 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "overview-dec-2026.png"), full_page=True)
 
+        # the appeals tab: each variant's copy as readers see it now, its numbers and the verdict
+        with demo_sessions.begin() as session:
+            c = queries.get_campaign(session, "dec-2026")
+            report = report_json(appeal_report(session, c, as_of=MID_CAMPAIGN), c.slug, out["as_of"])
+        page.locator("#tab-appeals").click()
+        expect(page.locator("#appeals-verdict")).to_contain_text(report["verdict"]["label"].capitalize(), timeout=20_000)
+        expect(page.locator("#variant-countdown")).to_contain_text("Before you go: 3 days left to reach our goal")
+        for row in report["variants"]:
+            expect(page.locator(f"#variant-{row['key']}")).to_contain_text(
+                f"{row['donations']:,} from {row['donors']:,} donors")
+        expect(page.locator("#appeals-verdict")).to_contain_text("at least 100 donations")  # the rule is stated
+        page.screenshot(path=str(ARTIFACTS / "appeals-dec-2026.png"), full_page=True)
+        page.get_by_role("tab", name="Overview").click()
+
         before = expected(demo_sessions, "dec-2025")
         page.locator("#campaign-select").click()
         page.get_by_role("option", name="Year-end 2025").click()
@@ -110,8 +117,6 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
         expect(page.locator("#kpi-time-left")).to_have_text("closed")
         page.screenshot(path=str(ARTIFACTS / "overview-dec-2025.png"), full_page=True)
         assert page.errors == []
-    finally:
-        server.close()
 
 
 @pytest.mark.browser
@@ -122,14 +127,13 @@ def test_an_empty_database_shows_guidance_not_an_error(tmp_path, page):
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     db.upgrade(engine)
-    server, url = serve_in_thread(create_app(db.session_factory(engine)))
     try:
-        page.goto(url)
-        expect(page.get_by_text("There are no campaigns yet")).to_be_visible(timeout=20_000)
-        expect(page.get_by_text("tracker demo", exact=False).first).to_be_visible()
-        assert page.errors == []
+        with serving(create_app(db.session_factory(engine)).server) as url:
+            page.goto(url)
+            expect(page.get_by_text("There are no campaigns yet")).to_be_visible(timeout=20_000)
+            expect(page.get_by_text("tracker demo", exact=False).first).to_be_visible()
+            assert page.errors == []
     finally:
-        server.close()
         engine.dispose()
 
 

@@ -485,7 +485,8 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int) 
         with db.transaction(ctx.sessions()) as session:
             zones = queries.campaign_timezones(session)
         fixed = _as_of(as_of, zones.pop() if len(zones) == 1 else "UTC")
-    app = create_app(ctx.sessions(), as_of=fixed)
+    origins = tuple(o.strip() for o in os.environ.get("TRACKER_CORS_ORIGINS", "").split(",") if o.strip())
+    app = create_app(ctx.sessions(), as_of=fixed, cors_origins=origins)
     try:
         server = create_server(app.server, host=host, port=port, threads=threads)
     except OSError as exc:
@@ -597,3 +598,6 @@ def run(argv: list[str] | None) -> int:
             err=True,
         )
         return 1
+
+
+from tracker import cli_appeals  # noqa: E402,F401  registers `tracker appeals ...` and `tracker ingest appeals`

@@ -17,12 +17,14 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from tracker.appeals import VariantSpec
 from tracker.dates import UTC, zone
 from tracker.errors import UsageError
+from tracker.ingest.appeals import clear as clear_exposures
 from tracker.ingest.loader import ImportSummary, write_chunk
 from tracker.ingest.records import NormalizedDonation
-from tracker.manage import create_campaign
-from tracker.models import AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch, Refund
+from tracker.manage import create_campaign, load_appeals
+from tracker.models import AppealDaily, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch, Refund
 
 TIMEZONE = "America/Los_Angeles"
 SOURCE = "demo"
@@ -235,6 +237,34 @@ class _Generator:
         return gifts
 
 
+def variant_specs() -> list[VariantSpec]:
+    """The demo's popup variants (the same as data/appeals.toml)."""
+    return [VariantSpec(key=v["key"], name=v["name"], headline=v["headline"], body=v["body"], button=v["button"],
+                        control=v["control"], active=True, share_bp=v["share_bp"]) for v in VARIANTS]
+
+
+def _exposures(gifts: list[NormalizedDonation], now: datetime, rng: random.Random) -> list[AppealDaily]:
+    """Daily popup counts that fit the gifts: traffic split by the planned shares, about 0.5% of the
+    impressions of the control turning into a gift (more for the variants that pull more)."""
+    tz = zone(TIMEZONE)
+    per_day: dict[date, int] = {}
+    for g in gifts:
+        if g.appeal_variant:
+            day = g.donated_at.astimezone(tz).date()
+            per_day[day] = per_day.get(day, 0) + 1
+    mean_pull = sum(v["share_bp"] * VARIANT_PULL[v["key"]] for v in VARIANTS) / 10_000
+    rows = []
+    for day, gifts_that_day in sorted(per_day.items()):
+        traffic = gifts_that_day / (0.005 * mean_pull)
+        for v in VARIANTS:
+            impressions = max(1, round(traffic * v["share_bp"] / 10_000 * rng.uniform(0.98, 1.02)))
+            clicks = round(impressions * 0.031 * VARIANT_PULL[v["key"]] * rng.uniform(0.9, 1.1))
+            rows.append(AppealDaily(variant=v["key"], day=day, impressions=impressions, clicks=clicks,
+                                    dismissals=round(impressions * rng.uniform(0.55, 0.65)),
+                                    readers=round(impressions / rng.uniform(1.5, 1.7))))
+    return rows
+
+
 def _counted(gift: NormalizedDonation) -> int:
     return gift.amount_cents - gift.refunded_cents if gift.status != "failed" else 0
 
@@ -251,6 +281,7 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
             "this database holds campaigns or gifts of your own; run the demo on another database, "
             "e.g. tracker --db sqlite:///demo.sqlite3 demo"
         )
+    clear_exposures(session)
     for table in (GiftBucket, Refund, Donation, Donor, ImportBatch, AppealVariant, Campaign):
         session.execute(delete(table))
 
@@ -270,12 +301,10 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
             timezone=TIMEZONE, start=date(year, 12, 1), end=date(year, 12, 31), now=now, demo=True,
         )
         if year == current:
-            for v in VARIANTS:
-                session.add(AppealVariant(
-                    campaign_id=campaign.id, key=v["key"], name=v["name"], headline=v["headline"], body=v["body"],
-                    button=v["button"], is_control=v["control"], active=True, share_bp=v["share_bp"],
-                ))
+            load_appeals(session, campaign, variant_specs(), now=campaign.starts_at - timedelta(days=2))
         gifts = [g for g in generator.year(year, target) if g.donated_at <= now]
+        if year == current:
+            session.add_all(_exposures(gifts, now, random.Random(f"tracker-demo-popup-{year}")))
         gifts.sort(key=lambda g: g.donated_at)
         donors.update(g.donor_key for g in gifts)
         for i in range(0, len(gifts), 5000):

@@ -6,6 +6,7 @@ Functions take the session first and never commit; the entry point owns the tran
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 from tracker import queries
 from tracker.dates import zone
 from tracker.errors import UsageError
-from tracker.models import RAISED_BASES, Campaign
+from tracker.appeals import VariantSpec
+from tracker.models import RAISED_BASES, AppealCopyVersion, AppealVariant, Campaign
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -79,3 +81,58 @@ def create_campaign(
     session.add(campaign)
     session.flush()
     return campaign
+
+
+@dataclass
+class AppealsLoaded:
+    """What `load_appeals` did, variant keys by outcome."""
+
+    created: list[str] = field(default_factory=list)
+    new_version: list[str] = field(default_factory=list)
+    settings_changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    not_in_file: list[str] = field(default_factory=list)
+
+
+def load_appeals(session: Session, campaign: Campaign, specs: list[VariantSpec], *, now: datetime) -> AppealsLoaded:
+    """Create or update the campaign's popup variants from `specs` (tracker.appeals.parse_variants).
+
+    A variant whose headline, body or button changed gets a new copy version valid from `now`; its
+    earlier versions and their results stay. Name, control, active and share change in place.
+    Variants of the campaign that are not in the file are kept as they are. Safe to run again.
+    """
+    result = AppealsLoaded()
+    existing = {v.key: v for v in queries.list_variants(session, campaign)}
+    for spec in specs:
+        variant = existing.get(spec.key)
+        if variant is None:
+            variant = AppealVariant(campaign_id=campaign.id, key=spec.key, name=spec.name, headline=spec.headline,
+                                    body=spec.body, button=spec.button, is_control=spec.control, active=spec.active,
+                                    share_bp=spec.share_bp)
+            variant.versions.append(AppealCopyVersion(version=1, headline=spec.headline, body=spec.body,
+                                                      button=spec.button, valid_from=now))
+            session.add(variant)
+            result.created.append(spec.key)
+            continue
+        copy_changed = (variant.headline, variant.body, variant.button) != spec.copy
+        settings = (variant.name, variant.is_control, variant.active, variant.share_bp)
+        if copy_changed:
+            latest = max((v.version for v in variant.versions), default=0)
+            variant.versions.append(AppealCopyVersion(version=latest + 1, headline=spec.headline, body=spec.body,
+                                                      button=spec.button, valid_from=now))
+            variant.headline, variant.body, variant.button = spec.copy
+            result.new_version.append(spec.key)
+        variant.name, variant.is_control, variant.active, variant.share_bp = (
+            spec.name, spec.control, spec.active, spec.share_bp)
+        if not copy_changed:
+            changed = settings != (variant.name, variant.is_control, variant.active, variant.share_bp)
+            (result.settings_changed if changed else result.unchanged).append(spec.key)
+    result.not_in_file = sorted(set(existing) - {s.key for s in specs})
+    controls = [v for v in [*existing.values()] if v.is_control and v.key not in {s.key for s in specs}]
+    if controls:
+        raise UsageError(
+            f"variant {controls[0].key!r} of {campaign.slug} is a control and is not in the file; "
+            "add it with control = false, or make it the file's control"
+        )
+    session.flush()
+    return result

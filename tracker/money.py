@@ -82,3 +82,11 @@ def percent_of(part_cents: int, whole_cents: int, places: int = 2) -> Decimal:
         return Decimal(0)
     q = Decimal(1).scaleb(-places)
     return (Decimal(part_cents) * 100 / Decimal(whole_cents)).quantize(q, rounding=ROUND_HALF_UP)
+
+
+def cents_per_unit_str(cents: int, units: int, places: int = 4) -> str | None:
+    """Money per unit as a decimal string of dollars, exact and rounded half up: (2345, 1000) -> "0.0235"; None for 0 units."""
+    if units <= 0:
+        return None
+    q = Decimal(1).scaleb(-places)
+    return str((Decimal(cents) / 100 / Decimal(units)).quantize(q, rounding=ROUND_HALF_UP))

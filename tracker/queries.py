@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.campaign import FiscalShare, Segment, Segments, Totals
 from tracker.dates import UTC, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, Campaign, Donation, Donor, GiftBucket, ImportBatch
+from tracker.models import COUNTED_STATUSES, AppealDaily, AppealEvent, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -320,6 +320,67 @@ def late_totals(session: Session, campaign: Campaign, as_of: datetime) -> tuple[
         )
     ).one()
     return int(row[0]), int(row[1])
+
+
+def list_variants(session: Session, campaign: Campaign) -> list[AppealVariant]:
+    """The campaign's popup variants, control first, then by key."""
+    return list(session.scalars(
+        select(AppealVariant).where(AppealVariant.campaign_id == campaign.id)
+        .order_by(AppealVariant.is_control.desc(), AppealVariant.key)
+    ))
+
+
+def popup_gifts(session: Session, campaign: Campaign, as_of: datetime) -> list[tuple]:
+    """Counted gifts of the window up to `as_of` that carry an appeal variant:
+    (variant, donor_id, donated_at, cents by the campaign's raised basis, recurring, donor_is_new)."""
+    end = min(campaign.ends_at, _inclusive(as_of))
+    if end <= campaign.starts_at:
+        return []
+    return [tuple(r) for r in session.execute(
+        select(Donation.appeal_variant, Donation.donor_id, Donation.donated_at, _raised(campaign.raised_basis),
+               Donation.recurring, Donor.first_gift_at >= campaign.starts_at)
+        .join(Donor, Donor.id == Donation.donor_id)
+        .where(_counted_between(campaign.currency, campaign.starts_at, end), NET > 0,
+               Donation.appeal_variant.is_not(None))
+        .order_by(Donation.donated_at, Donation.id)
+    )]
+
+
+def no_popup_totals(session: Session, campaign: Campaign, as_of: datetime) -> tuple[int, int, int]:
+    """(gifts, donors, cents) of the window's counted gifts without an appeal variant."""
+    end = min(campaign.ends_at, _inclusive(as_of))
+    if end <= campaign.starts_at:
+        return 0, 0, 0
+    row = session.execute(
+        select(func.count(), func.count(func.distinct(Donation.donor_id)),
+               func.coalesce(func.sum(_raised(campaign.raised_basis)), 0))
+        .where(_counted_between(campaign.currency, campaign.starts_at, end), NET > 0,
+               Donation.appeal_variant.is_(None))
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def exposure_days(session: Session, variants: list[str], first: date, last: date) -> list[AppealDaily]:
+    """Daily exposure counts of these variants for local days first..last (inclusive)."""
+    if not variants or last < first:
+        return []
+    return list(session.scalars(
+        select(AppealDaily).where(AppealDaily.variant.in_(variants), AppealDaily.day >= first, AppealDaily.day <= last)
+        .order_by(AppealDaily.day, AppealDaily.variant)
+    ))
+
+
+def exposure_events(session: Session, variants: list[str], start: datetime, end: datetime) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(variant, event): (events, distinct readers)} for popup events in [start, end)."""
+    if not variants or end <= start:
+        return {}
+    return {
+        (v, e): (int(n), int(r)) for v, e, n, r in session.execute(
+            select(AppealEvent.variant, AppealEvent.event, func.count(), func.count(func.distinct(AppealEvent.reader)))
+            .where(AppealEvent.variant.in_(variants), AppealEvent.at >= start, AppealEvent.at < end)
+            .group_by(AppealEvent.variant, AppealEvent.event)
+        )
+    }
 
 
 def list_imports(session: Session, limit: int = 50) -> list[ImportBatch]:

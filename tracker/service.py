@@ -7,11 +7,12 @@ an argument; they never commit and never read the clock.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
 from tracker import campaign as cm, queries
+from tracker.appeals import AppealReport, Exposure, Gift, build_report
 from tracker.dates import ensure_utc
 from tracker.models import Campaign
 from tracker.projection import Backtest, Curve, backtest, window_of
@@ -57,3 +58,49 @@ def campaign_backtest(session: Session, campaign: Campaign, *, as_of: datetime) 
     """Replay the campaigns before `campaign` (closed by `as_of`) day by day; see projection.backtest."""
     earlier = queries.earlier_campaigns(session, campaign, as_of)
     return backtest([curve(session, c, c.ends_at) for c in earlier])
+
+
+def appeal_report(session: Session, campaign: Campaign, *, as_of: datetime, cap: str = "p99",
+                  min_donations: int = 100) -> AppealReport:
+    """Each popup variant's numbers and the verdict, for the window up to `as_of` (see tracker.appeals).
+
+    Daily counts belong to the copy version that was live at noon of their local day; events and
+    gifts to the version live at their moment.
+    """
+    as_of = ensure_utc(as_of)
+    variants = queries.list_variants(session, campaign)
+    keys = [v.key for v in variants]
+    tz = campaign.tz
+    end = min(campaign.ends_at, as_of + timedelta(microseconds=1))
+    last_day = min(campaign.end_date, as_of.astimezone(tz).date())
+    days = queries.exposure_days(session, keys, campaign.start_date, last_day) if end > campaign.starts_at else []
+
+    def from_events(counts: dict, key: str) -> Exposure:
+        n, readers = counts.get((key, "impression"), (0, 0))
+        return Exposure(n, readers, counts.get((key, "click"), (0, 0))[0], counts.get((key, "dismiss"), (0, 0))[0])
+
+    def from_days(rows) -> Exposure:
+        total = Exposure()
+        for d in rows:
+            total = total + Exposure(d.impressions, d.readers, d.clicks, d.dismissals)
+        return total
+
+    events = queries.exposure_events(session, keys, campaign.starts_at, end)
+    exposures = {k: from_days([d for d in days if d.variant == k]) + from_events(events, k) for k in keys}
+    version_exposures = {}
+    for v in variants:
+        ordered = sorted(v.versions, key=lambda x: x.version)
+        for i, ver in enumerate(ordered):
+            since = max(ver.valid_from, campaign.starts_at)
+            until = min(ordered[i + 1].valid_from, end) if i + 1 < len(ordered) else end
+
+            def live_at_noon(day, since=ver.valid_from, until=ordered[i + 1].valid_from if i + 1 < len(ordered) else None):
+                noon = datetime.combine(day, time(12), tzinfo=tz)
+                return noon >= since and (until is None or noon < until)
+
+            mine = [d for d in days if d.variant == v.key and live_at_noon(d.day)]
+            counts = queries.exposure_events(session, [v.key], since, until) if until > since else {}
+            version_exposures[(v.key, ver.version)] = from_days(mine) + from_events(counts, v.key)
+    gifts = [Gift(*row) for row in queries.popup_gifts(session, campaign, as_of)]
+    return build_report(variants, gifts, exposures, version_exposures, queries.no_popup_totals(session, campaign, as_of),
+                        cap=cap, min_donations=min_donations)

@@ -11,6 +11,7 @@ from dash import dcc, html
 from sqlalchemy.orm import Session
 
 from dashboards import figures
+from dashboards.pages import appeals
 from tracker import campaign as campaign_math, queries, service
 from tracker.money import format_money
 from tracker.projection import Backtest, typical_curve, window_of
@@ -175,14 +176,23 @@ def layout(refresh_ms: int) -> dmc.Container:
             ),
             dmc.Text(id=AS_OF, c="dimmed", size="md", mt="xs"),
             html.Div(id=NOTICE),
-            dcc.Loading(
+            dmc.Tabs(
                 [
-                    dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
-                    dmc.Progress(id=PROGRESS, value=0, size=28, radius="md", mt="lg", color="#0072B2"),
-                    dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
-                    html.Div(id=SEGMENTS_BOX),
+                    dmc.TabsList([dmc.TabsTab("Overview", value="overview", fz="lg"),
+                                  dmc.TabsTab("Appeals", value=appeals.TAB, fz="lg", id="tab-appeals")]),
+                    dmc.TabsPanel(dcc.Loading(
+                        [
+                            dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
+                            dmc.Progress(id=PROGRESS, value=0, size=28, radius="md", mt="lg", color="#0072B2"),
+                            dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
+                            html.Div(id=SEGMENTS_BOX),
+                        ],
+                        type="dot", delay_show=300,
+                    ), value="overview"),
+                    dmc.TabsPanel(dcc.Loading(html.Div(id=appeals.CONTENT), type="dot", delay_show=300),
+                                  value=appeals.TAB),
                 ],
-                type="dot", delay_show=300,
+                value="overview", mt="md",
             ),
             dcc.Interval(id=REFRESH, interval=refresh_ms),
         ],

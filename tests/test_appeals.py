@@ -1,0 +1,227 @@
+"""Popup appeal variants: loading and versioning their copy, exposure imports, the report and its verdict,
+and the public endpoints over HTTP."""
+
+import json
+import urllib.error
+import urllib.request
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import serving, utc, write_csv
+from tracker import queries, service
+from tracker.appeals import parse_variants, report_json
+from tracker.dates import zone
+from tracker.errors import UsageError
+from tracker.ingest.appeals import import_exposures
+from tracker.manage import load_appeals
+from tracker.models import AppealCopyVersion, AppealDaily, AppealEvent
+
+ROOT = Path(__file__).parent.parent
+LA = zone("America/Los_Angeles")
+
+TWO = """
+[[variant]]
+key = "control"
+name = "Countdown"
+control = true
+share = 0.5
+headline = "{days_left} days left"
+body = "We have raised {raised} of {goal}."
+button = "Donate"
+
+[[variant]]
+key = "b"
+name = "Join us"
+share = 0.5
+headline = "Join {donors} readers"
+body = "Only {gap} to go before {deadline}."
+button = "Join them"
+"""
+
+
+def load_file(sessions, path, now=utc(2026, 11, 28)):
+    with sessions.begin() as session:
+        return load_appeals(session, queries.get_campaign(session, "dec-2026"), parse_variants(path), now=now)
+
+
+def test_loading_the_same_file_twice_changes_nothing_and_new_text_makes_a_new_version(sessions, make_campaign, tmp_path):
+    make_campaign()
+    first = load_file(sessions, ROOT / "data" / "appeals.toml")
+    assert first.created == ["countdown", "join-us", "gap"]
+    assert load_file(sessions, ROOT / "data" / "appeals.toml").unchanged == ["countdown", "join-us", "gap"]
+    edited = (ROOT / "data" / "appeals.toml").read_text().replace('button = "Close the gap"', 'button = "Close it"')
+    (tmp_path / "edited.toml").write_text(edited)
+    result = load_file(sessions, tmp_path / "edited.toml", now=utc(2026, 12, 10))
+    assert result.new_version == ["gap"] and result.unchanged == ["countdown", "join-us"]
+    with sessions.begin() as session:
+        versions = session.execute(select(AppealCopyVersion.version, AppealCopyVersion.button)
+                                   .order_by(AppealCopyVersion.version)
+                                   .where(AppealCopyVersion.button.like("Close%"))).all()
+    assert versions == [(1, "Close the gap"), (2, "Close it")]  # the first version's text is kept
+
+
+@pytest.mark.parametrize("change, words", [
+    (("{donors} readers", "{readers} readers"), "variant 'b': unknown placeholder {readers} in its headline"),
+    (("control = true\n", ""), "exactly one variant must have control = true (found 0)"),
+    (('share = 0.5\nheadline = "Join', 'share = 2\nheadline = "Join'), "variant 'b': share must be a fraction"),
+    (('button = "Donate"', 'button = ""'), "variant 'control': 'button' is missing or empty"),
+])
+def test_bad_appeal_files_are_refused_naming_the_variant_and_the_fix(tmp_path, change, words):
+    path = tmp_path / "v.toml"
+    path.write_text(TWO.replace(*change))
+    with pytest.raises(UsageError) as err:
+        parse_variants(path)
+    assert words in str(err.value)
+
+
+def test_the_cli_refuses_an_unknown_placeholder_with_exit_2(tracker, make_campaign, tmp_path):
+    make_campaign()
+    (tmp_path / "v.toml").write_text(TWO.replace("{gap}", "{gapp}"))
+    result = tracker("appeals", "load", tmp_path / "v.toml")
+    assert result.code == 2 and "unknown placeholder {gapp} in its body" in result.err
+    assert tracker("appeals", "load", ROOT / "data" / "appeals.toml").code == 0
+
+
+def test_daily_counts_import_again_without_counting_twice_and_corrections_replace(sessions, tmp_path):
+    daily = ROOT / "data" / "samples" / "popup_daily.csv"
+    first = import_exposures(sessions, daily, tz=LA, clock=lambda: utc(2026, 12, 3))
+    again = import_exposures(sessions, daily, tz=LA, clock=lambda: utc(2026, 12, 3))
+    assert (first.inserted, again.inserted, again.unchanged) == (6, 0, 6)
+    fixed = write_csv(tmp_path / "fix.csv", "date,variant,impressions,clicks\n2026-12-01,gap,10000,330\n")
+    assert import_exposures(sessions, fixed, tz=LA, clock=lambda: utc(2026, 12, 4)).replaced == 1
+    with sessions.begin() as session:
+        stored = session.scalar(select(func.sum(AppealDaily.impressions)))
+    in_file = sum(int(line.split(",")[2]) for line in daily.read_text().splitlines()[1:])
+    assert stored == in_file - 9975 + 10000  # the corrected day replaced its 9,975, nothing was added twice
+
+
+def test_events_are_stored_once_and_bad_lines_are_rejected_with_file_and_line(sessions, tmp_path):
+    events = ROOT / "data" / "samples" / "popup_events.jsonl"
+    assert import_exposures(sessions, events, tz=LA, clock=lambda: utc(2026, 12, 3)).inserted == 6
+    assert import_exposures(sessions, events, tz=LA, clock=lambda: utc(2026, 12, 3)).unchanged == 6
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"timestamp": "2026-12-02T10:00:00Z", "variant": "gap", "event": "impression", "reader": "r1"}\n'
+                   '{"timestamp": "2026-12-02T10:00:00Z", "variant": "gap", "event": "wave", "reader": "r1"}\n'
+                   'not json\n')
+    summary = import_exposures(sessions, bad, tz=LA, clock=lambda: utc(2026, 12, 3))
+    assert (summary.inserted, summary.rejected) == (1, 2)
+    assert [str(e) for e in summary.errors] == [
+        f"{bad}:2: event 'wave' is not impression, click or dismiss",
+        f"{bad}:3: not valid JSON (Expecting value at column 1)",
+    ]
+    assert (tmp_path / "bad.rejects.csv").read_text().splitlines()[0] == "line,reason,raw line"
+    with sessions.begin() as session:
+        assert session.scalar(select(func.count()).select_from(AppealEvent)) == 7
+
+
+# -- the report on constructed data whose answer is known ------------------------------------
+
+def constructed(sessions, make_campaign, tmp_path, *, readers, gifts, shares=(0.5, 0.5)):
+    """Two variants; `readers` and `gifts` per variant (control, b); every gift $50 from its own donor."""
+    make_campaign()
+    (tmp_path / "v.toml").write_text(TWO.replace("share = 0.5", f"share = {shares[0]}", 1)
+                                     .replace("share = 0.5", f"share = {shares[1]}", 1))
+    load_file(sessions, tmp_path / "v.toml")
+    lines = ["date,variant,impressions,clicks,dismissals,readers"]
+    for key, n in zip(("control", "b"), readers):
+        lines.append(f"2026-12-05,{key},{n * 2},{n // 10},{n},{n}")
+    import_exposures(sessions, write_csv(tmp_path / "d.csv", "\n".join(lines) + "\n"), tz=LA, clock=lambda: utc(2026, 12, 6))
+    rows = ["donation_id,amount,donated_at,email,appeal_variant"]
+    for key, n in zip(("control", "b"), gifts):
+        rows += [f"{key}-{i},50.00,2026-12-05 12:00,{key}{i}@x.org,{key}" for i in range(n)]
+    rows.append("direct-1,500.00,2026-12-05 13:00,big@x.org,")
+    from tracker.ingest import ImportRequest, RowRules, run_import
+    run_import(sessions, ImportRequest(path=write_csv(tmp_path / "g.csv", "\n".join(rows) + "\n"), format="generic"),
+               RowRules(source="generic", timezone=LA), clock=lambda: utc(2026, 12, 6))
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        return report_json(service.appeal_report(session, c, as_of=utc(2026, 12, 10)), c.slug, "2026-12-10")
+
+
+def test_a_variant_raising_twice_as_much_from_enough_donations_is_the_winner(sessions, make_campaign, tmp_path):
+    out = constructed(sessions, make_campaign, tmp_path, readers=(20_000, 20_000), gifts=(150, 300))
+    control, b = out["variants"]
+    assert (out["unit"], control["key"], b["key"]) == ("reader", "control", "b")
+    assert (b["donations"], b["donors"], b["revenue"], b["readers"]) == (300, 300, "15000.00", 20_000)
+    assert b["conversion"]["value"] == 0.015 and b["conversion"]["lift"] == 1.0
+    assert b["revenue_per_unit"]["value"] == "0.7500" and b["revenue_per_unit"]["lift"] == 1.0
+    assert 0 < b["conversion"]["ci_low"] < 1.0 < b["conversion"]["ci_high"]
+    assert b["revenue_per_unit"]["sequential_ci_low"] < b["revenue_per_unit"]["ci_low"]  # the always-valid one is wider
+    assert b["revenue_per_unit"]["chance_to_beat_control"] > 0.999
+    assert out["verdict"] == {**out["verdict"], "label": "winner", "leader": "b", "conclusive": True}
+    assert out["no_popup"] == {"donations": 1, "donors": 1, "revenue": "500.00"}
+
+
+def test_the_same_lift_on_few_donations_is_only_leading(sessions, make_campaign, tmp_path):
+    out = constructed(sessions, make_campaign, tmp_path, readers=(2_000, 2_000), gifts=(15, 30))
+    assert out["verdict"]["label"] == "leading, not yet conclusive" and out["verdict"]["leader"] == "b"
+    assert "at least 100 donations" in out["verdict"]["rule"]
+
+
+def test_a_traffic_split_that_does_not_match_the_plan_blocks_the_verdict(sessions, make_campaign, tmp_path):
+    out = constructed(sessions, make_campaign, tmp_path, readers=(10_000, 11_000), gifts=(150, 300))
+    assert out["srm_p"] < 0.001
+    assert out["verdict"]["label"] == "sample ratio mismatch: results blocked" and out["verdict"]["leader"] is None
+
+
+def test_the_report_command_prints_json_and_text(tracker, sessions, make_campaign, tmp_path):
+    constructed(sessions, make_campaign, tmp_path, readers=(20_000, 20_000), gifts=(150, 300))
+    out = json.loads(tracker("appeals", "report", "--as-of", "2026-12-10", "--json", "--cap", "none").out)
+    assert out["cap"] is None and [v["key"] for v in out["variants"]] == ["control", "b"]
+    assert set(out["variants"][1]["conversion"]) >= {"value", "lift", "ci_low", "ci_high", "chance_to_beat_control",
+                                                     "chance_best"}
+    text = tracker("appeals", "report", "--as-of", "2026-12-10")
+    assert text.code == 0 and "Verdict: winner (b)" in text.out and "$15,000" in text.out
+    assert tracker("appeals", "report", "--cap", "lots").code == 2
+
+
+# -- the public endpoints over HTTP ------------------------------------------------------------
+
+@pytest.fixture
+def served(sessions):
+    from dashboards.app import create_app
+    from tracker import demo
+
+    with sessions.begin() as session:
+        demo.build(session, now=datetime(2026, 12, 28, 12, tzinfo=LA))
+    app = create_app(sessions, as_of=datetime(2026, 12, 28, 12, tzinfo=LA), cors_origins=("https://news.example",))
+    with serving(app.server) as url:
+        yield url
+
+
+def get(url, origin=None):
+    request = urllib.request.Request(url, headers={"Origin": origin} if origin else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+def test_progress_endpoint_repeats_status_json_and_is_public_cacheable_and_cors(served, sessions):
+    status, headers, body = get(f"{served}/api/progress?campaign=dec-2026", origin="https://news.example")
+    assert status == 200 and headers["Cache-Control"] == "public, max-age=60"
+    assert headers["Access-Control-Allow-Origin"] == "https://news.example"
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        from tracker.campaign import status_json
+        full = status_json(service.campaign_status(session, c, as_of=datetime(2026, 12, 28, 12, tzinfo=LA)))
+    progress = json.loads(body)
+    assert progress == {k: full[k] for k in progress} and {"raised", "goal", "percent", "gap", "deadline",
+                                                          "seconds_left", "donors"} <= set(progress)
+    assert "Access-Control-Allow-Origin" not in get(f"{served}/api/progress", origin="https://evil.example")[1]
+
+
+def test_appeal_endpoint_fills_the_placeholders_and_carries_no_personal_data(served):
+    status, headers, body = get(f"{served}/api/appeal?campaign=dec-2026")
+    assert status == 200 and headers["Cache-Control"] == "public, max-age=60"
+    variants = json.loads(body)["variants"]
+    assert [v["key"] for v in variants] == ["countdown", "gap", "join-us"]
+    assert "@" not in body
+    assert not any("{" in v[f] or "}" in v[f] for v in variants for f in ("headline", "body", "button"))
+    assert variants[0]["headline"] == "Before you go: 3 days left to reach our goal"
+    missing = get(f"{served}/api/appeal?campaign=nope")
+    assert missing[0] == 404 and "no campaign 'nope'" in json.loads(missing[2])["error"]

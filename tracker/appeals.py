@@ -1,0 +1,379 @@
+"""Popup appeal variants: their copy, its placeholders, and the per-variant metrics. Pure: no database, no clock.
+
+Copy may hold placeholders filled with the campaign's live numbers ({raised}, {days_left}, ...);
+an unknown one is refused when the variants are loaded. Metrics are assembled from the aggregates
+tracker.queries computes; the statistics live in tracker.appeal_stats.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tracker.appeal_stats import (
+    SRM_THRESHOLD, Arm, Lift, Verdict, chance_best, chance_to_beat_control, relative_lift, risk, sequential_interval,
+    srm_p_value, verdict, winsorize_cap,
+)
+from tracker.campaign import Status
+from tracker.errors import UsageError
+from tracker.money import cents_per_unit_str, cents_to_decimal_str, format_money
+
+PLACEHOLDERS = {
+    "goal": "the goal, e.g. $400,000",
+    "raised": "raised so far, e.g. $217,870",
+    "gap": "what is still missing, e.g. $182,130",
+    "percent": "raised as a percentage of the goal, e.g. 54",
+    "deadline": "the deadline in words, e.g. December 31 at midnight",
+    "days_left": "whole days left (0 on the last day)",
+    "hours_left": "whole hours left",
+    "donors": "donors so far",
+    "new_donors": "first-time donors so far",
+}
+COPY_FIELDS = ("headline", "body", "button")
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    """One [[variant]] of an appeals file."""
+
+    key: str
+    name: str
+    headline: str
+    body: str
+    button: str
+    control: bool
+    active: bool
+    share_bp: int | None  # planned traffic share in basis points
+
+    @property
+    def copy(self) -> tuple[str, str, str]:
+        return self.headline, self.body, self.button
+
+
+def placeholders_in(text: str) -> set[str]:
+    """The {names} used in `text` (raises ValueError on a malformed brace)."""
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+def parse_variants(path: Path) -> list[VariantSpec]:
+    """Read and check an appeals TOML file: one [[variant]] table each. Raises UsageError naming file, variant, fix."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc}); see data/appeals.toml for an example") from None
+    tables = data.get("variant")
+    if not isinstance(tables, list) or not tables:
+        raise UsageError(f"{path}: no [[variant]] tables; see data/appeals.toml for an example")
+    specs, seen = [], set()
+    for i, t in enumerate(tables, 1):
+        where = f"{path}: variant {t.get('key', f'#{i}')!r}"
+        for field in ("key", "name", *COPY_FIELDS):
+            if not isinstance(t.get(field), str) or not t[field].strip():
+                raise UsageError(f"{where}: '{field}' is missing or empty")
+        unknown = set(t) - {"key", "name", *COPY_FIELDS, "control", "active", "share"}
+        if unknown:
+            raise UsageError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        key = t["key"].strip()
+        if key in seen:
+            raise UsageError(f"{where}: the key appears twice; each variant needs its own key")
+        seen.add(key)
+        for field in COPY_FIELDS:
+            try:
+                used = placeholders_in(t[field])
+            except ValueError as exc:
+                raise UsageError(f"{where}: {field}: {exc} (write {{{{ or }}}} for a literal brace)") from None
+            bad = sorted(used - set(PLACEHOLDERS))
+            if bad:
+                raise UsageError(
+                    f"{where}: unknown placeholder {{{bad[0]}}} in its {field}; known: "
+                    + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+                )
+        share = t.get("share")
+        if share is not None and (not isinstance(share, (int, float)) or not 0 < share <= 1):
+            raise UsageError(f"{where}: share must be a fraction between 0 and 1, e.g. 0.34")
+        for flag in ("control", "active"):
+            if flag in t and not isinstance(t[flag], bool):
+                raise UsageError(f"{where}: {flag} must be true or false")
+        specs.append(VariantSpec(
+            key=key, name=t["name"].strip(), headline=t["headline"], body=t["body"], button=t["button"],
+            control=t.get("control", False), active=t.get("active", True),
+            share_bp=None if share is None else round(share * 10_000),
+        ))
+    controls = [s.key for s in specs if s.control]
+    if len(controls) != 1:
+        raise UsageError(f"{path}: exactly one variant must have control = true (found {len(controls)})")
+    return specs
+
+
+def live_values(st: Status) -> dict[str, str]:
+    """The placeholder values for a campaign's status, as readers see them."""
+    cur = st.currency
+    local_deadline = st.deadline.astimezone(st.tz)
+    return {
+        "goal": format_money(st.goal_cents, cur, whole=True),
+        "raised": format_money(st.raised_cents, cur, whole=True),
+        "gap": format_money(st.gap_cents, cur, whole=True),
+        "percent": str(int(st.percent)),
+        "deadline": f"{local_deadline:%B} {local_deadline.day} at midnight",
+        "days_left": str(st.seconds_left // 86_400),
+        "hours_left": str(st.seconds_left // 3600),
+        "donors": f"{st.donors:,}",
+        "new_donors": f"{st.new_donors:,}",
+    }
+
+
+def render(text: str, values: dict[str, str]) -> str:
+    """Fill the placeholders of `text` (checked at load time) with `values`."""
+    return text.format_map(values)
+
+
+# -- metrics ---------------------------------------------------------------------------------
+
+GIFT_SHARE_WARNING = 0.10  # warn when one gift is more than this share of a variant's revenue
+
+
+@dataclass(frozen=True)
+class Exposure:
+    impressions: int = 0
+    readers: int | None = 0  # None when some of the counts do not say how many distinct readers
+    clicks: int = 0
+    dismissals: int = 0
+
+    def __add__(self, other: Exposure) -> Exposure:
+        readers = None if self.readers is None or other.readers is None else self.readers + other.readers
+        return Exposure(self.impressions + other.impressions, readers, self.clicks + other.clicks,
+                        self.dismissals + other.dismissals)
+
+
+@dataclass(frozen=True)
+class Gift:
+    variant: str
+    donor_id: int
+    donated_at: datetime
+    cents: int
+    recurring: bool
+    donor_is_new: bool
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One variant's (or one copy version's) numbers; money in cents."""
+
+    exposure: Exposure
+    donations: int
+    donors: int
+    revenue_cents: int
+    capped_revenue_cents: int
+    new_donors: int
+    recurring_gifts: int
+    largest_gift_cents: int
+
+    @property
+    def click_rate(self) -> float | None:
+        return self.exposure.clicks / self.exposure.impressions if self.exposure.impressions else None
+
+    @property
+    def average_gift_cents(self) -> int | None:
+        return None if not self.donations else (2 * self.revenue_cents + self.donations) // (2 * self.donations)
+
+    @property
+    def revenue_per_1000_impressions_cents(self) -> int | None:
+        imp = self.exposure.impressions
+        return None if not imp else (2000 * self.revenue_cents + imp) // (2 * imp)
+
+    @property
+    def first_time_share(self) -> float | None:
+        return self.new_donors / self.donors if self.donors else None
+
+    @property
+    def recurring_share(self) -> float | None:
+        return self.recurring_gifts / self.donations if self.donations else None
+
+    @property
+    def one_gift_dominates(self) -> bool:
+        return self.revenue_cents > 0 and self.largest_gift_cents > GIFT_SHARE_WARNING * self.revenue_cents
+
+
+def metrics(gifts: list[Gift], exposure: Exposure, cap: int | None) -> Metrics:
+    donors = {g.donor_id for g in gifts}
+    return Metrics(
+        exposure=exposure, donations=len(gifts), donors=len(donors), revenue_cents=sum(g.cents for g in gifts),
+        capped_revenue_cents=sum(g.cents if cap is None else min(g.cents, cap) for g in gifts),
+        new_donors=len({g.donor_id for g in gifts if g.donor_is_new}),
+        recurring_gifts=sum(1 for g in gifts if g.recurring), largest_gift_cents=max((g.cents for g in gifts), default=0),
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One metric of one variant against the control (lift and intervals relative: 0.12 = +12%)."""
+
+    value: float | None
+    lift: Lift
+    sequential: Lift
+    chance_to_beat_control: float | None
+    chance_best: float
+    risk: tuple[float, float] | None  # (expected relative loss choosing it, keeping the control)
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    key: str
+    name: str
+    control: bool
+    active: bool
+    share: float | None
+    headline: str
+    body: str
+    button: str
+    metrics: Metrics
+    conversion: Comparison
+    revenue_per_unit: Comparison
+    versions: tuple[tuple[int, datetime, Metrics], ...]
+
+
+@dataclass(frozen=True)
+class AppealReport:
+    unit: str  # "reader" or "impression"
+    cap_cents: int | None
+    cap_rule: str
+    srm_p: float | None
+    verdict: Verdict
+    variants: tuple[VariantResult, ...]
+    no_popup: tuple[int, int, int]  # gifts, donors, cents of gifts without a variant
+    warnings: tuple[str, ...]
+
+
+def _compare(arms: dict[str, Arm], control: str, key: str, best: dict[str, float]) -> Comparison:
+    arm, ctrl = arms[key], arms[control]
+    value = arm.mean if arm.units else None
+    if key == control:
+        return Comparison(value, Lift(None, None, None, None, None), Lift(None, None, None, None, None), None,
+                          best.get(key, 0.0), None)
+    return Comparison(value, relative_lift(ctrl, arm), sequential_interval(ctrl, arm),
+                      chance_to_beat_control(ctrl, arm), best.get(key, 0.0), risk(ctrl, arm))
+
+
+def build_report(variants: list, gifts: list[Gift], exposures: dict[str, Exposure],
+                 version_exposures: dict[tuple[str, int], Exposure], no_popup: tuple[int, int, int],
+                 *, cap: str = "p99", min_donations: int = 100) -> AppealReport:
+    """Assemble the appeals report from the campaign's variants (ORM rows with .versions), its popup gifts and
+    exposures. `cap` is "none", "p99" (the 99th percentile of the popup gifts) or an amount in cents."""
+    keys = [v.key for v in variants]
+    control = next((v.key for v in variants if v.is_control), None)
+    mine = [g for g in gifts if g.variant in keys]
+    if cap == "none":
+        cap_cents, cap_rule = None, "uncapped"
+    elif cap == "p99":
+        cap_cents = winsorize_cap([g.cents for g in mine], 0.99)
+        cap_rule = "each gift capped at the 99th percentile of popup gifts"
+    else:
+        cap_cents, cap_rule = int(cap), "each gift capped at a fixed amount"
+    by_variant = {k: [g for g in mine if g.variant == k] for k in keys}
+    results = {k: metrics(by_variant[k], exposures.get(k, Exposure()), cap_cents) for k in keys}
+    with_readers = all(results[k].exposure.readers for k in keys)
+    unit = "reader" if with_readers else "impression"
+
+    def units(k: str) -> int:
+        e = results[k].exposure
+        return (e.readers or 0) if with_readers else e.impressions
+
+    conv = {k: Arm.conversions(k, units(k), min(results[k].donors, units(k))) for k in keys}
+    rev = {}
+    for k in keys:
+        per_donor: dict[int, int] = {}
+        for g in by_variant[k]:
+            per_donor[g.donor_id] = per_donor.get(g.donor_id, 0) + (g.cents if cap_cents is None else min(g.cents, cap_cents))
+        values = list(per_donor.values())[:units(k)]
+        rev[k] = Arm.from_values(k, units(k), values)
+    shares = [v.share_bp for v in variants]
+    srm = None
+    if control and all(shares) and sum(units(k) for k in keys) > 0:
+        srm = srm_p_value([units(k) for k in keys], [s / 10_000 for s in shares])
+    if control is None:
+        raise UsageError("the campaign's variants have no control; load them with one variant marked control = true")
+    decided = verdict(list(rev.values()), control, srm, donations={k: results[k].donations for k in keys},
+                      min_donations=min_donations)
+    best_conv = chance_best(list(conv.values()))
+    out, warnings = [], []
+    for v in variants:
+        k, m = v.key, results[v.key]
+        if m.one_gift_dominates:
+            warnings.append(f"{k}: one gift is more than {GIFT_SHARE_WARNING:.0%} of its revenue; compare the capped revenue")
+        versions = []
+        ordered = sorted(v.versions, key=lambda x: x.version)
+        for i, ver in enumerate(ordered):
+            until = ordered[i + 1].valid_from if i + 1 < len(ordered) else None
+            in_version = [g for g in by_variant[k] if g.donated_at >= ver.valid_from and (until is None or g.donated_at < until)]
+            versions.append((ver.version, ver.valid_from,
+                             metrics(in_version, version_exposures.get((k, ver.version), Exposure()), cap_cents)))
+        out.append(VariantResult(
+            key=k, name=v.name, control=v.is_control, active=v.active,
+            share=None if v.share_bp is None else v.share_bp / 10_000, headline=v.headline, body=v.body,
+            button=v.button, metrics=m, conversion=_compare(conv, control, k, best_conv),
+            revenue_per_unit=_compare(rev, control, k, decided.chance_best or chance_best(list(rev.values()))),
+            versions=tuple(versions),
+        ))
+    if srm is not None and srm < SRM_THRESHOLD:
+        warnings.append(f"the traffic split does not match the planned shares (p = {srm:.2g}): check the popup's allocation")
+    return AppealReport(unit, cap_cents, cap_rule, srm, decided, tuple(out), no_popup, tuple(warnings))
+
+
+def _cmp_json(c: Comparison, money: bool, units_cents) -> dict:
+    r = c.risk
+    return {
+        "value": units_cents if money else (None if c.value is None else round(c.value, 6)),
+        "lift": None if c.lift.value is None else round(c.lift.value, 4),
+        "ci_low": None if c.lift.ci_low is None else round(c.lift.ci_low, 4),
+        "ci_high": None if c.lift.ci_high is None else round(c.lift.ci_high, 4),
+        "sequential_ci_low": None if c.sequential.ci_low is None else round(c.sequential.ci_low, 4),
+        "sequential_ci_high": None if c.sequential.ci_high is None else round(c.sequential.ci_high, 4),
+        "chance_to_beat_control": None if c.chance_to_beat_control is None else round(c.chance_to_beat_control, 4),
+        "chance_best": round(c.chance_best, 4),
+        "risk": None if r is None else {"choose_variant": round(r[0], 4), "keep_control": round(r[1], 4)},
+    }
+
+
+def report_json(report: AppealReport, campaign: str, as_of: str) -> dict:
+    """The report as `tracker appeals report --json` prints it (README: Appeals)."""
+    rows = []
+    for v in report.variants:
+        m = v.metrics
+        units = (m.exposure.readers or 0) if report.unit == "reader" else m.exposure.impressions
+        rows.append({
+            "key": v.key, "name": v.name, "control": v.control, "active": v.active, "share": v.share,
+            "impressions": m.exposure.impressions, "readers": m.exposure.readers, "clicks": m.exposure.clicks,
+            "dismissals": m.exposure.dismissals,
+            "click_rate": None if m.click_rate is None else round(m.click_rate, 4),
+            "donations": m.donations, "donors": m.donors,
+            "revenue": cents_to_decimal_str(m.revenue_cents), "revenue_capped": cents_to_decimal_str(m.capped_revenue_cents),
+            "revenue_per_1000_impressions": None if m.revenue_per_1000_impressions_cents is None
+            else cents_to_decimal_str(m.revenue_per_1000_impressions_cents),
+            "average_gift": None if m.average_gift_cents is None else cents_to_decimal_str(m.average_gift_cents),
+            "first_time_share": None if m.first_time_share is None else round(m.first_time_share, 4),
+            "recurring_share": None if m.recurring_share is None else round(m.recurring_share, 4),
+            "conversion": _cmp_json(v.conversion, False, None),
+            "revenue_per_unit": _cmp_json(v.revenue_per_unit, True, cents_per_unit_str(m.capped_revenue_cents, units)),
+            "versions": [
+                {"version": n, "from": since.isoformat(), "impressions": vm.exposure.impressions,
+                 "readers": vm.exposure.readers, "clicks": vm.exposure.clicks, "donations": vm.donations,
+                 "donors": vm.donors, "revenue": cents_to_decimal_str(vm.revenue_cents)}
+                for n, since, vm in v.versions
+            ],
+        })
+    gifts, donors, cents = report.no_popup
+    return {
+        "campaign": campaign, "as_of": as_of, "unit": report.unit,
+        "cap": None if report.cap_cents is None else cents_to_decimal_str(report.cap_cents), "cap_rule": report.cap_rule,
+        "srm_p": None if report.srm_p is None else round(report.srm_p, 6),
+        "verdict": {"label": report.verdict.label, "leader": report.verdict.leader,
+                    "conclusive": report.verdict.conclusive, "rule": report.verdict.rule},
+        "variants": rows,
+        "no_popup": {"donations": gifts, "donors": donors, "revenue": cents_to_decimal_str(cents)},
+        "warnings": list(report.warnings),
+    }
