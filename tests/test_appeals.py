@@ -225,3 +225,21 @@ def test_appeal_endpoint_fills_the_placeholders_and_carries_no_personal_data(ser
     assert variants[0]["headline"] == "Before you go: 3 days left to reach our goal"
     missing = get(f"{served}/api/appeal?campaign=nope")
     assert missing[0] == 404 and "no campaign 'nope'" in json.loads(missing[2])["error"]
+
+
+def test_results_are_kept_per_copy_version(sessions, make_campaign, tmp_path):
+    constructed(sessions, make_campaign, tmp_path, readers=(20_000, 20_000), gifts=(150, 300))
+    (tmp_path / "v2.toml").write_text((tmp_path / "v.toml").read_text().replace("Join them", "Join us today"))
+    load_file(sessions, tmp_path / "v2.toml", now=utc(2026, 12, 7))
+    rows = ["donation_id,amount,donated_at,email,appeal_variant"] + [
+        f"late-{i},20.00,2026-12-08 12:00,late{i}@x.org,b" for i in range(7)]
+    from tracker.ingest import ImportRequest, RowRules, run_import
+    run_import(sessions, ImportRequest(path=write_csv(tmp_path / "late.csv", "\n".join(rows) + "\n"), format="generic"),
+               RowRules(source="generic", timezone=LA), clock=lambda: utc(2026, 12, 9))
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        out = report_json(service.appeal_report(session, c, as_of=utc(2026, 12, 10)), c.slug, "2026-12-10")
+    b = out["variants"][1]
+    assert [(v["version"], v["donations"], v["revenue"]) for v in b["versions"]] == [(1, 300, "15000.00"), (2, 7, "140.00")]
+    assert b["versions"][0]["readers"] == 20_000 and b["versions"][1]["readers"] == 0  # the daily counts are from Dec 5
+    assert b["donations"] == 307

@@ -339,32 +339,39 @@ def _cmp_json(c: Comparison, money: bool, units_cents) -> dict:
     }
 
 
+def _ratio(x: float | None, places: int = 4) -> float | None:
+    return None if x is None else round(x, places)
+
+
+def metrics_json(m: Metrics, unit: str) -> dict:
+    """One variant's or version's metrics: counts, money as decimal strings, shares as fractions."""
+    units = (m.exposure.readers or 0) if unit == "reader" else m.exposure.impressions
+    return {
+        "impressions": m.exposure.impressions, "readers": m.exposure.readers, "clicks": m.exposure.clicks,
+        "dismissals": m.exposure.dismissals, "click_rate": _ratio(m.click_rate),
+        "donations": m.donations, "donors": m.donors,
+        "conversion_rate": _ratio(min(m.donors, units) / units if units else None, 6),
+        "revenue": cents_to_decimal_str(m.revenue_cents), "revenue_capped": cents_to_decimal_str(m.capped_revenue_cents),
+        "revenue_per_1000_impressions": None if m.revenue_per_1000_impressions_cents is None
+        else cents_to_decimal_str(m.revenue_per_1000_impressions_cents),
+        "average_gift": None if m.average_gift_cents is None else cents_to_decimal_str(m.average_gift_cents),
+        "first_time_share": _ratio(m.first_time_share), "recurring_share": _ratio(m.recurring_share),
+    }
+
+
 def report_json(report: AppealReport, campaign: str, as_of: str) -> dict:
-    """The report as `tracker appeals report --json` prints it (README: Appeals)."""
+    """The report as `tracker appeals report --json` prints it (README: Popup appeals)."""
     rows = []
     for v in report.variants:
         m = v.metrics
         units = (m.exposure.readers or 0) if report.unit == "reader" else m.exposure.impressions
         rows.append({
             "key": v.key, "name": v.name, "control": v.control, "active": v.active, "share": v.share,
-            "impressions": m.exposure.impressions, "readers": m.exposure.readers, "clicks": m.exposure.clicks,
-            "dismissals": m.exposure.dismissals,
-            "click_rate": None if m.click_rate is None else round(m.click_rate, 4),
-            "donations": m.donations, "donors": m.donors,
-            "revenue": cents_to_decimal_str(m.revenue_cents), "revenue_capped": cents_to_decimal_str(m.capped_revenue_cents),
-            "revenue_per_1000_impressions": None if m.revenue_per_1000_impressions_cents is None
-            else cents_to_decimal_str(m.revenue_per_1000_impressions_cents),
-            "average_gift": None if m.average_gift_cents is None else cents_to_decimal_str(m.average_gift_cents),
-            "first_time_share": None if m.first_time_share is None else round(m.first_time_share, 4),
-            "recurring_share": None if m.recurring_share is None else round(m.recurring_share, 4),
+            **metrics_json(m, report.unit),
             "conversion": _cmp_json(v.conversion, False, None),
             "revenue_per_unit": _cmp_json(v.revenue_per_unit, True, cents_per_unit_str(m.capped_revenue_cents, units)),
-            "versions": [
-                {"version": n, "from": since.isoformat(), "impressions": vm.exposure.impressions,
-                 "readers": vm.exposure.readers, "clicks": vm.exposure.clicks, "donations": vm.donations,
-                 "donors": vm.donors, "revenue": cents_to_decimal_str(vm.revenue_cents)}
-                for n, since, vm in v.versions
-            ],
+            "versions": [{"version": n, "from": since.isoformat(), **metrics_json(vm, report.unit)}
+                         for n, since, vm in v.versions],
         })
     gifts, donors, cents = report.no_popup
     return {

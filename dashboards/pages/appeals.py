@@ -27,6 +27,17 @@ def _interval(c: dict) -> str:
     return f"{c['ci_low']:+.0%} to {c['ci_high']:+.0%}"
 
 
+def versions_line(row: dict) -> str:
+    """Which copy version is live, and how the earlier ones did (results are kept per version)."""
+    versions = row["versions"]
+    if not versions:
+        return ""
+    live = versions[-1]
+    text = f"Copy version {live['version']} since {live['from'][:10]}"
+    earlier = [f"v{v['version']}: {v['donations']:,} donations, {_money(v['revenue'])}" for v in versions[:-1]]
+    return text + (f"; earlier {'; '.join(earlier)}" if earlier else "")
+
+
 def variant_card(row: dict, rendered: dict, unit: str) -> dmc.Paper:
     """One variant: its live copy (as a popup would show it) and its numbers against the control."""
     conv, rpu = row["conversion"], row["revenue_per_unit"]
@@ -57,6 +68,7 @@ def variant_card(row: dict, rendered: dict, unit: str) -> dmc.Paper:
                 p="md", mt="sm", withBorder=True, radius="md", bg="#f8f9fa", className="popup-copy",
             ),
             dmc.Table(data={"body": [[k, v] for k, v in numbers]}, fz="md", mt="sm"),
+            dmc.Text(versions_line(row), c="dimmed", size="sm", mt="xs", className="copy-versions"),
         ],
         p="md", withBorder=True, radius="md", id=f"variant-{row['key']}",
     )
