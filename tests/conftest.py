@@ -167,6 +167,23 @@ def tracker(capsys, db_url):
 
 
 @contextmanager
+def demo_database(folder, now: datetime):
+    """A new SQLite file holding the demo as it stands at `now`; yields its session factory."""
+    from tracker import demo
+
+    engine = db.make_engine(f"sqlite:///{folder / 'demo.sqlite3'}")
+    db.upgrade(engine)
+    sessions = db.session_factory(engine)
+    with sessions.begin() as session:
+        summary = demo.build(session, now=now)
+    sessions.summary = summary
+    try:
+        yield sessions
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def serving(flask_app):
     """Serve a WSGI app with waitress on a free loopback port in a thread; yields the base URL (no trailing slash).
 

@@ -4,7 +4,7 @@ and the public endpoints over HTTP."""
 import json
 import urllib.error
 import urllib.request
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest

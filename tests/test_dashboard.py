@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from datetime import datetime
@@ -14,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, require, serving
-from tracker import campaign as cm, db, demo, queries
+from conftest import CHROMIUM, demo_database, require, serving
+from tracker import campaign as cm, db, queries
+from tracker.appeals import report_json
 from tracker.dates import zone
 from tracker.money import format_money, parse_cents
-from tracker.appeals import report_json
 from tracker.service import appeal_report, campaign_status
 
 LA = zone("America/Los_Angeles")
@@ -31,14 +30,8 @@ FLAGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-fir
 
 @pytest.fixture(scope="module")
 def demo_sessions(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('dash') / 'demo.sqlite3'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    sessions = db.session_factory(engine)
-    with sessions.begin() as session:
-        demo.build(session, now=MID_CAMPAIGN)
-    yield sessions
-    engine.dispose()
+    with demo_database(tmp_path_factory.mktemp("dash"), MID_CAMPAIGN) as sessions:
+        yield sessions
 
 
 @pytest.fixture

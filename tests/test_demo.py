@@ -4,6 +4,8 @@ from datetime import date, datetime
 
 import pytest
 
+from conftest import demo_database
+
 from tracker import campaign as cm, demo, queries
 from tracker.dates import zone
 from tracker.errors import UsageError
@@ -27,15 +29,8 @@ def standing(sessions, slug, as_of):
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     """One demo database built mid-campaign, shared by the read-only tests below (SQLite)."""
-    from tracker import db
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    sessions = db.session_factory(engine)
-    summary = build(sessions, MID_CAMPAIGN)
-    yield sessions, summary
-    engine.dispose()
+    with demo_database(tmp_path_factory.mktemp("demo"), MID_CAMPAIGN) as sessions:
+        yield sessions, sessions.summary
 
 
 def test_demo_has_three_earlier_decembers_and_the_current_one(demo_db):

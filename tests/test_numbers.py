@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from conftest import utc, write_csv
+from conftest import demo_database, utc, write_csv
 from tracker import db, demo, queries
 from tracker.campaign import status_json
 from tracker.dates import local_midnight, zone
@@ -142,14 +142,8 @@ def test_donor_segments_match_the_real_open_collective_ledgers_reference_counts(
 
 @pytest.fixture(scope="module")
 def closed_demo(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    sessions = db.session_factory(engine)
-    with sessions.begin() as session:
-        demo.build(session, now=datetime(2027, 1, 3, tzinfo=LA))
-    yield sessions
-    engine.dispose()
+    with demo_database(tmp_path_factory.mktemp("demo"), datetime(2027, 1, 3, tzinfo=LA)) as sessions:
+        yield sessions
 
 
 def test_backtest_on_the_demo_is_within_ten_percent_from_day_20_and_its_range_holds_about_as_claimed(closed_demo):

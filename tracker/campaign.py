@@ -168,6 +168,15 @@ class Status:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def pace_needed(self) -> tuple[int, str] | None:
+        """(cents, "day" or "hour") still needed to reach the goal: per hour on the last day; None once closed."""
+        if self.needed_per_day_cents is None:
+            return None
+        if self.phase == "last_day":
+            return self.needed_per_hour_cents, "hour"
+        return self.needed_per_day_cents, "day"
+
 
 def seconds_left(ends_at: datetime, as_of: datetime) -> int:
     """Whole seconds from `as_of` to the end of the window (exclusive end), never negative."""

@@ -370,12 +370,8 @@ def _status_text(st: campaign_math.Status) -> str:
         return "-" if cents is None else format_money(cents, cur)
 
     local = st.as_of.astimezone(tz)
-    if st.needed_per_day_cents is None:
-        needed = "the campaign is closed"
-    elif st.phase == "last_day":
-        needed = f"{money(st.needed_per_hour_cents)} per hour to reach the goal"
-    else:
-        needed = f"{money(st.needed_per_day_cents)} per day to reach the goal"
+    pace = st.pace_needed
+    needed = "the campaign is closed" if pace is None else f"{money(pace[0])} per {pace[1]} to reach the goal"
     basis = "gross of fees, net of refunds" if st.raised_basis == "gross" else "net of fees and refunds"
     lines = [
         f"{st.name} ({st.slug}) as of {local:%Y-%m-%d %H:%M %Z}: {st.phase.replace('_', ' ')}",

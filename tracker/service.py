@@ -23,8 +23,14 @@ def curve(session: Session, campaign: Campaign, as_of: datetime) -> Curve:
     return Curve.from_buckets(window_of(campaign), queries.bucket_series(session, campaign, as_of))
 
 
-def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime) -> cm.Status:
-    """Everything `tracker status` shows for `campaign` at `as_of`."""
+def earlier_curves(session: Session, campaign: Campaign, *, as_of: datetime) -> list[Curve]:
+    """The cumulative curves of the campaigns before `campaign` that had closed by `as_of`, oldest first."""
+    return [curve(session, c, c.ends_at) for c in queries.earlier_campaigns(session, campaign, ensure_utc(as_of))]
+
+
+def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
+                    curves: list[Curve] | None = None) -> cm.Status:
+    """Everything `tracker status` shows for `campaign` at `as_of` (`curves`: earlier_curves, when already at hand)."""
     as_of = ensure_utc(as_of)
     earlier = queries.earlier_campaigns(session, campaign, as_of)
     segments = queries.segments(session, campaign, as_of, earlier[-1] if earlier else None)
@@ -45,7 +51,7 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime) ->
     figures = cm.Figures(
         last_24_hours_cents=pace(24),
         last_7_days_cents=pace(24 * 7),
-        earlier=tuple(curve(session, c, c.ends_at) for c in earlier),
+        earlier=tuple(curves if curves is not None else (curve(session, c, c.ends_at) for c in earlier)),
         segments=segments,
         fiscal=queries.fiscal_share(session, campaign, totals.raised_cents, as_of, earlier),
         late_gifts=late_gifts,
@@ -56,8 +62,7 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime) ->
 
 def campaign_backtest(session: Session, campaign: Campaign, *, as_of: datetime) -> Backtest:
     """Replay the campaigns before `campaign` (closed by `as_of`) day by day; see projection.backtest."""
-    earlier = queries.earlier_campaigns(session, campaign, as_of)
-    return backtest([curve(session, c, c.ends_at) for c in earlier])
+    return backtest(earlier_curves(session, campaign, as_of=as_of))
 
 
 def appeal_report(session: Session, campaign: Campaign, *, as_of: datetime, cap: str = "p99",

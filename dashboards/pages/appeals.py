@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dash_mantine_components as dmc
-from dash import html
 
 from tracker.money import format_money, parse_cents
 

@@ -14,7 +14,7 @@ from dashboards import figures
 from dashboards.pages import appeals
 from tracker import campaign as campaign_math, queries, service
 from tracker.money import format_money
-from tracker.projection import Backtest, typical_curve, window_of
+from tracker.projection import Backtest, backtest, typical_curve, window_of
 
 # component ids
 CAMPAIGN = "campaign-select"
@@ -49,16 +49,14 @@ def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str |
 
 def load(session: Session, slug: str, as_of: datetime) -> Overview:
     c = queries.get_campaign(session, slug)
-    st = service.campaign_status(session, c, as_of=as_of)
+    curves = service.earlier_curves(session, c, as_of=as_of)
     daily = queries.daily_totals(session, c, as_of)
     return Overview(
-        status=st,
+        status=service.campaign_status(session, c, as_of=as_of, curves=curves),
         cumulative=campaign_math.cumulative_by_day(c, daily, as_of=as_of),
         goal_line=campaign_math.goal_line(c),
-        typical_line=typical_curve(window_of(c), [], c.goal_cents) if not st.comparisons else typical_curve(
-            window_of(c), [service.curve(session, e, e.ends_at) for e in queries.earlier_campaigns(session, c, as_of)],
-            c.goal_cents),
-        track_record=service.campaign_backtest(session, c, as_of=as_of),
+        typical_line=typical_curve(window_of(c), curves, c.goal_cents),
+        track_record=backtest(curves),
     )
 
 
@@ -77,12 +75,8 @@ def cards(view: Overview) -> list:
     st = view.status
     cur = st.currency
     local_deadline = st.deadline.astimezone(st.tz)
-    if st.needed_per_day_cents is None:
-        needed = "campaign closed"
-    elif st.phase == "last_day":
-        needed = f"{format_money(st.needed_per_hour_cents, cur, whole=True)} an hour needed"
-    else:
-        needed = f"{format_money(st.needed_per_day_cents, cur, whole=True)} a day needed"
+    pace = st.pace_needed
+    needed = "campaign closed" if pace is None else f"{format_money(pace[0], cur, whole=True)} a{'n' if pace[1] == 'hour' else ''} {pace[1]} needed"
     p = st.projection
     if p is None or p.expected_cents is None:
         projected, range_text, chance, chance_text = "-", p.basis if p else "", "-", "not enough to go on yet"
