@@ -84,8 +84,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         # JIT compiling cost ~80 ms per status query and never paid back on these short aggregates;
-        # a little more sort memory keeps the per-donor groupings of a campaign window off disk.
-        options = "-c jit=off -c work_mem=32MB"
+        # a little more sort memory keeps the per-donor groupings of a campaign window off disk, and
+        # parallel workers only rebuilt the same hash tables three times (measured with bench/status.py).
+        options = "-c jit=off -c work_mem=32MB -c max_parallel_workers_per_gather=0"
         return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10, "options": options})
     try:
         return create_engine(parsed)
