@@ -289,6 +289,8 @@ def build_report(variants: list, gifts: list[Gift], exposures: dict[str, Exposur
         per_donor: dict[int, int] = {}
         for g in by_variant[k]:
             per_donor[g.donor_id] = per_donor.get(g.donor_id, 0) + (g.cents if cap_cents is None else min(g.cents, cap_cents))
+        # one value per converting unit; more donors than units exposed means the exposure counts are
+        # incomplete, and the arm then holds only as many donors as units (conversion is capped the same way)
         values = list(per_donor.values())[:units(k)]
         rev[k] = Arm.from_values(k, units(k), values)
     shares = [v.share_bp for v in variants]

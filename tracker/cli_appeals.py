@@ -13,7 +13,7 @@ import click
 
 from tracker import db, queries
 from tracker.cli import EXIT_REJECTED, MAX_ERRORS_SHOWN, Context, _as_of, _organization_zone, cli, ingest_group, pass_ctx
-from tracker.dates import utc_now, zone
+from tracker.dates import isoformat_local, utc_now, zone
 
 
 @cli.group("appeals")
@@ -107,10 +107,9 @@ def appeals_report(ctx: Context, slug: str | None, cap: str, min_donations: int,
     Example: tracker appeals report --campaign dec-2026 --cap p99
     """
     from tracker.appeals import report_json
-    from tracker.campaign import status_json
+    from tracker.errors import UsageError, ValueProblem
     from tracker.money import parse_cents
     from tracker.service import appeal_report
-    from tracker.errors import UsageError, ValueProblem
 
     if cap not in ("none", "p99"):
         try:
@@ -125,9 +124,7 @@ def appeals_report(ctx: Context, slug: str | None, cap: str, min_donations: int,
         if not queries.list_variants(session, c):
             raise UsageError(f"{c.slug} has no popup variants yet; load them with: tracker appeals load FILE.toml")
         report = appeal_report(session, c, as_of=moment, cap=cap, min_donations=min_donations)
-        from tracker.service import campaign_status
-        when = status_json(campaign_status(session, c, as_of=moment))["as_of"]
-    out = report_json(report, c.slug, when)
+    out = report_json(report, c.slug, isoformat_local(moment, c.tz))
     if as_json:
         click.echo(json.dumps(out, indent=2))
         return
