@@ -243,3 +243,14 @@ def test_results_are_kept_per_copy_version(sessions, make_campaign, tmp_path):
     assert [(v["version"], v["donations"], v["revenue"]) for v in b["versions"]] == [(1, 300, "15000.00"), (2, 7, "140.00")]
     assert b["versions"][0]["readers"] == 20_000 and b["versions"][1]["readers"] == 0  # the daily counts are from Dec 5
     assert b["donations"] == 307
+
+
+def test_before_anything_is_shown_or_given_no_variant_leads(sessions, make_campaign, tmp_path):
+    make_campaign()
+    (tmp_path / "v.toml").write_text(TWO)
+    load_file(sessions, tmp_path / "v.toml")
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        out = report_json(service.appeal_report(session, c, as_of=utc(2026, 12, 2)), c.slug, "2026-12-02")
+    assert (out["verdict"]["label"], out["verdict"]["leader"]) == ("no results yet", None)
+    assert [v["donations"] for v in out["variants"]] == [0, 0] and out["unit"] == "impression"

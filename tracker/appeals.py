@@ -135,6 +135,7 @@ def render(text: str, values: dict[str, str]) -> str:
 # -- metrics ---------------------------------------------------------------------------------
 
 GIFT_SHARE_WARNING = 0.10  # warn when one gift is more than this share of a variant's revenue
+NO_RESULTS = "no results yet"
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,8 @@ def build_report(variants: list, gifts: list[Gift], exposures: dict[str, Exposur
         raise UsageError("the campaign's variants have no control; load them with one variant marked control = true")
     decided = verdict(list(rev.values()), control, srm, donations={k: results[k].donations for k in keys},
                       min_donations=min_donations)
+    if not any(units(k) or results[k].donations for k in keys):
+        decided = Verdict(NO_RESULTS, None, False, decided.rule)  # nothing shown, nothing given: nobody leads
     best_conv = chance_best(list(conv.values()))
     out, warnings = [], []
     for v in variants:

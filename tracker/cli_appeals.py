@@ -146,17 +146,17 @@ def _report_text(out: dict) -> str:
     unit = out["unit"]
     lines = [f"Popup variants of {out['campaign']} as of {out['as_of']} (per {unit}; revenue {out['cap_rule']}"
              + (f", cap {out['cap']})" if out["cap"] else ")")]
-    lines.append(f"  {'variant':<14}{'impr.':>9}{unit + 's':>10}{'clicks':>8}{'gifts':>7}{'revenue':>12}"
-                 f"{'conv.':>8}{'lift':>8}{'95% interval':>18}{'P(beat)':>9}{'$/' + unit:>10}{'lift':>8}{'P(best)':>9}")
+    lines.append(f"  {'variant':<14}{'impr.':>9}{unit + 's':>13}{'clicks':>8}{'gifts':>7}{'revenue':>12}"
+                 f"{'conv.':>8}{'lift':>8}{'95% interval':>18}{'P(beat)':>9}{'$/' + unit:>14}{'lift':>8}{'P(best)':>9}")
     for r in out["variants"]:
         conv, rpu = r["conversion"], r["revenue_per_unit"]
         interval = "" if conv["ci_low"] is None else f"{conv['ci_low']:+.0%}..{conv['ci_high']:+.0%}"
         beat = "" if rpu["chance_to_beat_control"] is None else f"{rpu['chance_to_beat_control']:.0%}"
         lines.append(
-            f"  {r['key'] + (' *' if r['control'] else ''):<14}{r['impressions']:>9,}{(r['readers'] or 0):>10,}"
+            f"  {r['key'] + (' *' if r['control'] else ''):<14}{r['impressions']:>9,}{(r['readers'] or 0):>13,}"
             f"{r['clicks']:>8,}{r['donations']:>7,}{_money(r['revenue']):>12}"
             f"{(conv['value'] or 0):>8.2%}{_pct(conv['lift']):>8}{interval:>18}{beat:>9}"
-            f"{rpu['value'] or '-':>10}{_pct(rpu['lift']):>8}{rpu['chance_best']:>9.0%}"
+            f"{rpu['value'] or '-':>14}{_pct(rpu['lift']):>8}{rpu['chance_best']:>9.0%}"
         )
     lines.append(f"  * control. No popup: {out['no_popup']['donations']:,} gifts, {_money(out['no_popup']['revenue'])}")
     leader = f" ({v['leader']})" if v["leader"] else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dash_mantine_components as dmc
 
+from tracker.appeal_stats import LABEL_SRM
 from tracker.money import format_money, parse_cents
 
 CONTENT = "appeals-content"
@@ -76,7 +77,7 @@ def variant_card(row: dict, rendered: dict, unit: str) -> dmc.Paper:
 def content(report: dict, rendered: dict[str, dict]) -> list:
     """The page for one appeals report (tracker.appeals.report_json) and each variant's rendered copy."""
     v = report["verdict"]
-    color = "green" if v["conclusive"] else ("red" if v["leader"] is None else "blue")
+    color = "green" if v["conclusive"] else ("red" if v["label"] == LABEL_SRM else "blue")
     title = f"{v['label'].capitalize()}" + (f": {v['leader']}" if v["leader"] else "")
     return [
         dmc.Alert(v["rule"], title=title, color=color, id="appeals-verdict", mt="md"),
