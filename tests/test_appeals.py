@@ -254,3 +254,13 @@ def test_before_anything_is_shown_or_given_no_variant_leads(sessions, make_campa
         out = report_json(service.appeal_report(session, c, as_of=utc(2026, 12, 2)), c.slug, "2026-12-02")
     assert (out["verdict"]["label"], out["verdict"]["leader"]) == ("no results yet", None)
     assert [v["donations"] for v in out["variants"]] == [0, 0] and out["unit"] == "impression"
+
+
+def test_the_deadline_placeholder_names_the_last_minute_in_the_campaigns_zone(sessions, make_campaign):
+    from tracker.appeals import live_values, render
+
+    make_campaign(tz="Asia/Kolkata")
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        values = live_values(service.campaign_status(session, c, as_of=utc(2026, 12, 31, 12)))
+    assert render("Give by {deadline}: {hours_left} hours left", values) == "Give by December 31, 11:59 p.m.: 6 hours left"

@@ -26,7 +26,7 @@ PLACEHOLDERS = {
     "raised": "raised so far, e.g. $217,870",
     "gap": "what is still missing, e.g. $182,130",
     "percent": "raised as a percentage of the goal, e.g. 54",
-    "deadline": "the deadline in words, e.g. December 31 at midnight",
+    "deadline": "the deadline's last minute in words, e.g. December 31, 11:59 p.m.",
     "days_left": "whole days left (0 on the last day)",
     "hours_left": "whole hours left",
     "donors": "donors so far",
@@ -119,7 +119,8 @@ def live_values(st: Status) -> dict[str, str]:
         "raised": format_money(st.raised_cents, cur, whole=True),
         "gap": format_money(st.gap_cents, cur, whole=True),
         "percent": str(int(st.percent)),
-        "deadline": f"{local_deadline:%B} {local_deadline.day} at midnight",
+        "deadline": f"{local_deadline:%B} {local_deadline.day}, {local_deadline.hour % 12 or 12}:{local_deadline.minute:02d} "
+                    f"{'p.m.' if local_deadline.hour >= 12 else 'a.m.'}",
         "days_left": str(st.seconds_left // 86_400),
         "hours_left": str(st.seconds_left // 3600),
         "donors": f"{st.donors:,}",

@@ -43,7 +43,7 @@ def variant_card(row: dict, rendered: dict, unit: str) -> dmc.Paper:
     conv, rpu = row["conversion"], row["revenue_per_unit"]
     numbers = [
         ("Impressions", f"{row['impressions']:,}"),
-        (f"{unit.capitalize()}s", "-" if row["readers"] is None else f"{row['readers']:,}"),
+        ("Readers", "-" if not row["readers"] else f"{row['readers']:,}"),
         ("Clicks", f"{row['clicks']:,} ({_pct(row['click_rate'])})"),
         ("Donations", f"{row['donations']:,} from {row['donors']:,} donors"),
         ("Revenue", f"{_money(row['revenue'])} (capped {_money(row['revenue_capped'])})"),
