@@ -597,3 +597,4 @@ def run(argv: list[str] | None) -> int:
 
 
 from tracker import cli_appeals  # noqa: E402,F401  registers `tracker appeals ...` and `tracker ingest appeals`
+from tracker import cli_export  # noqa: E402,F401  registers `tracker export ...` and `tracker audit list`

@@ -307,6 +307,19 @@ class AppealEvent(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
 
 
+class AuditEntry(Base):
+    """A record of an action on personal data (e.g. an export with donor names and e-mails)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200), comment="who: the operating-system user, or the dashboard login")
+    action: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[str] = mapped_column(Text, comment="what: the kind, campaign, filters and file")
+    rows: Mapped[int] = mapped_column(Integer)
+
+
 # Statuses whose gifts count towards "raised" (their amount minus any refunded amount).
 # A disputed gift (a chargeback under way) is held back until the dispute ends.
 COUNTED_STATUSES = ("succeeded", "partially_refunded", "refunded")

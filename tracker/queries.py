@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.campaign import FiscalShare, Segment, Segments, Totals
 from tracker.dates import UTC, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, AppealDaily, AppealEvent, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch
+from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -378,6 +378,65 @@ def exposure_events(session: Session, variants: list[str], start: datetime, end:
             .group_by(AppealEvent.variant, AppealEvent.event)
         )
     }
+
+
+def _day_index(campaign: Campaign, first: date, last: date):
+    """SQL for the local day (0 = `first`) of a gift, by comparing with each local midnight (exact in every zone)."""
+    tz = campaign.tz
+    days = (last - first).days + 1
+    bounds = [local_midnight(first + timedelta(days=i + 1), tz) for i in range(days)]
+    return case(*[(Donation.donated_at < b, i) for i, b in enumerate(bounds)], else_=days)
+
+
+def export_donations(session: Session, campaign: Campaign, start: datetime, end: datetime, *, personal: bool = False):
+    """Every gift in the campaign's currency donated in [start, end), any status, oldest first (streamed)."""
+    from tracker.export import DonationRow
+
+    cols = [Donation.external_id, Donation.source, Donation.donated_at, Donation.donor_id, Donation.amount_cents,
+            Donation.fee_cents, Donation.refunded_cents, Donation.currency, Donation.status, Donation.channel,
+            Donation.appeal_variant, Donation.recurring, Donation.import_id]
+    stmt = select(*cols, *([Donor.name, Donor.email] if personal else []))
+    if personal:
+        stmt = stmt.join(Donor, Donor.id == Donation.donor_id)
+    stmt = stmt.where(Donation.currency == campaign.currency, Donation.donated_at >= start, Donation.donated_at < end)
+    for row in session.execute(stmt.order_by(Donation.donated_at, Donation.id).execution_options(yield_per=5000)):
+        yield DonationRow(*row)
+
+
+def day_breakdown(session: Session, campaign: Campaign, first: date, last: date, end: datetime) -> list:
+    """Per local day first..last (gifts before `end` only): counted gifts with a positive net, their donors,
+    gross, refunds, fees (of gifts with a positive net) and raised by the campaign's basis. Days without gifts are left out."""
+    from tracker.export import DayRow
+
+    start = local_midnight(first, campaign.tz)
+    day = _day_index(campaign, first, last)
+    rows = session.execute(
+        select(day, func.count(case((NET > 0, Donation.id))), func.count(func.distinct(case((NET > 0, Donation.donor_id)))),
+               func.sum(Donation.amount_cents), func.sum(Donation.refunded_cents),
+               func.sum(case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)),
+               func.sum(_raised(campaign.raised_basis)))
+        .where(_counted_between(campaign.currency, start, end))
+        .group_by(day).order_by(day)
+    ).all()
+    return [DayRow(first + timedelta(days=int(i)), int(g), int(d), int(gross), int(ref), int(fee), int(raised))
+            for i, g, d, gross, ref, fee, raised in rows if int(i) <= (last - first).days]
+
+
+def source_breakdown(session: Session, campaign: Campaign, start: datetime, end: datetime) -> list[tuple]:
+    """(source, gifts, gross, refunds, fees, raised) of counted gifts donated in [start, end), by source."""
+    return [
+        (src, int(g), int(gross), int(ref), int(fee), int(raised)) for src, g, gross, ref, fee, raised in session.execute(
+            select(Donation.source, func.count(case((NET > 0, Donation.id))), func.sum(Donation.amount_cents),
+                   func.sum(Donation.refunded_cents), func.sum(case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)),
+                   func.sum(_raised(campaign.raised_basis)))
+            .where(_counted_between(campaign.currency, start, end)).group_by(Donation.source).order_by(Donation.source)
+        )
+    ]
+
+
+def list_audit(session: Session, limit: int = 50) -> list[AuditEntry]:
+    """The most recent audit entries first."""
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
 
 
 def list_imports(session: Session, limit: int = 50) -> list[ImportBatch]:

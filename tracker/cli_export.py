@@ -1,0 +1,118 @@
+"""The finance commands: `tracker export KIND` and `tracker audit list`.
+
+Registered on the main command group by tracker.cli; one session per command, the clock read here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from tracker import db, queries
+from tracker.cli import Context, _as_of, cli, pass_ctx
+from tracker.dates import isoformat_local, local_midnight, parse_date, utc_now
+from tracker.errors import UsageError, ValueProblem
+
+KINDS = ("donations", "daily", "reconciliation")
+
+
+@contextmanager
+def _output(out: Path | None):
+    if out is None:
+        yield sys.stdout
+        return
+    try:
+        fh = out.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    with fh:
+        yield fh
+
+
+@cli.command("export")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--campaign", "slug", help="Campaign slug (may be left out when there is only one).")
+@click.option("--from", "from_", metavar="DATE", help="First local day to include (YYYY-MM-DD; default: the window's first).")
+@click.option("--to", "to", metavar="DATE", help="Last local day to include (YYYY-MM-DD; default: the window's last).")
+@click.option("--out", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
+@click.option("--excel", is_flag=True, help="Start the file with a byte-order mark so Excel reads it as UTF-8.")
+@click.option("--include-personal", is_flag=True, help="donations: add donor name and e-mail (recorded in the audit log).")
+@click.option("--as-of", "as_of", help="Only gifts donated by this moment (ISO 8601; default: now).")
+@pass_ctx
+def export_cmd(ctx: Context, kind: str, slug, from_, to, out, excel, include_personal, as_of) -> None:
+    """Write a finance export as CSV: donations (one row per gift), daily totals, or a reconciliation.
+
+    Dates are inclusive local days in the campaign's time zone. Amounts have two decimals and no
+    thousands separators; times are ISO 8601 with the campaign's offset. Text that a spreadsheet
+    would run as a formula is made inert. The reconciliation ends with a line saying whether the
+    totals by source and by day tie to `tracker status` to the cent (exit 1 when they do not).
+
+    Example: tracker export donations --campaign dec-2026 --from 2026-12-01 --to 2026-12-31 --out gifts.csv
+    """
+    from tracker import export
+    from tracker.models import AuditEntry
+
+    if include_personal and kind != "donations":
+        raise UsageError("--include-personal applies to the donations export only")
+    with db.transaction(ctx.sessions()) as session:
+        c = queries.get_campaign(session, slug)
+        moment = _as_of(as_of, c.timezone)
+        try:
+            first = max(parse_date(from_), c.start_date) if from_ else c.start_date
+            last = min(parse_date(to), c.end_date) if to else c.end_date
+        except ValueProblem as exc:
+            raise UsageError(f"--from/--to: {exc}") from None
+        if last < first:
+            raise UsageError(f"--to {last} is before --from {first} (or outside {c.start_date} to {c.end_date})")
+        start = local_midnight(first, c.tz)
+        end = min(local_midnight(last + timedelta(days=1), c.tz), moment + timedelta(microseconds=1))
+        with _output(out) as fh:
+            if kind == "donations":
+                rows = export.write_donations(fh, queries.export_donations(session, c, start, end, personal=include_personal),
+                                              c.tz, personal=include_personal, excel=excel)
+                if include_personal:
+                    session.add(AuditEntry(
+                        at=utc_now(), actor=getpass.getuser(), action="export donations with personal data",
+                        detail=f"campaign {c.slug}, {first} to {last}, as of {isoformat_local(moment, c.tz)}, "
+                               f"to {out or 'standard output'}", rows=rows))
+            elif kind == "daily":
+                export.write_daily(fh, queries.day_breakdown(session, c, first, last, end), c.goal_cents, excel=excel)
+            else:
+                days = queries.day_breakdown(session, c, first, last, end)
+                status_cents = queries.raised_between(session, c.currency, start, end, c.raised_basis)[0] if end > start else 0
+                ties = export.write_reconciliation(fh, queries.source_breakdown(session, c, start, end), days,
+                                                   status_cents, excel=excel)
+    if out is not None:
+        click.echo(f"wrote {out}", err=True)
+    if kind == "reconciliation" and not ties:
+        raise SystemExit(1)
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """See who exported personal data, when, and how much.
+
+    Example: tracker audit list
+    """
+
+
+@audit_group.command("list")
+@click.option("--limit", default=50, show_default=True, help="How many entries, newest first.")
+@pass_ctx
+def audit_list(ctx: Context, limit: int) -> None:
+    """List audit entries, newest first: when, who, what, rows.
+
+    Example: tracker audit list --limit 20
+    """
+    with db.transaction(ctx.sessions()) as session:
+        entries = queries.list_audit(session, limit)
+        if not entries:
+            click.echo("no personal data has been exported")
+            return
+        for e in entries:
+            click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {e.actor}  {e.action}: {e.detail} ({e.rows:,} rows)")

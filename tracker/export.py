@@ -1,0 +1,153 @@
+"""Finance exports as CSV: one place that decides columns, formats and the cells a spreadsheet must not run.
+
+Conventions (README: Exports): UTF-8 (with a byte-order mark for Excel when asked), a header
+row, a stable column order, ISO 8601 dates and times in the campaign's zone, amounts with two
+decimals and no thousands separators (from integer cents, never floats). A text cell that a
+spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return, and not
+a plain number) gets a leading apostrophe; number columns are never touched.
+
+Pure: rows come from tracker.queries; the entry point opens the file and owns the session.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO, Iterable
+from zoneinfo import ZoneInfo
+
+from tracker.dates import isoformat_local
+from tracker.money import cents_to_decimal_str
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+DONATION_COLUMNS = (
+    "donation_id", "source", "donated_at", "local_date", "donor_id", "amount", "fee", "net", "refunded", "currency",
+    "status", "channel", "appeal_variant", "recurring", "import_id",
+)
+PERSONAL_COLUMNS = ("donor_name", "donor_email")
+DAILY_COLUMNS = ("date", "gifts", "donors", "gross", "refunds", "fees", "net", "raised", "cumulative", "share_of_goal")
+RECONCILIATION_COLUMNS = ("section", "key", "gifts", "gross", "refunds", "fees", "raised")
+
+
+def neutralize(text: str) -> str:
+    """A text cell made safe to open in a spreadsheet: formula-like text gets a leading apostrophe."""
+    if text and text.startswith(FORMULA_START) and not PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def money(cents: int | None) -> str:
+    return "" if cents is None else cents_to_decimal_str(cents)
+
+
+@dataclass(frozen=True)
+class DonationRow:
+    """One gift as the donations export shows it (money in cents; times aware)."""
+
+    external_id: str
+    source: str
+    donated_at: datetime
+    donor_id: int
+    amount_cents: int
+    fee_cents: int | None
+    refunded_cents: int
+    currency: str
+    status: str
+    channel: str | None
+    appeal_variant: str | None
+    recurring: bool
+    import_id: int | None
+    donor_name: str | None = None
+    donor_email: str | None = None
+
+    @property
+    def net_cents(self) -> int:
+        """What the organization keeps: amount minus refunds minus the processing fee."""
+        return self.amount_cents - self.refunded_cents - (self.fee_cents or 0)
+
+
+class Writer:
+    """A CSV writer that applies the conventions: text cells neutralized, numbers as given."""
+
+    def __init__(self, out: IO[str], header: Iterable[str], *, excel: bool = False):
+        if excel:
+            out.write("\ufeff")
+        self._csv = csv.writer(out, lineterminator="\r\n" if excel else "\n")
+        self._csv.writerow(header)
+        self.rows = 0
+
+    def row(self, texts: dict[int, str | None], values: list) -> None:
+        """Write `values`; positions in `texts` are free text and get neutralized."""
+        cells = ["" if v is None else str(v) for v in values]
+        for i in texts:
+            cells[i] = neutralize(cells[i])
+        self._csv.writerow(cells)
+        self.rows += 1
+
+
+def write_donations(out: IO[str], rows: Iterable[DonationRow], tz: ZoneInfo, *, personal: bool = False,
+                    excel: bool = False) -> int:
+    """The donations export: one row per gift, in the order given. Returns the number of rows."""
+    header = DONATION_COLUMNS + (PERSONAL_COLUMNS if personal else ())
+    w = Writer(out, header, excel=excel)
+    # free text from the input files: ids, source, channel, variant, status and, when asked, name and e-mail
+    text_positions = {i: None for i in (0, 1, 10, 11, 12, *((15, 16) if personal else ()))}
+    for r in rows:
+        local = r.donated_at.astimezone(tz)
+        values = [
+            r.external_id, r.source, isoformat_local(r.donated_at, tz), local.date().isoformat(), r.donor_id,
+            money(r.amount_cents), money(r.fee_cents), money(r.net_cents), money(r.refunded_cents), r.currency,
+            r.status, r.channel, r.appeal_variant, "true" if r.recurring else "false", r.import_id,
+        ]
+        if personal:
+            values += [r.donor_name, r.donor_email]
+        w.row(text_positions, values)
+    return w.rows
+
+
+@dataclass(frozen=True)
+class DayRow:
+    day: date
+    gifts: int
+    donors: int
+    gross_cents: int
+    refunds_cents: int
+    fees_cents: int
+    raised_cents: int  # by the campaign's basis, as `tracker status` counts it
+
+
+def write_daily(out: IO[str], days: list[DayRow], goal_cents: int, *, excel: bool = False) -> int:
+    """Per local day: gifts, donors, gross, refunds, fees, net, raised, cumulative raised, share of the goal."""
+    w = Writer(out, DAILY_COLUMNS, excel=excel)
+    total = 0
+    for d in days:
+        total += d.raised_cents
+        share = f"{total / goal_cents:.4f}" if goal_cents else ""
+        w.row({}, [d.day.isoformat(), d.gifts, d.donors, money(d.gross_cents), money(d.refunds_cents),
+                   money(d.fees_cents), money(d.gross_cents - d.refunds_cents - d.fees_cents), money(d.raised_cents),
+                   money(total), share])
+    return w.rows
+
+
+def write_reconciliation(out: IO[str], by_source: list[tuple], days: list[DayRow], status_raised_cents: int,
+                         *, excel: bool = False) -> bool:
+    """Totals by source and by day, a total line, and a last line saying whether they tie to `tracker status`
+    to the cent. `by_source` rows: (source, gifts, gross, refunds, fees, raised). Returns whether they tie."""
+    w = Writer(out, RECONCILIATION_COLUMNS, excel=excel)
+    for source, gifts, gross, refunds, fees, raised in by_source:
+        w.row({1: None}, ["source", source, gifts, money(gross), money(refunds), money(fees), money(raised)])
+    for d in days:
+        w.row({}, ["day", d.day.isoformat(), d.gifts, money(d.gross_cents), money(d.refunds_cents),
+                   money(d.fees_cents), money(d.raised_cents)])
+    by_source_total = sum(r[5] for r in by_source)
+    by_day_total = sum(d.raised_cents for d in days)
+    w.row({}, ["total", "by source", sum(r[1] for r in by_source), money(sum(r[2] for r in by_source)),
+               money(sum(r[3] for r in by_source)), money(sum(r[4] for r in by_source)), money(by_source_total)])
+    w.row({}, ["total", "tracker status", "", "", "", "", money(status_raised_cents)])
+    ties = by_source_total == by_day_total == status_raised_cents
+    w.row({}, ["ties", "yes" if ties else "NO: the totals differ; report this", "", "", "", "", ""])
+    return ties
