@@ -4,6 +4,7 @@ formulas when a real spreadsheet program opens them."""
 
 import csv
 import io
+import json
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -45,6 +46,22 @@ def test_exports_reconcile_with_status_to_the_cent(tracker, db_url):
     counted = [g for g in gifts if g["status"] in ("succeeded", "partially_refunded", "refunded")]
     assert sum(Decimal(g["amount"]) - Decimal(g["refunded"]) for g in counted) == Decimal(status["raised"])
     assert all(Decimal(g["net"]) == Decimal(g["amount"]) - Decimal(g["refunded"]) - Decimal(g["fee"] or 0) for g in gifts)
+    channels = rows_of(tracker("export", "channels", *args).out)
+    assert sum(Decimal(r["raised"]) for r in channels) == Decimal(status["raised"])
+    donors = rows_of(tracker("export", "donors", *args).out)
+    seg = status["segments"]
+    for name in ("new", "retained", "reactivated"):
+        mine = [d for d in donors if d["segment"] == name]
+        assert (len(mine), sum(Decimal(d["amount"]) for d in mine)) == (seg[name]["donors"], Decimal(seg[name]["amount"]))
+    lybunt = rows_of(tracker("export", "lybunt", *args).out)
+    assert (len(lybunt), sum(Decimal(r["last_campaign_amount"]) for r in lybunt)) == (
+        seg["lybunt"]["donors"], Decimal(seg["lybunt"]["amount"]))
+    assert not {d["donor_id"] for d in donors} & {r["donor_id"] for r in lybunt}  # lapsed donors have not given yet
+    appeals = rows_of(tracker("export", "appeals", *args).out)
+    report = json.loads(tracker("appeals", "report", *args, "--json").out)
+    assert [(r["variant"], int(r["donations"]), r["revenue"]) for r in appeals] == [
+        (v["key"], v["donations"], v["revenue"]) for v in report["variants"]]
+    assert "@" not in "".join(tracker("export", k, *args).out for k in ("donations", "donors", "lybunt", "appeals"))
 
 
 def test_csv_conventions_header_order_two_decimals_iso_times_and_a_bom_for_excel(tracker, make_campaign, tmp_path):
@@ -85,6 +102,8 @@ def test_a_personal_data_export_is_recorded_in_the_audit_log(tracker, make_campa
     audit = tracker("audit", "list").out
     assert "export donations with personal data: campaign dec-2026" in audit and "(1 rows)" in audit
     assert tracker("export", "daily", "--include-personal").code == 2
+    out = tracker("export", "donors", "--include-personal", "--as-of", "2027-01-02")
+    assert rows_of(out.out)[0]["donor_name"] == "Ana" and "export donors with personal data" in tracker("audit", "list").out
 
 
 @pytest.mark.parametrize("text, safe", [

@@ -18,7 +18,8 @@ from tracker.cli import Context, _as_of, cli, pass_ctx
 from tracker.dates import isoformat_local, local_midnight, parse_date, utc_now
 from tracker.errors import UsageError, ValueProblem
 
-KINDS = ("donations", "daily", "reconciliation")
+KINDS = ("donations", "daily", "channels", "appeals", "donors", "lybunt", "reconciliation")
+PERSONAL_KINDS = ("donations", "donors", "lybunt")
 
 
 @contextmanager
@@ -41,11 +42,12 @@ def _output(out: Path | None):
 @click.option("--to", "to", metavar="DATE", help="Last local day to include (YYYY-MM-DD; default: the window's last).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
 @click.option("--excel", is_flag=True, help="Start the file with a byte-order mark so Excel reads it as UTF-8.")
-@click.option("--include-personal", is_flag=True, help="donations: add donor name and e-mail (recorded in the audit log).")
+@click.option("--include-personal", is_flag=True,
+              help="donations, donors, lybunt: add donor name and e-mail (recorded in the audit log).")
 @click.option("--as-of", "as_of", help="Only gifts donated by this moment (ISO 8601; default: now).")
 @pass_ctx
 def export_cmd(ctx: Context, kind: str, slug, from_, to, out, excel, include_personal, as_of) -> None:
-    """Write a finance export as CSV: donations (one row per gift), daily totals, or a reconciliation.
+    """Write a finance export as CSV: donations, daily, channels, appeals, donors, lybunt or reconciliation.
 
     Dates are inclusive local days in the campaign's time zone. Amounts have two decimals and no
     thousands separators; times are ISO 8601 with the campaign's offset. Text that a spreadsheet
@@ -57,8 +59,8 @@ def export_cmd(ctx: Context, kind: str, slug, from_, to, out, excel, include_per
     from tracker import export
     from tracker.models import AuditEntry
 
-    if include_personal and kind != "donations":
-        raise UsageError("--include-personal applies to the donations export only")
+    if include_personal and kind not in PERSONAL_KINDS:
+        raise UsageError(f"--include-personal applies to the {', '.join(PERSONAL_KINDS)} exports only")
     with db.transaction(ctx.sessions()) as session:
         c = queries.get_campaign(session, slug)
         moment = _as_of(as_of, c.timezone)
@@ -72,14 +74,29 @@ def export_cmd(ctx: Context, kind: str, slug, from_, to, out, excel, include_per
         start = local_midnight(first, c.tz)
         end = min(local_midnight(last + timedelta(days=1), c.tz), moment + timedelta(microseconds=1))
         with _output(out) as fh:
+            rows = 0
             if kind == "donations":
                 rows = export.write_donations(fh, queries.export_donations(session, c, start, end, personal=include_personal),
                                               c.tz, personal=include_personal, excel=excel)
-                if include_personal:
-                    session.add(AuditEntry(
-                        at=utc_now(), actor=getpass.getuser(), action="export donations with personal data",
-                        detail=f"campaign {c.slug}, {first} to {last}, as of {isoformat_local(moment, c.tz)}, "
-                               f"to {out or 'standard output'}", rows=rows))
+            elif kind == "donors":
+                rows = export.write_donors(fh, queries.export_donors(session, c, end - timedelta(microseconds=1),
+                                                                     personal=include_personal),
+                                           c.tz, personal=include_personal, excel=excel)
+            elif kind == "lybunt":
+                earlier = queries.earlier_campaigns(session, c, moment)
+                if not earlier:
+                    raise UsageError(f"{c.slug} has no earlier campaign in {c.currency}, so it has no LYBUNT donors")
+                rows = export.write_lybunt(fh, queries.export_lybunt(session, c, earlier[-1], moment,
+                                                                     personal=include_personal),
+                                           earlier[-1].slug, personal=include_personal, excel=excel)
+            elif kind == "channels":
+                export.write_channels(fh, queries.channel_breakdown(session, c, start, end), excel=excel)
+            elif kind == "appeals":
+                from tracker.appeals import report_json
+                from tracker.service import appeal_report
+
+                report = appeal_report(session, c, as_of=end - timedelta(microseconds=1))
+                export.write_appeals(fh, report_json(report, c.slug, isoformat_local(moment, c.tz)), excel=excel)
             elif kind == "daily":
                 export.write_daily(fh, queries.day_breakdown(session, c, first, last, end), c.goal_cents, excel=excel)
             else:
@@ -87,6 +104,11 @@ def export_cmd(ctx: Context, kind: str, slug, from_, to, out, excel, include_per
                 status_cents = queries.raised_between(session, c.currency, start, end, c.raised_basis)[0] if end > start else 0
                 ties = export.write_reconciliation(fh, queries.source_breakdown(session, c, start, end), days,
                                                    status_cents, excel=excel)
+            if include_personal:
+                session.add(AuditEntry(
+                    at=utc_now(), actor=getpass.getuser(), action=f"export {kind} with personal data",
+                    detail=f"campaign {c.slug}, {first} to {last}, as of {isoformat_local(moment, c.tz)}, "
+                           f"to {out or 'standard output'}", rows=rows))
     if out is not None:
         click.echo(f"wrote {out}", err=True)
     if kind == "reconciliation" and not ties:

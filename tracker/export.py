@@ -151,3 +151,52 @@ def write_reconciliation(out: IO[str], by_source: list[tuple], days: list[DayRow
     ties = by_source_total == by_day_total == status_raised_cents
     w.row({}, ["ties", "yes" if ties else "NO: the totals differ; report this", "", "", "", "", ""])
     return ties
+
+
+CHANNEL_COLUMNS = ("channel", "gifts", "donors", "gross", "refunds", "fees", "raised", "share_of_raised")
+DONOR_COLUMNS = ("donor_id", "segment", "gifts", "amount", "first_gift_date")
+LYBUNT_COLUMNS = ("donor_id", "last_campaign", "last_campaign_amount")
+APPEAL_COLUMNS = ("variant", "control", "copy_version", "impressions", "readers", "clicks", "dismissals", "donations",
+                  "donors", "revenue", "revenue_capped", "revenue_per_1000_impressions", "average_gift",
+                  "conversion_rate", "first_time_share", "recurring_share")
+
+
+def write_channels(out: IO[str], rows: list[tuple], *, excel: bool = False) -> int:
+    """Per channel (largest raised first): gifts, donors, gross, refunds, fees, raised and its share of the total."""
+    w = Writer(out, CHANNEL_COLUMNS, excel=excel)
+    total = sum(r[6] for r in rows)
+    for channel, gifts, donors, gross, refunds, fees, raised in rows:
+        w.row({0: None}, [channel or "(none)", gifts, donors, money(gross), money(refunds), money(fees), money(raised),
+                          f"{raised / total:.4f}" if total else ""])
+    return w.rows
+
+
+def write_donors(out: IO[str], rows: list[tuple], tz: ZoneInfo, *, personal: bool = False, excel: bool = False) -> int:
+    """Per donor of the window: segment (new / retained / reactivated), gifts, amount and the day of their first gift."""
+    w = Writer(out, DONOR_COLUMNS + (PERSONAL_COLUMNS if personal else ()), excel=excel)
+    for donor_id, segment, gifts, cents, first, *who in rows:
+        w.row({5: None, 6: None} if personal else {}, [donor_id, segment, gifts, money(cents),
+              "" if first is None else first.astimezone(tz).date().isoformat(), *who])
+    return w.rows
+
+
+def write_lybunt(out: IO[str], rows: list[tuple], last_campaign: str, *, personal: bool = False,
+                 excel: bool = False) -> int:
+    """Last campaign's donors who have not given yet in this one, with what they gave then (largest first)."""
+    w = Writer(out, LYBUNT_COLUMNS + (PERSONAL_COLUMNS if personal else ()), excel=excel)
+    for donor_id, cents, *who in rows:
+        w.row({1: None, 3: None, 4: None} if personal else {1: None}, [donor_id, last_campaign, money(cents), *who])
+    return w.rows
+
+
+def write_appeals(out: IO[str], report: dict, *, excel: bool = False) -> int:
+    """Per popup variant and copy version, from tracker.appeals.report_json (money already decimal strings)."""
+    w = Writer(out, APPEAL_COLUMNS, excel=excel)
+    for v in report["variants"]:
+        for ver in v["versions"]:
+            w.row({0: None}, [v["key"], "true" if v["control"] else "false", ver["version"], ver["impressions"],
+                              ver["readers"], ver["clicks"], ver["dismissals"], ver["donations"], ver["donors"],
+                              ver["revenue"], ver["revenue_capped"], ver["revenue_per_1000_impressions"],
+                              ver["average_gift"], ver["conversion_rate"], ver["first_time_share"],
+                              ver["recurring_share"]])
+    return w.rows

@@ -201,6 +201,31 @@ def earlier_campaigns(session: Session, campaign: Campaign, as_of: datetime) -> 
     return [c for c in found if c.ends_at <= campaign.starts_at and c.ends_at <= ensure_utc(as_of)]
 
 
+def _window_donors(campaign: Campaign, end: datetime):
+    """The window's donors up to `end` (a subquery of donor_id and cents by the raised basis) and the SQL
+    for each one's segment (new / retained / reactivated); join Donor to use it. See `segments`."""
+    in_window = _counted_between(campaign.currency, campaign.starts_at, end)
+    year_before = local_midnight(campaign.start_date - relativedelta(years=1), campaign.tz)
+    per_donor = (
+        select(Donation.donor_id.label("donor_id"), func.sum(_raised(campaign.raised_basis)).label("cents"),
+               func.count(case((NET > 0, Donation.id))).label("gifts"))
+        .where(in_window).group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery()
+    )
+    prior = aliased(Donation)
+    # one index probe per donor on (donor_id, donated_at); LIMIT 1 keeps PostgreSQL from hashing a whole year instead
+    gave_in_year_before = (
+        select(prior.id).where(
+            prior.donor_id == per_donor.c.donor_id, prior.status.in_(COUNTED_STATUSES),
+            prior.amount_cents > prior.refunded_cents,
+            prior.donated_at >= year_before, prior.donated_at < campaign.starts_at,
+        ).limit(1).scalar_subquery().is_not(None)
+    )
+    # a donor whose first gift ever falls in the 12 months before is retained without looking further
+    kind = case((Donor.first_gift_at >= campaign.starts_at, "new"), (Donor.first_gift_at >= year_before, "retained"),
+                (gave_in_year_before, "retained"), else_="reactivated")
+    return per_donor, kind
+
+
 def segments(session: Session, campaign: Campaign, as_of: datetime, previous: Campaign | None) -> Segments:
     """The window's donors up to `as_of` by history, and last year's donors not back yet.
 
@@ -218,23 +243,7 @@ def segments(session: Session, campaign: Campaign, as_of: datetime, previous: Ca
                         lybunt=_lybunt(session, campaign, previous, as_of))
     raised = _raised(campaign.raised_basis)
     in_window = _counted_between(campaign.currency, campaign.starts_at, end)
-    year_before = local_midnight(campaign.start_date - relativedelta(years=1), campaign.tz)
-    per_donor = (
-        select(Donation.donor_id.label("donor_id"), func.sum(raised).label("cents"))
-        .where(in_window).group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery()
-    )
-    prior = aliased(Donation)
-    # one index probe per donor on (donor_id, donated_at); LIMIT 1 keeps PostgreSQL from hashing a whole year instead
-    gave_in_year_before = (
-        select(prior.id).where(
-            prior.donor_id == per_donor.c.donor_id, prior.status.in_(COUNTED_STATUSES),
-            prior.amount_cents > prior.refunded_cents,
-            prior.donated_at >= year_before, prior.donated_at < campaign.starts_at,
-        ).limit(1).scalar_subquery().is_not(None)
-    )
-    # a donor whose first gift ever falls in the 12 months before is retained without looking further
-    kind = case((Donor.first_gift_at >= campaign.starts_at, "new"), (Donor.first_gift_at >= year_before, "retained"),
-                (gave_in_year_before, "retained"), else_="reactivated")
+    per_donor, kind = _window_donors(campaign, end)
     found = {
         k: Segment(int(n), int(c)) for k, n, c in session.execute(
             select(kind, func.count(), func.sum(per_donor.c.cents))
@@ -257,17 +266,16 @@ def segments(session: Session, campaign: Campaign, as_of: datetime, previous: Ca
     )
 
 
-def _lybunt(session: Session, campaign: Campaign, previous: Campaign | None, as_of: datetime) -> Segment:
-    """Donors of `previous` with no counted gift in this window up to `as_of`, and what they gave in `previous`."""
-    if previous is None:
-        return Segment()
+def _lybunt_donors(campaign: Campaign, previous: Campaign, as_of: datetime):
+    """A subquery of the donors of `previous` with no counted gift in this window up to `as_of`, with what
+    they gave in `previous` (cents by this campaign's raised basis)."""
     last_end = min(previous.ends_at, _inclusive(as_of))
     last = (
         select(Donation.donor_id.label("donor_id"), func.sum(_raised(campaign.raised_basis)).label("cents"))
         .where(_counted_between(previous.currency, previous.starts_at, last_end))
         .group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery()
     )
-    query = select(func.count(), func.coalesce(func.sum(last.c.cents), 0)).select_from(last)
+    query = select(last.c.donor_id, last.c.cents)
     end = min(campaign.ends_at, _inclusive(as_of))
     if end > campaign.starts_at:
         back = aliased(Donation)
@@ -276,8 +284,54 @@ def _lybunt(session: Session, campaign: Campaign, previous: Campaign | None, as_
             back.status.in_(COUNTED_STATUSES), back.currency == campaign.currency,
             back.amount_cents > back.refunded_cents,
         ).exists())
-    n, cents = session.execute(query).one()
+    return query.subquery()
+
+
+def _lybunt(session: Session, campaign: Campaign, previous: Campaign | None, as_of: datetime) -> Segment:
+    """Donors of `previous` with no counted gift in this window up to `as_of`, and what they gave in `previous`."""
+    if previous is None:
+        return Segment()
+    lapsed = _lybunt_donors(campaign, previous, as_of)
+    n, cents = session.execute(select(func.count(), func.coalesce(func.sum(lapsed.c.cents), 0))).one()
     return Segment(int(n), int(cents))
+
+
+def export_donors(session: Session, campaign: Campaign, as_of: datetime, *, personal: bool = False) -> list[tuple]:
+    """Per donor of the window up to `as_of`: (donor_id, segment, gifts, cents, first gift ever[, name, email])."""
+    end = min(campaign.ends_at, _inclusive(as_of))
+    if end <= campaign.starts_at:
+        return []
+    per_donor, kind = _window_donors(campaign, end)
+    cols = [per_donor.c.donor_id, kind, per_donor.c.gifts, per_donor.c.cents, Donor.first_gift_at]
+    return [tuple(r) for r in session.execute(
+        select(*cols, *([Donor.name, Donor.email] if personal else []))
+        .select_from(per_donor).join(Donor, Donor.id == per_donor.c.donor_id).order_by(per_donor.c.donor_id)
+    )]
+
+
+def export_lybunt(session: Session, campaign: Campaign, previous: Campaign, as_of: datetime, *,
+                  personal: bool = False) -> list[tuple]:
+    """Last campaign's donors not back yet: (donor_id, cents given in `previous`[, name, email]), largest first."""
+    lapsed = _lybunt_donors(campaign, previous, as_of)
+    stmt = select(lapsed.c.donor_id, lapsed.c.cents, *([Donor.name, Donor.email] if personal else []))
+    if personal:
+        stmt = stmt.join(Donor, Donor.id == lapsed.c.donor_id)
+    return [tuple(r) for r in session.execute(stmt.order_by(lapsed.c.cents.desc(), lapsed.c.donor_id))]
+
+
+def channel_breakdown(session: Session, campaign: Campaign, start: datetime, end: datetime) -> list[tuple]:
+    """(channel or '', gifts, donors, gross, refunds, fees, raised) of counted gifts donated in [start, end)."""
+    return [
+        (ch or "", int(g), int(d), int(gross), int(ref), int(fee), int(raised))
+        for ch, g, d, gross, ref, fee, raised in session.execute(
+            select(Donation.channel, func.count(case((NET > 0, Donation.id))),
+                   func.count(func.distinct(case((NET > 0, Donation.donor_id)))), func.sum(Donation.amount_cents),
+                   func.sum(Donation.refunded_cents), func.sum(case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)),
+                   func.sum(_raised(campaign.raised_basis)))
+            .where(_counted_between(campaign.currency, start, end)).group_by(Donation.channel)
+            .order_by(func.sum(_raised(campaign.raised_basis)).desc())
+        )
+    ]
 
 
 def fiscal_year(campaign: Campaign) -> tuple[date, date]:
