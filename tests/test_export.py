@@ -143,3 +143,22 @@ def test_the_spreadsheet_oracle_does_see_formulas_in_an_unescaped_file(tmp_path)
     path = tmp_path / "raw.csv"
     path.write_text('a,b\n"=HYPERLINK(""http://x"",""y"")",=1+1\n', encoding="utf-8")
     assert _formulas_in(path, tmp_path) == {"A2": 'HYPERLINK("http://x","y")', "B2": "1+1"}
+
+
+def test_an_xlsx_export_types_numbers_as_numbers_and_runs_no_formula(tracker, make_campaign, tmp_path):
+    import openpyxl
+
+    make_campaign()
+    path = write_csv(tmp_path / "g.csv", "donation_id,amount,donated_at,email,name,channel\n"
+                     'A,25.00,2026-12-02 10:00,a@x.org,"=1+1",@SUM(1;1)\n')
+    assert tracker("ingest", "donations", path, "--quiet", "--timezone", "America/Los_Angeles").code == 0
+    out = tracker("export", "donations", "--include-personal", "--format", "xlsx", "--out", tmp_path / "e.xlsx",
+                  "--as-of", "2027-01-02")
+    assert out.code == 0, out.err
+    sheet = openpyxl.load_workbook(tmp_path / "e.xlsx").active
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, sheet[2]))
+    assert (row["amount"].value, row["amount"].data_type, row["amount"].number_format) == (25, "n", "0.00")
+    assert (row["donor_name"].value, row["channel"].value) == ("'=1+1", "'@sum(1;1)")  # channels are lower-cased on import
+    assert _formulas_in(tmp_path / "e.xlsx", tmp_path) == {}
+    assert tracker("export", "daily", "--format", "xlsx").code == 2  # an xlsx needs --out

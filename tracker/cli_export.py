@@ -23,7 +23,19 @@ PERSONAL_KINDS = ("donations", "donors", "lybunt")
 
 
 @contextmanager
-def _output(out: Path | None):
+def _output(out: Path | None, fmt: str = "csv", title: str = "export"):
+    if fmt == "xlsx":
+        from tracker.export import XlsxSheet
+
+        if out is None:
+            raise UsageError("--format xlsx needs --out FILE.xlsx")
+        sheet = XlsxSheet(title)
+        yield sheet
+        try:
+            sheet.save(out)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+        return
     if out is None:
         yield sys.stdout
         return
@@ -41,12 +53,14 @@ def _output(out: Path | None):
 @click.option("--from", "from_", metavar="DATE", help="First local day to include (YYYY-MM-DD; default: the window's first).")
 @click.option("--to", "to", metavar="DATE", help="Last local day to include (YYYY-MM-DD; default: the window's last).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
-@click.option("--excel", is_flag=True, help="Start the file with a byte-order mark so Excel reads it as UTF-8.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True,
+              help="CSV, or an Excel workbook (needs --out).")
+@click.option("--excel", is_flag=True, help="CSV: start the file with a byte-order mark so Excel reads it as UTF-8.")
 @click.option("--include-personal", is_flag=True,
               help="donations, donors, lybunt: add donor name and e-mail (recorded in the audit log).")
 @click.option("--as-of", "as_of", help="Only gifts donated by this moment (ISO 8601; default: now).")
 @pass_ctx
-def export_cmd(ctx: Context, kind: str, slug, from_, to, out, excel, include_personal, as_of) -> None:
+def export_cmd(ctx: Context, kind: str, slug, from_, to, out, fmt, excel, include_personal, as_of) -> None:
     """Write a finance export as CSV: donations, daily, channels, appeals, donors, lybunt or reconciliation.
 
     Dates are inclusive local days in the campaign's time zone. Amounts have two decimals and no
@@ -73,7 +87,7 @@ def export_cmd(ctx: Context, kind: str, slug, from_, to, out, excel, include_per
             raise UsageError(f"--to {last} is before --from {first} (or outside {c.start_date} to {c.end_date})")
         start = local_midnight(first, c.tz)
         end = min(local_midnight(last + timedelta(days=1), c.tz), moment + timedelta(microseconds=1))
-        with _output(out) as fh:
+        with _output(out, fmt, f"{c.slug} {kind}") as fh:
             rows = 0
             if kind == "donations":
                 rows = export.write_donations(fh, queries.export_donations(session, c, start, end, personal=include_personal),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from datetime import date, datetime
 from typing import IO, Iterable
 from zoneinfo import ZoneInfo
@@ -71,13 +72,18 @@ class DonationRow:
 
 
 class Writer:
-    """A CSV writer that applies the conventions: text cells neutralized, numbers as given."""
+    """A CSV writer that applies the conventions: text cells neutralized, numbers as given.
 
-    def __init__(self, out: IO[str], header: Iterable[str], *, excel: bool = False):
-        if excel:
-            out.write("\ufeff")
-        self._csv = csv.writer(out, lineterminator="\r\n" if excel else "\n")
-        self._csv.writerow(header)
+    `out` may also be an XlsxSheet (for --format xlsx), which types the cells."""
+
+    def __init__(self, out, header: Iterable[str], *, excel: bool = False):
+        if isinstance(out, XlsxSheet):
+            self._csv = out
+        else:
+            if excel:
+                out.write("\ufeff")
+            self._csv = csv.writer(out, lineterminator="\r\n" if excel else "\n")
+        self._csv.writerow(list(header))
         self.rows = 0
 
     def row(self, texts: dict[int, str | None], values: list) -> None:
@@ -85,8 +91,43 @@ class Writer:
         cells = ["" if v is None else str(v) for v in values]
         for i in texts:
             cells[i] = neutralize(cells[i])
-        self._csv.writerow(cells)
+        if isinstance(self._csv, XlsxSheet):
+            self._csv.writerow(cells, texts)
+        else:
+            self._csv.writerow(cells)
         self.rows += 1
+
+
+class XlsxSheet:
+    """One worksheet written with openpyxl: free text always as text (never a formula), numbers as numbers
+    (amounts with two decimals shown as 0.00), everything else as text. `save(path)` writes the file."""
+
+    def __init__(self, title: str):
+        from openpyxl import Workbook
+
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(title[:31])
+        self._header = True
+
+    def writerow(self, cells: list[str], texts: dict[int, str | None] | None = None) -> None:
+        from openpyxl.cell import WriteOnlyCell
+
+        row = []
+        for i, text in enumerate(cells):
+            cell = WriteOnlyCell(self._sheet)
+            if not self._header and (texts is None or i not in texts) and PLAIN_NUMBER.match(text):
+                cell.value = Decimal(text) if "." in text else int(text)
+                if "." in text:
+                    cell.number_format = "0.00" if len(text.split(".")[1]) == 2 else "0.0000"
+            else:
+                cell.value = text
+                cell.data_type = "s"  # never a formula, whatever it starts with
+            row.append(cell)
+        self._sheet.append(row)
+        self._header = False
+
+    def save(self, path) -> None:
+        self._book.save(path)
 
 
 def write_donations(out: IO[str], rows: Iterable[DonationRow], tz: ZoneInfo, *, personal: bool = False,
