@@ -152,3 +152,54 @@ def audit_list(ctx: Context, limit: int) -> None:
             return
         for e in entries:
             click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {e.actor}  {e.action}: {e.detail} ({e.rows:,} rows)")
+
+
+@cli.command("report")
+@click.option("--campaign", "slug", help="Campaign slug (may be left out when there is only one).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "html", "json"]), default="text",
+              show_default=True, help="How to write the report.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
+@click.option("--email", "emails", multiple=True, metavar="ADDR",
+              help="E-mail the report (text and HTML, the daily CSV attached) to ADDR; repeat for more.")
+@click.option("--as-of", "as_of", help="The report as it stood at this moment (ISO 8601; default: now).")
+@pass_ctx
+def report_cmd(ctx: Context, slug, fmt, out, emails, as_of) -> None:
+    """Write or e-mail the progress report: raised, gap, time left, pace, projection, donors, best channel, popup.
+
+    E-mail goes through the SMTP server set by TRACKER_SMTP_HOST, TRACKER_SMTP_PORT,
+    TRACKER_SMTP_SECURITY (none|starttls|ssl), TRACKER_SMTP_USER, TRACKER_SMTP_PASSWORD and
+    TRACKER_MAIL_FROM. Exit status for cron: 0 written or sent, 1 with a one-line reason otherwise.
+
+    Example: tracker report --campaign dec-2026 --email director@example.org
+    """
+    import io
+    import json as json_lib
+
+    from tracker import export, mail, reports
+    from tracker.service import report_data
+
+    config = mail.SmtpConfig.from_env() if emails else None  # a configuration problem stops before any work
+    with db.transaction(ctx.sessions()) as session:
+        c = queries.get_campaign(session, slug)
+        moment = _as_of(as_of, c.timezone)
+        data = report_data(session, c, as_of=moment)
+        daily_csv = io.StringIO()
+        end = min(c.ends_at, moment + timedelta(microseconds=1))
+        export.write_daily(daily_csv, queries.day_breakdown(session, c, c.start_date, c.end_date, end) if end > c.starts_at
+                           else [], c.goal_cents)
+    rendered = {
+        "text": reports.render_text, "markdown": reports.render_markdown, "html": reports.render_html,
+        "json": lambda d: json_lib.dumps(reports.render_json(d), indent=2) + "\n",
+    }[fmt](data)
+    if emails:
+        msg = mail.build_message(config.sender, list(emails), reports.title(data), reports.render_text(data),
+                                 reports.render_html(data),
+                                 [(f"{c.slug}-daily.csv", daily_csv.getvalue().encode("utf-8"))])
+        mail.send(config, msg)
+        click.echo(f"sent to {', '.join(emails)}", err=True)
+    if out is not None:
+        with _output(out) as fh:
+            fh.write(rendered)
+        click.echo(f"wrote {out}", err=True)
+    elif not emails:
+        click.echo(rendered, nl=False)

@@ -109,3 +109,31 @@ def appeal_report(session: Session, campaign: Campaign, *, as_of: datetime, cap:
     gifts = [Gift(*row) for row in queries.popup_gifts(session, campaign, as_of)]
     return build_report(variants, gifts, exposures, version_exposures, queries.no_popup_totals(session, campaign, as_of),
                         cap=cap, min_donations=min_donations)
+
+
+def report_data(session: Session, campaign: Campaign, *, as_of: datetime):
+    """What the progress report shows (tracker.reports), from the same figures as `tracker status`."""
+    from tracker.reports import ReportData
+    from tracker.projection import typical_curve
+
+    as_of = ensure_utc(as_of)
+    curves = earlier_curves(session, campaign, as_of=as_of)
+    st = campaign_status(session, campaign, as_of=as_of, curves=curves)
+    tz = campaign.tz
+    today = as_of.astimezone(tz).date()
+    daily = queries.daily_totals(session, campaign, as_of)
+    end = min(campaign.ends_at, as_of + timedelta(microseconds=1))
+    channels = queries.channel_breakdown(session, campaign, campaign.starts_at, end) if end > campaign.starts_at else []
+    leading = None
+    if queries.list_variants(session, campaign):
+        verdict = appeal_report(session, campaign, as_of=as_of).verdict
+        if verdict.leader:
+            leading = (verdict.leader, verdict.label)
+    return ReportData(
+        status=st,
+        yesterday_cents=daily.get(today - timedelta(days=1), 0),
+        best_channel=(channels[0][0], channels[0][6]) if channels else None,
+        leading_variant=leading,
+        cumulative=cm.cumulative_by_day(campaign, daily, as_of=as_of),
+        typical=typical_curve(window_of(campaign), curves, campaign.goal_cents),
+    )
