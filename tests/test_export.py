@@ -162,3 +162,9 @@ def test_an_xlsx_export_types_numbers_as_numbers_and_runs_no_formula(tracker, ma
     assert (row["donor_name"].value, row["channel"].value) == ("'=1+1", "'@sum(1;1)")  # channels are lower-cased on import
     assert _formulas_in(tmp_path / "e.xlsx", tmp_path) == {}
     assert tracker("export", "daily", "--format", "xlsx").code == 2  # an xlsx needs --out
+
+
+def test_the_appeals_export_of_a_campaign_without_variants_says_how_to_load_them(tracker, make_campaign):
+    make_campaign()
+    out = tracker("export", "appeals")
+    assert out.code == 2 and "has no popup variants yet; load them with: tracker appeals load FILE.toml" in out.err

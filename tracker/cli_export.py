@@ -109,6 +109,8 @@ def export_cmd(ctx: Context, kind: str, slug, from_, to, out, fmt, excel, includ
                 from tracker.appeals import report_json
                 from tracker.service import appeal_report
 
+                if not queries.list_variants(session, c):
+                    raise UsageError(f"{c.slug} has no popup variants yet; load them with: tracker appeals load FILE.toml")
                 report = appeal_report(session, c, as_of=end - timedelta(microseconds=1))
                 export.write_appeals(fh, report_json(report, c.slug, isoformat_local(moment, c.tz)), excel=excel)
             elif kind == "daily":
