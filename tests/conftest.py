@@ -7,7 +7,10 @@ Chromium is missing, their tests skip with the reason, except in CI (CI=true), w
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import socket
 import shutil
 import threading
 import uuid
@@ -26,7 +29,7 @@ from tracker.manage import create_campaign
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 PG_ADMIN_URL = os.environ.get("TRACKER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CHROMIUM = os.environ.get("TRACKER_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-TABLES = ("audit_log", "appeal_events", "appeal_daily", "appeal_copy_versions", "gift_buckets", "refunds", "donations", "donors", "imports", "appeal_variants", "campaigns")
+TABLES = ("report_runs", "audit_log", "appeal_events", "appeal_daily", "appeal_copy_versions", "gift_buckets", "refunds", "donations", "donors", "imports", "appeal_variants", "campaigns")
 
 
 def require(condition: bool, reason: str) -> None:
@@ -224,3 +227,50 @@ def utc(*args) -> datetime:
     from tracker.dates import UTC
 
     return datetime(*args, tzinfo=UTC)
+class Mailbox:
+    """The handler of a real SMTP server on loopback: keeps what it accepts; turns away the next
+    `refuse_next` messages with a temporary failure (451), as a busy mail server does."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.refuse_next = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse_next:
+            self.refuse_next -= 1
+            return "451 4.3.0 Mail server busy, try again later"
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self):
+        return [email.message_from_bytes(e.original_content or e.content, policy=email.policy.default)
+                for e in self.envelopes]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def check_login(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"reports", b"s3cret")
+        return AuthResult(success=ok, handled=False)
+
+    handler, port = Mailbox(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=check_login,
+                            auth_require_tls=False)
+    controller.start()
+    for name, value in {"TRACKER_SMTP_HOST": "127.0.0.1", "TRACKER_SMTP_PORT": str(port), "TRACKER_SMTP_SECURITY": "none",
+                        "TRACKER_SMTP_USER": "reports", "TRACKER_SMTP_PASSWORD": "s3cret",
+                        "TRACKER_MAIL_FROM": "tracker@harborlight.example"}.items():
+        monkeypatch.setenv(name, value)
+    yield handler
+    controller.stop()
+
+

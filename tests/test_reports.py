@@ -1,14 +1,12 @@
 """The progress report: the same figures as `tracker status` in every format, and e-mail through a real SMTP
 server on loopback (text and HTML, the daily CSV attached), with one-line failures for cron."""
 
-import email
-import email.policy
 import json
-import socket
 from datetime import datetime
 
 import pytest
 
+from conftest import free_port
 from tracker import db, demo, queries
 from tracker.campaign import status_json
 from tracker.dates import zone
@@ -37,46 +35,6 @@ def test_every_format_shows_the_figures_of_tracker_status(tracker, demo_status):
     assert {k: as_json[k] for k in demo_status} == demo_status  # the status JSON, repeated
     assert as_json["best_channel"]["channel"] == "website" and as_json["leading_variant"]["variant"]
     assert "<svg" in tracker("report", *ARGS, "--format", "html").out
-
-
-class Collect:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self):
-        return [email.message_from_bytes(e.original_content or e.content, policy=email.policy.default)
-                for e in self.envelopes]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult, LoginPassword
-
-    def check_login(server, session, envelope, mechanism, auth_data):
-        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"reports", b"s3cret")
-        return AuthResult(success=ok, handled=False)
-
-    handler, port = Collect(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=check_login,
-                            auth_require_tls=False)
-    controller.start()
-    for name, value in {"TRACKER_SMTP_HOST": "127.0.0.1", "TRACKER_SMTP_PORT": str(port), "TRACKER_SMTP_SECURITY": "none",
-                        "TRACKER_SMTP_USER": "reports", "TRACKER_SMTP_PASSWORD": "s3cret",
-                        "TRACKER_MAIL_FROM": "tracker@harborlight.example"}.items():
-        monkeypatch.setenv(name, value)
-    yield handler
-    controller.stop()
 
 
 def test_the_report_is_e_mailed_as_text_and_html_with_the_daily_csv(tracker, demo_status, smtp_server):

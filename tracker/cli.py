@@ -28,10 +28,13 @@ MAX_ERRORS_SHOWN = 10
 
 
 class Context:
-    """What every command shares: the database URL, resolved once."""
+    """What every command shares: the configuration file and the database URL, resolved once."""
 
-    def __init__(self, db_url: str | None):
-        self.url = db.resolve_url(db_url)
+    def __init__(self, db_url: str | None, config_path: str | None = None):
+        from tracker import config as config_file
+
+        self.config = config_file.load(config_file.find(config_path))
+        self.url = db.resolve_url(db_url or os.environ.get(db.ENV_URL) or self.config.database)
         self._engine = None
 
     @property
@@ -62,14 +65,17 @@ def _as_of(text: str | None, tz_name: str) -> datetime:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="tracker", message="%(prog)s %(version)s")
-@click.option("--db", "db_url", metavar="URL", help="Database URL (else $TRACKER_DATABASE_URL, else the default SQLite file).")
+@click.option("--db", "db_url", metavar="URL",
+              help="Database URL (else $TRACKER_DATABASE_URL, else the configuration's, else the default SQLite file).")
+@click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Configuration file: mail, scheduled reports, alerts (else $TRACKER_CONFIG, else ./tracker.toml).")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None) -> None:
+def cli(ctx: click.Context, db_url: str | None, config_path: str | None) -> None:
     """Track a year-end fundraising campaign: import gifts, see where it stands, show the dashboard.
 
     Example: tracker demo
     """
-    ctx.obj = Context(db_url)
+    ctx.obj = Context(db_url, config_path)
 
 
 # -- db -------------------------------------------------------------------------------------
@@ -598,3 +604,4 @@ def run(argv: list[str] | None) -> int:
 
 from tracker import cli_appeals  # noqa: E402,F401  registers `tracker appeals ...` and `tracker ingest appeals`
 from tracker import cli_export  # noqa: E402,F401  registers `tracker export ...` and `tracker audit list`
+from tracker import cli_schedule  # noqa: E402,F401  registers `tracker schedule` and `tracker reports list`

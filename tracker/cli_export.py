@@ -16,7 +16,7 @@ import click
 from tracker import db, queries
 from tracker.cli import Context, _as_of, cli, pass_ctx
 from tracker.dates import isoformat_local, local_midnight, parse_date, utc_now
-from tracker.errors import UsageError, ValueProblem
+from tracker.errors import TrackerError, UsageError, ValueProblem
 
 KINDS = ("donations", "daily", "channels", "appeals", "donors", "lybunt", "reconciliation")
 PERSONAL_KINDS = ("donations", "donors", "lybunt")
@@ -163,45 +163,70 @@ def audit_list(ctx: Context, limit: int) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
 @click.option("--email", "emails", multiple=True, metavar="ADDR",
               help="E-mail the report (text and HTML, the daily CSV attached) to ADDR; repeat for more.")
+@click.option("--skip-unchanged", is_flag=True,
+              help="Send or write nothing when no figure changed since this job's last report.")
+@click.option("--job", default="report", show_default=True,
+              help="Name the report is recorded under: milestones and --skip-unchanged count from its last one.")
 @click.option("--as-of", "as_of", help="The report as it stood at this moment (ISO 8601; default: now).")
 @pass_ctx
-def report_cmd(ctx: Context, slug, fmt, out, emails, as_of) -> None:
-    """Write or e-mail the progress report: raised, gap, time left, pace, projection, donors, best channel, popup.
+def report_cmd(ctx: Context, slug, fmt, out, emails, skip_unchanged, job, as_of) -> None:
+    """Write or e-mail the progress report: raised, gap, time left, pace, projection, donors, milestones.
 
     E-mail goes through the SMTP server set by TRACKER_SMTP_HOST, TRACKER_SMTP_PORT,
     TRACKER_SMTP_SECURITY (none|starttls|ssl), TRACKER_SMTP_USER, TRACKER_SMTP_PASSWORD and
-    TRACKER_MAIL_FROM. Exit status for cron: 0 written or sent, 1 with a one-line reason otherwise.
+    TRACKER_MAIL_FROM (or [mail] in the configuration file). A report sent or written is recorded
+    (tracker reports list). Exit status for cron: 0 written, sent or skipped as unchanged, 1 with a
+    one-line reason otherwise.
 
-    Example: tracker report --campaign dec-2026 --email director@example.org
+    Example: tracker report --campaign dec-2026 --email director@example.org --skip-unchanged
     """
-    import io
     import json as json_lib
+    import uuid
 
-    from tracker import export, mail, reports
-    from tracker.service import report_data
+    from tracker import delivery, mail, reports, runs
 
-    config = mail.SmtpConfig.from_env() if emails else None  # a configuration problem stops before any work
-    with db.transaction(ctx.sessions()) as session:
+    config = mail.SmtpConfig.from_env(file=ctx.config.mail) if emails else None  # stop before any work
+    sessions = ctx.sessions()
+    with db.transaction(sessions) as session:
         c = queries.get_campaign(session, slug)
         moment = _as_of(as_of, c.timezone)
-        data = report_data(session, c, as_of=moment)
-        daily_csv = io.StringIO()
-        end = min(c.ends_at, moment + timedelta(microseconds=1))
-        export.write_daily(daily_csv, queries.day_breakdown(session, c, c.start_date, c.end_date, end) if end > c.starts_at
-                           else [], c.goal_cents)
+        milestones = ctx.config.alerts.milestones if ctx.config.alerts else delivery.MILESTONES
+        built = delivery.build_report(session, c, as_of=moment, job=job, attach_daily=bool(emails),
+                                      milestones=milestones)
+        campaign_id, tz = c.id, c.tz
+    delivering = bool(emails) or out is not None
+    slot = f"manual {moment:%Y-%m-%dT%H:%M:%SZ} {uuid.uuid4().hex[:8]}"
+    if skip_unchanged and built.unchanged:
+        since = built.previous.finished_at.astimezone(tz)
+        if delivering:
+            runs.claim(sessions, job=job, campaign_id=campaign_id, slot=slot, kind="report", now=moment,
+                       status="skipped", recipients=", ".join(emails), detail=f"unchanged since {since:%Y-%m-%d %H:%M %Z}")
+        click.echo(f"nothing changed since the {job!r} report of {since:%Y-%m-%d %H:%M %Z}; nothing sent or written",
+                   err=True)
+        return
     rendered = {
-        "text": reports.render_text, "markdown": reports.render_markdown, "html": reports.render_html,
+        "text": lambda d: built.text, "markdown": reports.render_markdown, "html": lambda d: built.html,
         "json": lambda d: json_lib.dumps(reports.render_json(d), indent=2) + "\n",
-    }[fmt](data)
+    }[fmt](built.data)
+    if not delivering:
+        click.echo(rendered, nl=False)
+        return
+    run_id = runs.claim(sessions, job=job, campaign_id=campaign_id, slot=slot, kind="report", now=moment,
+                        recipients=", ".join(emails))
+    try:
+        if emails:
+            mail.send(config, mail.build_message(config.sender, list(emails), built.subject, built.text, built.html,
+                                                 built.attachments))
+        if out is not None:
+            with _output(out) as fh:
+                fh.write(rendered)
+    except TrackerError as exc:
+        runs.fail(sessions, run_id, now=moment, error=str(exc), retry=None)
+        raise
+    st = built.data.status
+    runs.finish(sessions, run_id, status="sent" if emails else "written", now=moment, detail=built.subject,
+                raised_cents=st.raised_cents, new_donors=st.new_donors, fingerprint=built.fingerprint)
     if emails:
-        msg = mail.build_message(config.sender, list(emails), reports.title(data), reports.render_text(data),
-                                 reports.render_html(data),
-                                 [(f"{c.slug}-daily.csv", daily_csv.getvalue().encode("utf-8"))])
-        mail.send(config, msg)
         click.echo(f"sent to {', '.join(emails)}", err=True)
     if out is not None:
-        with _output(out) as fh:
-            fh.write(rendered)
         click.echo(f"wrote {out}", err=True)
-    elif not emails:
-        click.echo(rendered, nl=False)

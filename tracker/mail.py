@@ -33,20 +33,27 @@ class SmtpConfig:
     sender: str
 
     @classmethod
-    def from_env(cls, env=os.environ) -> SmtpConfig:
-        host = env.get("TRACKER_SMTP_HOST")
-        sender = env.get("TRACKER_MAIL_FROM")
+    def from_env(cls, env=os.environ, file: dict[str, str] | None = None) -> SmtpConfig:
+        """TRACKER_SMTP_* and TRACKER_MAIL_FROM, else the same keys in the configuration file's [mail]."""
+        file = file or {}
+
+        def get(name: str, key: str, default: str | None = None) -> str | None:
+            return env.get(name) or file.get(key) or default
+
+        host, sender = get("TRACKER_SMTP_HOST", "host"), get("TRACKER_MAIL_FROM", "from")
         if not host or not sender:
-            raise ConfigError("to e-mail a report set TRACKER_SMTP_HOST and TRACKER_MAIL_FROM (see README: Reports)")
-        security = env.get("TRACKER_SMTP_SECURITY", "starttls").lower()
+            raise ConfigError("to e-mail a report set TRACKER_SMTP_HOST and TRACKER_MAIL_FROM, or host and from "
+                              "in the configuration file's [mail] (see README: Reports)")
+        security = get("TRACKER_SMTP_SECURITY", "security", "starttls").lower()
         if security not in SECURITY:
             raise ConfigError(f"TRACKER_SMTP_SECURITY must be one of {', '.join(SECURITY)}, not {security!r}")
         default_port = {"none": 25, "starttls": 587, "ssl": 465}[security]
         try:
-            port = int(env.get("TRACKER_SMTP_PORT", default_port))
+            port = int(get("TRACKER_SMTP_PORT", "port", str(default_port)))
         except ValueError:
             raise ConfigError("TRACKER_SMTP_PORT must be a number, e.g. 587") from None
-        return cls(host, port, security, env.get("TRACKER_SMTP_USER"), env.get("TRACKER_SMTP_PASSWORD"), sender)
+        return cls(host, port, security, get("TRACKER_SMTP_USER", "user"), get("TRACKER_SMTP_PASSWORD", "password"),
+                   sender)
 
 
 def build_message(sender: str, to: list[str], subject: str, text: str, html: str,

@@ -320,6 +320,44 @@ class AuditEntry(Base):
     rows: Mapped[int] = mapped_column(Integer)
 
 
+
+class ReportRun(Base):
+    """One delivery of a progress report or an alert, scheduled or by hand.
+
+    (job, campaign, slot) is unique: a scheduled slot is the UTC time it was due, an alert's slot is
+    what it announces ("goal-50"), so two schedulers on one database cannot both send it. A failed
+    run is retried with backoff; a run whose owner died is taken over once its lease runs out.
+    """
+
+    __tablename__ = "report_runs"
+    __table_args__ = (
+        UniqueConstraint("job", "campaign_id", "slot"),
+        Index("ix_report_runs_campaign_started", "campaign_id", "started_at"),
+        CheckConstraint("status IN ('running', 'sent', 'written', 'skipped', 'failed', 'gave_up')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    job: Mapped[str] = mapped_column(String(80), comment="the configured job's name, 'report' by hand, 'alert'")
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    slot: Mapped[str] = mapped_column(String(80), comment="UTC time the slot was due, or the alert's key")
+    kind: Mapped[str] = mapped_column(String(20), comment="report | alert")
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True,
+                                                         comment="while running: another scheduler may take over after")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    owner: Mapped[str] = mapped_column(String(200), comment="host:pid of the scheduler or command that ran it")
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="", comment="the subject sent, or why it failed or was skipped")
+    raised_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True, comment="raised as the report showed it")
+    new_donors: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True,
+                                                    comment="the figures reported, for --skip-unchanged")
+
+
 # Statuses whose gifts count towards "raised" (their amount minus any refunded amount).
 # A disputed gift (a chargeback under way) is held back until the dispute ends.
 COUNTED_STATUSES = ("succeeded", "partially_refunded", "refunded")

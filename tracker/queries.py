@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.campaign import FiscalShare, Segment, Segments, Totals
 from tracker.dates import UTC, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch
+from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch, ReportRun
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -491,6 +491,35 @@ def source_breakdown(session: Session, campaign: Campaign, start: datetime, end:
 def list_audit(session: Session, limit: int = 50) -> list[AuditEntry]:
     """The most recent audit entries first."""
     return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def list_runs(session: Session, limit: int = 50, campaign: Campaign | None = None) -> list[tuple[ReportRun, str]]:
+    """Report and alert runs with their campaign's slug, the most recently started first."""
+    stmt = select(ReportRun, Campaign.slug).join(Campaign, Campaign.id == ReportRun.campaign_id)
+    if campaign is not None:
+        stmt = stmt.where(ReportRun.campaign_id == campaign.id)
+    return [(run, slug) for run, slug in session.execute(stmt.order_by(ReportRun.started_at.desc(), ReportRun.id.desc())
+                                                         .limit(limit))]
+
+
+def last_delivered(session: Session, campaign: Campaign, job: str, before: datetime) -> ReportRun | None:
+    """The job's last report sent or written before a moment (what "since the last report" means)."""
+    return session.scalar(select(ReportRun).where(
+        ReportRun.campaign_id == campaign.id, ReportRun.job == job, ReportRun.kind == "report",
+        ReportRun.status.in_(("sent", "written")), ReportRun.finished_at <= before).order_by(ReportRun.finished_at.desc(), ReportRun.id.desc()).limit(1))
+
+
+def due_retries(session: Session, now: datetime) -> list[ReportRun]:
+    """Failed runs whose next attempt is due, and running ones whose lease ran out (their scheduler died)."""
+    return list(session.scalars(select(ReportRun).where(
+        ((ReportRun.status == "failed") & (ReportRun.next_attempt_at <= now))
+        | ((ReportRun.status == "running") & (ReportRun.lease_until < now))).order_by(ReportRun.id)))
+
+
+def alert_keys(session: Session, campaign: Campaign) -> set[str]:
+    """The alerts already recorded for a campaign (sent, skipped, failing or given up): each is sent once."""
+    return set(session.scalars(select(ReportRun.slot).where(ReportRun.campaign_id == campaign.id,
+                                                            ReportRun.job == "alert")))
 
 
 def list_imports(session: Session, limit: int = 50) -> list[ImportBatch]:

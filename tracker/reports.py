@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html as html_lib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from tracker.campaign import Status, status_json, time_left_text
 from tracker.money import cents_to_decimal_str, format_money
@@ -24,6 +24,15 @@ class ReportData:
     leading_variant: tuple[str, str] | None  # (variant key, verdict label)
     cumulative: list[tuple[date, int]]  # raised so far by local day
     typical: list[tuple[date, int]]  # the goal's typical curve by local day
+    milestones: tuple[str, ...] = ()  # crossed since the last report ("50% of the goal")
+    since: datetime | None = None  # when the last report of this job was delivered; None: this is the first
+
+
+def milestones_line(data: ReportData) -> tuple[str, str]:
+    crossed = ", ".join(data.milestones) or "none"
+    if data.since is None:
+        return "Milestones reached", crossed
+    return f"Milestones since {data.since.astimezone(data.status.tz):%b %d %H:%M}", crossed
 
 
 def lines(data: ReportData) -> list[tuple[str, str]]:
@@ -44,6 +53,7 @@ def lines(data: ReportData) -> list[tuple[str, str]]:
         out.append(("Projected final", f"{money(p.expected_cents)} (80% range {money(p.low_cents)} to "
                                        f"{money(p.high_cents)}), {p.chance_of_goal:.0%} chance of the goal; {p.basis}"))
     out.append(("Donors", f"{st.donors:,} ({st.new_donors:,} new, {st.returning_donors:,} returning)"))
+    out.append(milestones_line(data))
     if data.best_channel:
         out.append(("Best channel", f"{data.best_channel[0] or '(none)'} ({money(data.best_channel[1])})"))
     if data.leading_variant:
@@ -122,4 +132,6 @@ def render_json(data: ReportData) -> dict:
         {"channel": data.best_channel[0], "raised": cents_to_decimal_str(data.best_channel[1])},
         "leading_variant": None if not data.leading_variant else
         {"variant": data.leading_variant[0], "verdict": data.leading_variant[1]},
+        "milestones": {"since_last_report": None if data.since is None else data.since.isoformat(),
+                       "crossed": list(data.milestones)},
     }

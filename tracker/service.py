@@ -111,8 +111,13 @@ def appeal_report(session: Session, campaign: Campaign, *, as_of: datetime, cap:
                         cap=cap, min_donations=min_donations)
 
 
-def report_data(session: Session, campaign: Campaign, *, as_of: datetime):
-    """What the progress report shows (tracker.reports), from the same figures as `tracker status`."""
+def report_data(session: Session, campaign: Campaign, *, as_of: datetime, previous=None,
+                milestones: tuple[int, ...] = (25, 50, 75, 100)):
+    """What the progress report shows (tracker.reports), from the same figures as `tracker status`.
+
+    `previous` is the last report delivered (a ReportRun): milestones are counted from its figures.
+    """
+    from tracker.alerts import milestones_crossed
     from tracker.reports import ReportData
     from tracker.projection import typical_curve
 
@@ -136,4 +141,7 @@ def report_data(session: Session, campaign: Campaign, *, as_of: datetime):
         leading_variant=leading,
         cumulative=cm.cumulative_by_day(campaign, daily, as_of=as_of),
         typical=typical_curve(window_of(campaign), curves, campaign.goal_cents),
+        milestones=tuple(milestones_crossed(st, milestones, previous.raised_cents if previous else None,
+                                            previous.new_donors if previous else None)),
+        since=previous.finished_at if previous else None,
     )
