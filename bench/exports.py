@@ -2,6 +2,9 @@
 
     python -m bench.exports [--rows 1000000] [--keep DIR]
 
+Also `tracker report --email` (PNG chart, daily CSV attached) and one slot of `tracker schedule
+--once`, both delivered to a real SMTP server on loopback (aiosmtpd, a dev dependency).
+
 Builds the demo's four years scaled to about --rows gifts in an SQLite file (as bench/status.py
 does), then times each command as its own process (median of 3), next to the same process
 printing `tracker --version` (the floor of any command: interpreter and imports), measured in the
@@ -41,12 +44,12 @@ def _load_variants(url: str) -> None:
     engine.dispose()
 
 
-def run(url: str, args: list[str], out: Path | None) -> float:
+def run(url: str, args: list[str], out: Path | None, env: dict | None = None) -> float:
     cmd = [sys.executable, "-m", "tracker", "--db", url, *args]
     if args[0] in ("export", "report"):
         cmd += ["--campaign", SLUG, "--as-of", AS_OF] + (["--out", str(out)] if out else [])
     t = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - t
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed: {done.stderr.strip()}")
@@ -77,6 +80,45 @@ def main() -> None:
         out = folder / (name.replace(" ", "_").replace("--", "") + suffix)
         seconds = statistics.median(run(url, cmd, out) for _ in range(3))
         print(f"{name:<34}{seconds:>9.2f}{seconds / floor:>9.1f}   {out.stat().st_size / 1e6:.1f} MB")
+    _delivered(url, folder, floor)
+
+
+def _delivered(url: str, folder: Path, floor: float) -> None:
+    """report --email and one scheduled slot, through a real SMTP server on loopback."""
+    import os
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Count:
+        def __init__(self):
+            self.sizes = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.sizes.append(len(envelope.content))
+            return "250 OK"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    handler = Count()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    env = {**os.environ, "TRACKER_SMTP_HOST": "127.0.0.1", "TRACKER_SMTP_PORT": str(port),
+           "TRACKER_SMTP_SECURITY": "none", "TRACKER_MAIL_FROM": "bench@example.org"}
+    config = folder / "bench-schedule.toml"
+    config.write_text(f'[[reports]]\nname = "hourly"\ncampaign = "{SLUG}"\ncron = "0 * * * *"\nto = ["a@example.org"]\n')
+    try:
+        email = [run(url, ["report", "--email", "a@example.org", "--job", "bench"], None, env) for _ in range(3)]
+        # each repetition a new hourly slot (12:00, 11:00, 10:00 on the 28th), so each one delivers
+        slots = [run(url, ["--config", str(config), "schedule", "--once", "--as-of", f"2026-12-28T{h}:00:30"], None, env)
+                 for h in (12, 11, 10)]
+    finally:
+        controller.stop()
+    for name, times in (("report --email", email), ("schedule --once (one slot)", slots)):
+        seconds = statistics.median(times)
+        print(f"{name:<34}{seconds:>9.2f}{seconds / floor:>9.1f}   {statistics.median(handler.sizes) / 1e6:.2f} MB mail")
+    assert len(handler.sizes) == 6, f"expected 6 messages, the server received {len(handler.sizes)}"
 
 
 if __name__ == "__main__":

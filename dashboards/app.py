@@ -14,7 +14,7 @@ from dash import Dash, Input, Output, State, no_update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboards import api
-from dashboards.pages import appeals, overview
+from dashboards.pages import appeals, overview, reports
 from tracker import queries, service
 from tracker.appeals import live_values, render, report_json
 from tracker.campaign import status_json
@@ -110,5 +110,22 @@ def create_app(
         except TrackerError as exc:
             return dmc.Alert(str(exc), title="Cannot show the appeals", color="red")
         return appeals.content(report, rendered)
+
+    @app.callback(
+        Output(reports.CONTENT, "children"),
+        Input(overview.CAMPAIGN, "value"),
+        Input(overview.REFRESH, "n_intervals"),
+    )
+    def show_reports(slug, _n):
+        if not slug:
+            return None
+        try:
+            with sessions.begin() as session:
+                c = queries.get_campaign(session, slug)
+                rows = queries.list_runs(session, 50, c, before=moment())
+                session.expunge_all()
+                return reports.content(rows, c.tz)
+        except TrackerError as exc:
+            return dmc.Alert(str(exc), title="Cannot show the reports", color="red")
 
     return app

@@ -113,6 +113,42 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
 
 
 @pytest.mark.browser
+def test_the_reports_tab_shows_the_history_as_of_the_pinned_moment(demo_sessions, page):
+    from datetime import timedelta
+
+    from playwright.sync_api import expect
+
+    from dashboards.app import create_app
+    from tracker import runs
+    from tracker.config import Retry
+
+    with demo_sessions.begin() as session:
+        campaign_id = queries.get_campaign(session, "dec-2026").id
+    morning = MID_CAMPAIGN.replace(hour=8)
+    sent = runs.claim(demo_sessions, job="morning", campaign_id=campaign_id, slot="2026-12-28T16:00:00Z", kind="report",
+                      now=morning, due_at=morning, recipients="director@example.org")
+    runs.finish(demo_sessions, sent, status="sent", now=morning, detail="Year-end 2026: $202,800 of $400,000")
+    failing = runs.claim(demo_sessions, job="hourly", campaign_id=campaign_id, slot="2026-12-28T19:00:00Z",
+                         kind="report", now=morning + timedelta(hours=3), due_at=morning + timedelta(hours=3),
+                         recipients="director@example.org")
+    runs.fail(demo_sessions, failing, now=morning + timedelta(hours=3), error="cannot send through mail:587: timed out",
+              retry=Retry())
+    later = runs.claim(demo_sessions, job="evening", campaign_id=campaign_id, slot="2026-12-29T02:00:00Z",
+                       kind="report", now=MID_CAMPAIGN + timedelta(hours=6))
+    assert later is not None
+    with serving(create_app(demo_sessions, as_of=MID_CAMPAIGN).server) as base:
+        page.goto(base + "/")
+        page.locator("#tab-reports").click()
+        expect(page.locator("[data-testid=run-morning-sent]")).to_contain_text("Mon Dec 28 08:00", timeout=20_000)
+        expect(page.locator("[data-testid=run-morning-sent]")).to_contain_text("director@example.org")
+        expect(page.locator("[data-testid=run-hourly-failed]")).to_contain_text("timed out; next attempt Dec 28 11:01")
+        assert page.locator("[data-testid=run-evening-running]").count() == 0  # after the pinned moment
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "reports-dec-2026.png"), full_page=True)
+        assert page.errors == []
+
+
+@pytest.mark.browser
 def test_an_empty_database_shows_guidance_not_an_error(tmp_path, page):
     from playwright.sync_api import expect
 

@@ -2,6 +2,7 @@
 server on loopback (text and HTML, the daily CSV attached), with one-line failures for cron."""
 
 import json
+import re
 from datetime import datetime
 
 import pytest
@@ -46,10 +47,28 @@ def test_the_report_is_e_mailed_as_text_and_html_with_the_daily_csv(tracker, dem
     assert msg["Subject"].startswith("Year-end 2026: $217,870 of $400,000")
     assert raised in msg.get_body(preferencelist=("plain",)).get_content()
     assert raised in msg.get_body(preferencelist=("html",)).get_content()
-    [attachment] = msg.iter_attachments()
+    attachments = list(msg.iter_attachments())
+    csv_part = next(a for a in attachments if a.get_content_type() == "text/csv")
     daily = tracker("export", "daily", *ARGS).out
-    assert attachment.get_filename() == "dec-2026-daily.csv"
-    assert attachment.get_payload(decode=True).decode("utf-8") == daily
+    assert csv_part.get_filename() == "dec-2026-daily.csv"
+    assert csv_part.get_payload(decode=True).decode("utf-8") == daily
+    # the chart: a PNG the HTML shows by Content-ID (mail clients do not show inline SVG)
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    assert "<svg" not in html
+    [cid] = re.findall(r'<img src="cid:([^"]+)"', html)
+    [image] = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert image["Content-ID"] == f"<{cid}>"
+    png = image.get_payload(decode=True)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    import io
+
+    from matplotlib.image import imread
+
+    pixels = imread(io.BytesIO(png))
+    assert pixels.shape[:2] == (480, 1120)  # 560 x 240, drawn twice as dense
+    rgb = (pixels[..., :3] * 255).round().astype(int).reshape(-1, 3).tolist()
+    colours = {tuple(p) for p in rgb}
+    assert (0, 114, 178) in colours and (230, 159, 0) in colours  # the raised line and the goal line
 
 
 def test_a_refused_login_and_an_unreachable_server_are_one_line_failures(tracker, demo_status, smtp_server, monkeypatch):

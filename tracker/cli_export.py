@@ -192,7 +192,7 @@ def report_cmd(ctx: Context, slug, fmt, out, emails, skip_unchanged, job, as_of)
         moment = _as_of(as_of, c.timezone)
         milestones = ctx.config.alerts.milestones if ctx.config.alerts else delivery.MILESTONES
         built = delivery.build_report(session, c, as_of=moment, job=job, attach_daily=bool(emails),
-                                      milestones=milestones)
+                                      milestones=milestones, for_email=bool(emails))
         campaign_id, tz = c.id, c.tz
     delivering = bool(emails) or out is not None
     slot = f"manual {moment:%Y-%m-%dT%H:%M:%SZ} {uuid.uuid4().hex[:8]}"
@@ -205,7 +205,7 @@ def report_cmd(ctx: Context, slug, fmt, out, emails, skip_unchanged, job, as_of)
                    err=True)
         return
     rendered = {
-        "text": lambda d: built.text, "markdown": reports.render_markdown, "html": lambda d: built.html,
+        "text": lambda d: built.text, "markdown": reports.render_markdown, "html": reports.render_html,
         "json": lambda d: json_lib.dumps(reports.render_json(d), indent=2) + "\n",
     }[fmt](built.data)
     if not delivering:
@@ -216,7 +216,7 @@ def report_cmd(ctx: Context, slug, fmt, out, emails, skip_unchanged, job, as_of)
     try:
         if emails:
             mail.send(config, mail.build_message(config.sender, list(emails), built.subject, built.text, built.html,
-                                                 built.attachments))
+                                                 built.attachments, built.images))
         if out is not None:
             with _output(out) as fh:
                 fh.write(rendered)

@@ -25,8 +25,9 @@ class Report:
     previous: ReportRun | None  # the job's last report delivered before this one
     subject: str
     text: str
-    html: str
+    html: str  # for e-mail the chart is the PNG in `images`, shown by Content-ID; else inline SVG
     attachments: list[tuple[str, bytes]]
+    images: list[tuple[str, bytes]]  # (Content-ID, PNG)
 
     @property
     def fingerprint(self) -> str:
@@ -47,7 +48,8 @@ def fingerprint(data: ReportData) -> str:
 
 
 def build_report(session: Session, campaign: Campaign, *, as_of: datetime, job: str = "report",
-                 attach_daily: bool = True, milestones: tuple[int, ...] = MILESTONES) -> Report:
+                 attach_daily: bool = True, milestones: tuple[int, ...] = MILESTONES, for_email: bool = True) -> Report:
+    """The report as of a moment; for e-mail its chart is a PNG (mail clients do not show SVG), else inline SVG."""
     from tracker.service import report_data
 
     previous = queries.last_delivered(session, campaign, job, before=as_of)
@@ -60,5 +62,11 @@ def build_report(session: Session, campaign: Campaign, *, as_of: datetime, job: 
             if end > campaign.starts_at else []
         export.write_daily(daily_csv, rows, campaign.goal_cents)
         attachments.append((f"{campaign.slug}-daily.csv", daily_csv.getvalue().encode("utf-8")))
-    return Report(data, previous, reports.title(data), reports.render_text(data), reports.render_html(data),
-                  attachments)
+    if not for_email:
+        return Report(data, previous, reports.title(data), reports.render_text(data), reports.render_html(data),
+                      attachments, [])
+    from tracker.chart import chart_png
+
+    cid = f"chart-{campaign.slug}-{as_of:%Y%m%d%H%M%S}@tracker"
+    return Report(data, previous, reports.title(data), reports.render_text(data),
+                  reports.render_html(data, chart_cid=cid), attachments, [(cid, chart_png(data))])

@@ -57,13 +57,18 @@ class SmtpConfig:
 
 
 def build_message(sender: str, to: list[str], subject: str, text: str, html: str,
-                  attachments: list[tuple[str, bytes]]) -> EmailMessage:
-    """Multipart text and HTML, with CSV attachments (bytes kept exactly: UTF-8, base64)."""
+                  attachments: list[tuple[str, bytes]], images: list[tuple[str, bytes]] = ()) -> EmailMessage:
+    """Multipart text and HTML, with PNG images the HTML shows by Content-ID (`images`: (cid, png))
+    and CSV attachments (bytes kept exactly: UTF-8, base64)."""
     msg = EmailMessage()
     msg["Subject"], msg["From"], msg["To"] = subject, sender, ", ".join(to)
     msg["Date"], msg["Message-ID"] = formatdate(localtime=False), make_msgid(domain=sender.rpartition("@")[2] or None)
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
+    html_part = msg.get_payload()[1]
+    for cid, png in images:
+        html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline",
+                              filename=f"{cid.partition('@')[0]}.png")
     for name, data in attachments:
         msg.add_attachment(data, maintype="text", subtype="csv", filename=name, params={"charset": "utf-8"})
     return msg

@@ -493,11 +493,14 @@ def list_audit(session: Session, limit: int = 50) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
 
 
-def list_runs(session: Session, limit: int = 50, campaign: Campaign | None = None) -> list[tuple[ReportRun, str]]:
-    """Report and alert runs with their campaign's slug, the most recently started first."""
+def list_runs(session: Session, limit: int = 50, campaign: Campaign | None = None,
+              before: datetime | None = None) -> list[tuple[ReportRun, str]]:
+    """Report and alert runs with their campaign's slug, the most recently started first (up to `before`)."""
     stmt = select(ReportRun, Campaign.slug).join(Campaign, Campaign.id == ReportRun.campaign_id)
     if campaign is not None:
         stmt = stmt.where(ReportRun.campaign_id == campaign.id)
+    if before is not None:
+        stmt = stmt.where(ReportRun.started_at <= before)
     return [(run, slug) for run, slug in session.execute(stmt.order_by(ReportRun.started_at.desc(), ReportRun.id.desc())
                                                          .limit(limit))]
 

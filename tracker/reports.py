@@ -110,16 +110,20 @@ def chart_svg(data: ReportData, width: int = 560, height: int = 240) -> str:
     )
 
 
-def render_html(data: ReportData) -> str:
+def render_html(data: ReportData, chart_cid: str | None = None) -> str:
+    """HTML for a browser (inline SVG chart) or, with `chart_cid`, for e-mail: the chart as an attached PNG."""
     e = html_lib.escape
     stamp = data.status.as_of.astimezone(data.status.tz)
     rows = "".join(f'<tr><td style="padding:4px 12px 4px 0;color:#555">{e(label)}</td>'
                    f'<td style="padding:4px 0"><b>{e(value)}</b></td></tr>' for label, value in lines(data))
+    chart = chart_svg(data) if chart_cid is None else (
+        f'<img src="cid:{e(chart_cid)}" width="560" height="240" style="display:block;border:0" '
+        'alt="Raised by day against the goal and the typical curve of earlier years">')
     return (
         '<!DOCTYPE html><html><body style="font-family:Arial,Helvetica,sans-serif;font-size:16px;color:#222">'
         f'<h2 style="margin:0 0 4px">{e(title(data))}</h2><p style="margin:0 0 12px;color:#555">as of '
         f'{stamp:%Y-%m-%d %H:%M %Z}</p><table style="border-collapse:collapse">{rows}</table>'
-        f'<div style="margin-top:12px">{chart_svg(data)}</div></body></html>'
+        f'<div style="margin-top:12px">{chart}</div></body></html>'
     )
 
 

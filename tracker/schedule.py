@@ -206,7 +206,7 @@ class Scheduler:
                 runs.finish(self.sessions, run_id, status="skipped", now=now, detail=detail)
                 return self._note(Outcome(plan.name, plan.slug, key, "skipped", detail, attempt), plan)
             mail.send(self.smtp, mail.build_message(self.smtp.sender, list(plan.job.to), built.subject, built.text,
-                                                    built.html, built.attachments))
+                                                    built.html, built.attachments, built.images))
         except Exception as exc:  # noqa: BLE001 - recorded and retried; the scheduler keeps running
             return self._failed(plan, run_id, key, now, exc, attempt)
         st = built.data.status
@@ -250,7 +250,8 @@ class Scheduler:
             text = f"{alert.headline}\n\n{built.text}"
             html = built.html.replace(
                 "<h2", f'<p style="font-size:18px;margin:0 0 12px"><b>{html_lib.escape(alert.headline)}</b></p><h2', 1)
-            mail.send(self.smtp, mail.build_message(self.smtp.sender, list(plan.alerts.to), alert.headline, text, html, []))
+            mail.send(self.smtp, mail.build_message(self.smtp.sender, list(plan.alerts.to), alert.headline, text, html, [],
+                                                    built.images))
         except Exception as exc:  # noqa: BLE001
             return self._failed(plan, run_id, alert.key, now, exc, attempt)
         runs.finish(self.sessions, run_id, status="sent", now=now, detail=alert.headline,

@@ -11,7 +11,7 @@ from dash import dcc, html
 from sqlalchemy.orm import Session
 
 from dashboards import figures
-from dashboards.pages import appeals
+from dashboards.pages import appeals, reports
 from tracker import campaign as campaign_math, queries, service
 from tracker.money import format_money
 from tracker.projection import Backtest, backtest, typical_curve, window_of
@@ -173,7 +173,8 @@ def layout(refresh_ms: int) -> dmc.Container:
             dmc.Tabs(
                 [
                     dmc.TabsList([dmc.TabsTab("Overview", value="overview", fz="lg"),
-                                  dmc.TabsTab("Appeals", value=appeals.TAB, fz="lg", id="tab-appeals")]),
+                                  dmc.TabsTab("Appeals", value=appeals.TAB, fz="lg", id="tab-appeals"),
+                                  dmc.TabsTab("Reports", value=reports.TAB, fz="lg", id="tab-reports")]),
                     dmc.TabsPanel(dcc.Loading(
                         [
                             dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
@@ -185,6 +186,7 @@ def layout(refresh_ms: int) -> dmc.Container:
                     ), value="overview"),
                     dmc.TabsPanel(dcc.Loading(html.Div(id=appeals.CONTENT), type="dot", delay_show=300),
                                   value=appeals.TAB),
+                    dmc.TabsPanel(html.Div(id=reports.CONTENT), value=reports.TAB),
                 ],
                 value="overview", mt="md",
             ),
