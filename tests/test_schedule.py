@@ -188,7 +188,7 @@ def test_two_schedulers_racing_for_one_slot_deliver_it_once(db_url, demo_session
     path = tmp_path / "tracker.toml"
     path.write_text(CONFIG)
     cmd = [sys.executable, "-m", "tracker", "--db", db_url, "--config", str(path), "schedule", "--once",
-           "--as-of", "2026-12-28T08:00:30"]
+           "--verbose", "--as-of", "2026-12-28T08:00:30"]
     racers = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     logs = [p.communicate(timeout=120) for p in racers]
     assert [p.returncode for p in racers] == [0, 0], logs
@@ -315,3 +315,15 @@ def test_schedule_without_jobs_or_mail_says_what_is_missing(tracker, demo_sessio
     assert out.code == 2 and "set TRACKER_SMTP_HOST and TRACKER_MAIL_FROM" in out.err
     out = tracker("--config", str(path), "schedule", "--as-of", "2026-12-28")
     assert out.code == 2 and "--as-of needs --once or --show" in out.err
+
+
+def test_schedule_once_is_silent_for_cron_when_it_delivers_nothing(tracker, demo_sessions, smtp_server, tmp_path):
+    path = tmp_path / "tracker.toml"
+    path.write_text(CONFIG[:CONFIG.index("[alerts]")])
+    first = tracker("--config", str(path), "schedule", "--once", "--as-of", "2026-12-28T08:01")
+    assert first.code == 0 and first.err == "morning dec-2026 2026-12-28 08:00:00 PST: sent: to director@example.org\n"
+    again = tracker("--config", str(path), "schedule", "--once", "--as-of", "2026-12-28T08:06")
+    assert (again.code, again.out, again.err) == (0, "", "")  # cron mails any output: there is none
+    told = tracker("--config", str(path), "schedule", "--once", "--verbose", "--as-of", "2026-12-28T10:00")
+    assert told.code == 0 and told.err == "nothing due\n"
+    assert len(smtp_server.envelopes) == 1

@@ -21,12 +21,15 @@ from tracker.errors import UsageError, ValueProblem
 @click.option("--show", is_flag=True, help="List the jobs and their next three times, and exit.")
 @click.option("--as-of", "as_of", help="With --once or --show: act as if it were this moment (ISO 8601; naive = "
                                        "the first job's campaign zone).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="With --once: also say when there is nothing to do, or a slot was already delivered.")
 @pass_ctx
-def schedule_cmd(ctx: Context, once: bool, show: bool, as_of: str | None) -> None:
+def schedule_cmd(ctx: Context, once: bool, show: bool, as_of: str | None, verbose: bool) -> None:
     """Run the configuration's report jobs and alerts on their cron schedules, until stopped.
 
     Each job's cron expression is read in its campaign's time zone. Each slot is delivered once,
     even with several schedulers on one database; failures are retried with doubling delays.
+    With --once it prints only what it delivered or failed to, so cron mails nothing otherwise.
     The configuration comes from --config, $TRACKER_CONFIG or ./tracker.toml (see
     data/tracker.example.toml). Exit status: 0, or 1 when a delivery failed (with --once).
 
@@ -36,7 +39,7 @@ def schedule_cmd(ctx: Context, once: bool, show: bool, as_of: str | None) -> Non
 
     if as_of and not (once or show):
         raise UsageError("--as-of needs --once or --show: a running scheduler follows the real clock")
-    scheduler = Scheduler(ctx.sessions(), ctx.config)
+    scheduler = Scheduler(ctx.sessions(), ctx.config, verbose=verbose or not once)
     now = utc_now()
     if as_of:
         try:
@@ -51,12 +54,11 @@ def schedule_cmd(ctx: Context, once: bool, show: bool, as_of: str | None) -> Non
                 click.echo(f"    {t.astimezone(plan.tz):%a %Y-%m-%d %H:%M:%S %Z}")
         return
     if once:
-        outcomes = scheduler.tick(now)
-        if not outcomes:
+        outcomes = scheduler.tick(now)  # quiet when nothing happened, so cron mails nothing
+        if verbose and not outcomes:
             click.echo("nothing due", err=True)
         if any(o.status in ("failed", "gave_up") for o in outcomes):
-            ctx_exit = click.get_current_context()
-            ctx_exit.exit(1)
+            click.get_current_context().exit(1)
         return
     scheduler.serve()
 

@@ -132,8 +132,9 @@ class Scheduler:
     """Runs the configuration's jobs against one database; `now` always comes from the caller."""
 
     def __init__(self, sessions: sessionmaker[Session], config: Config, *,
-                 log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)):
-        self.sessions, self.config, self.log = sessions, config, log
+                 log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+                 verbose: bool = True):
+        self.sessions, self.config, self.log, self.verbose = sessions, config, log, verbose
         self.retry = config.retry
         self.grace = timedelta(minutes=config.retry.grace_minutes)
         if not config.reports and not config.alerts:
@@ -173,13 +174,25 @@ class Scheduler:
     def fire(self, plan: Plan) -> None:
         """What APScheduler calls at a cron time: the same as a tick, for one plan, with the real clock."""
         now = utc_now()
-        if plan.alerts:
-            self.check_alerts(plan, now)
-        elif (slot := due_slot(plan.trigger, now, self.grace)) is not None:
-            self.run_report(plan, slot, now)
+        try:
+            if plan.alerts:
+                self.check_alerts(plan, now)
+            elif (slot := due_slot(plan.trigger, now, self.grace)) is not None:
+                self.run_report(plan, slot, now)
+        except Exception as exc:  # noqa: BLE001 - e.g. the database is down: say so, keep the scheduler running
+            self._trouble(f"{plan.name} {plan.slug}", exc)
 
     def sweep(self) -> None:
-        self.retry_due(utc_now())
+        try:
+            self.retry_due(utc_now())
+        except Exception as exc:  # noqa: BLE001
+            self._trouble("retries", exc)
+
+    def _trouble(self, what: str, exc: Exception) -> None:
+        if os.environ.get("TRACKER_DEBUG"):
+            traceback.print_exc()
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        self.log(f"{what}: could not run ({exc.__class__.__name__}: {reason}); will try again at the next time")
 
     # -- reports ----------------------------------------------------------------------------
 
@@ -297,6 +310,8 @@ class Scheduler:
         return out
 
     def _note(self, outcome: Outcome, plan: Plan) -> Outcome:
+        if outcome.status == "taken" and not self.verbose:
+            return outcome
         slot = outcome.slot
         if slot[:1].isdigit():
             slot = datetime.strptime(slot, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).astimezone(plan.tz) \
