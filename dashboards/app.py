@@ -13,7 +13,7 @@ import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, no_update
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboards import api
+from dashboards import api, auth
 from dashboards.pages import appeals, overview, reports
 from tracker import queries, service
 from tracker.appeals import live_values, render, report_json
@@ -34,18 +34,23 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     refresh_seconds: int = 60,
     cors_origins: tuple[str, ...] = (),
+    require_login: bool | None = None,
+    secret_key: str | None = None,
 ) -> Dash:
     """The dashboard app reading through `sessions`; `as_of` pins the moment shown (else the clock).
 
     The same server answers the public /api endpoints (dashboards/api.py); `cors_origins` are the
-    web origins allowed to call them from a browser ("*" for any).
+    web origins allowed to call them from a browser ("*" for any). Login (dashboards/auth.py) is
+    required when users exist, or always with `require_login=True`.
     """
     app = Dash(__name__, title="Campaign tracker", update_title=None, serve_locally=True)
-    app.layout = lambda: dmc.MantineProvider(overview.layout(refresh_seconds * 1000))
+    app.layout = lambda: dmc.MantineProvider(overview.layout(refresh_seconds * 1000, auth.username(), auth.role(),
+                                                             auth.open_mode()))
 
     def moment() -> datetime:
         return as_of or clock()
 
+    auth.install(app.server, sessions, clock, require_login=require_login, secret_key=secret_key)
     api.register(app.server, sessions, moment, cors_origins)
 
     @app.callback(

@@ -464,15 +464,18 @@ def backtest_cmd(ctx: Context, slug: str | None, as_of: str | None, as_json: boo
 
 # -- serve / demo ---------------------------------------------------------------------------
 
-def _check_bind(host: str) -> None:
+def _is_loopback(host: str) -> bool:
     try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
-        loopback = False
-    if not loopback:
+        return False
+
+
+def _check_bind(host: str, user_count: int) -> None:
+    if not _is_loopback(host) and user_count == 0:
         raise UsageError(
-            f"refusing to serve on {host}: donor data may only be served on loopback (127.0.0.1) until login "
-            "is set up; put a login-protecting proxy in front, or use --host 127.0.0.1"
+            f"refusing to serve on {host} without users: the dashboard shows donor data; add a login first "
+            "(tracker user add NAME --role admin), or use --host 127.0.0.1"
         )
 
 
@@ -481,20 +484,25 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int) 
 
     from dashboards.app import create_app
 
-    _check_bind(host)
-    fixed = None
-    if as_of:
-        with db.transaction(ctx.sessions()) as session:
-            zones = queries.campaign_timezones(session)
-        fixed = _as_of(as_of, zones.pop() if len(zones) == 1 else "UTC")
+    with db.transaction(ctx.sessions()) as session:
+        zones = queries.campaign_timezones(session)
+        users = queries.user_count(session)
+    _check_bind(host, users)
+    fixed = _as_of(as_of, zones.pop() if len(zones) == 1 else "UTC") if as_of else None
     origins = tuple(o.strip() for o in os.environ.get("TRACKER_CORS_ORIGINS", "").split(",") if o.strip())
-    app = create_app(ctx.sessions(), as_of=fixed, cors_origins=origins)
+    loopback = _is_loopback(host)
+    app = create_app(ctx.sessions(), as_of=fixed, cors_origins=origins, require_login=None if loopback else True)
     try:
         server = create_server(app.server, host=host, port=port, threads=threads)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from None
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"dashboard at http://{shown}:{server.effective_port}/  (Ctrl-C stops it)")
+    if users == 0:
+        click.echo("no users are set up: the dashboard is open to anyone on this computer "
+                   "(tracker user add NAME --role admin turns login on)")
+    elif not os.environ.get("TRACKER_SECRET_KEY"):
+        click.echo("TRACKER_SECRET_KEY is not set: logins end when the dashboard restarts")
     if fixed:
         click.echo(f"showing the campaigns as of {fixed.isoformat()}")
     try:
@@ -605,3 +613,4 @@ def run(argv: list[str] | None) -> int:
 from tracker import cli_appeals  # noqa: E402,F401  registers `tracker appeals ...` and `tracker ingest appeals`
 from tracker import cli_export  # noqa: E402,F401  registers `tracker export ...` and `tracker audit list`
 from tracker import cli_schedule  # noqa: E402,F401  registers `tracker schedule` and `tracker reports list`
+from tracker import cli_users  # noqa: E402,F401  registers `tracker user add|list|remove`

@@ -358,6 +358,36 @@ class ReportRun(Base):
                                                     comment="the figures reported, for --skip-unchanged")
 
 
+
+ROLES = ("viewer", "finance", "admin")
+
+
+class User(Base):
+    """A dashboard login. viewer: aggregates only; finance: also donor-level downloads; admin: also users."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('viewer', 'finance', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200), comment="argon2id, with its parameters and salt")
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(Base):
+    """Each dashboard login attempt, for rate-limiting failures by user name and by address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    username: Mapped[str] = mapped_column(String(80))
+    remote: Mapped[str] = mapped_column(String(64), comment="the client address")
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
 # Statuses whose gifts count towards "raised" (their amount minus any refunded amount).
 # A disputed gift (a chargeback under way) is held back until the dispute ends.
 COUNTED_STATUSES = ("succeeded", "partially_refunded", "refunded")

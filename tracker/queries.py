@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.campaign import FiscalShare, Segment, Segments, Totals
 from tracker.dates import UTC, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch, ReportRun
+from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch, LoginAttempt, ReportRun, User
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -523,6 +523,29 @@ def alert_keys(session: Session, campaign: Campaign) -> set[str]:
     """The alerts already recorded for a campaign (sent, skipped, failing or given up): each is sent once."""
     return set(session.scalars(select(ReportRun.slot).where(ReportRun.campaign_id == campaign.id,
                                                             ReportRun.job == "alert")))
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def user_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User))
+
+
+def failed_logins(session: Session, username: str, remote: str, since: datetime) -> tuple[int, int, datetime | None]:
+    """Failed logins since a moment: (for this user name, from this address, the oldest of them)."""
+    failed = (LoginAttempt.ok.is_(False)) & (LoginAttempt.at >= since)
+    by_user = case((LoginAttempt.username == username, 1), else_=0)
+    by_address = case((LoginAttempt.remote == remote, 1), else_=0)
+    row = session.execute(select(func.coalesce(func.sum(by_user), 0), func.coalesce(func.sum(by_address), 0),
+                                 func.min(LoginAttempt.at))
+                          .where(failed, (LoginAttempt.username == username) | (LoginAttempt.remote == remote))).one()
+    return int(row[0]), int(row[1]), (ensure_utc(row[2]) if row[2] is not None else None)
 
 
 def list_imports(session: Session, limit: int = 50) -> list[ImportBatch]:

@@ -157,9 +157,27 @@ def figure(view: Overview) -> dict:
     )
 
 
-def layout(refresh_ms: int) -> dmc.Container:
+def account(user: str | None, role: str | None, open_mode: bool):
+    """Who is logged in, with a logout button; or, running open, a plain warning."""
+    if open_mode:
+        return dmc.Alert("No users are set up, so this dashboard is open to anyone on this computer and shows "
+                         "everything. Add one with `tracker user add NAME --role admin`.", color="yellow",
+                         id="open-mode", mb="sm")
+    if not user:
+        return None
+    return dmc.Group([
+        dmc.Text(f"{user} ({role})", id="account-name", c="dimmed"),
+        html.Form(html.Button("Log out", type="submit", id="logout",
+                              style={"font": "inherit", "color": "#0072B2", "background": "none", "border": 0,
+                                     "cursor": "pointer", "padding": "4px 8px"}),
+                  method="post", action="/logout", style={"margin": 0}),
+    ], justify="flex-end", gap="xs")
+
+
+def layout(refresh_ms: int, user: str | None = None, role: str | None = None, open_mode: bool = False) -> dmc.Container:
     return dmc.Container(
         [
+            account(user, role, open_mode),
             dmc.Group(
                 [
                     dmc.Title("Year-end campaign", order=1),
