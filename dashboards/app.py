@@ -6,20 +6,22 @@ figure builder, and return. The clock is read here (or pinned with as_of), never
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 import dash_mantine_components as dmc
 from dash import Dash, Input, Output, State, no_update
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboards import api, auth
-from dashboards.pages import appeals, overview, reports
+from dashboards import api, auth, downloads
+from dashboards.pages import appeals, donors, finance, imports, overview, reports
+from tracker import finance as finance_lib
 from tracker import queries, service
 from tracker.appeals import live_values, render, report_json
 from tracker.campaign import status_json
-from tracker.dates import utc_now
-from tracker.errors import TrackerError
+from tracker.dates import parse_as_of, utc_now, zone
+from tracker.errors import TrackerError, ValueProblem
+from tracker.finance import DONOR_LEVEL_KINDS, PERSONAL_KINDS
 
 EMPTY_GUIDANCE = (
     "There are no campaigns yet. Create one with `tracker campaign create --help`, import gifts with "
@@ -44,14 +46,27 @@ def create_app(
     required when users exist, or always with `require_login=True`.
     """
     app = Dash(__name__, title="Campaign tracker", update_title=None, serve_locally=True)
-    app.layout = lambda: dmc.MantineProvider(overview.layout(refresh_seconds * 1000, auth.username(), auth.role(),
-                                                             auth.open_mode()))
+    app.layout = lambda: dmc.MantineProvider(overview.layout(
+        refresh_seconds * 1000, auth.username(), auth.role(), auth.open_mode(), pinned=as_of,
+        donor_level=auth.can_see_donors()))
 
     def moment() -> datetime:
         return as_of or clock()
 
+    def when(picked: str | None, tz) -> datetime:
+        """The moment to show: the as-of picker's (read in the campaign's zone), never past the app's moment."""
+        if not picked:
+            return moment()
+        try:
+            return min(moment(), parse_as_of(picked, tz))
+        except ValueProblem:
+            return moment()
+
     auth.install(app.server, sessions, clock, require_login=require_login, secret_key=secret_key)
     api.register(app.server, sessions, moment, cors_origins)
+    downloads.register(app.server, sessions, moment, as_of is not None, clock)
+    page = [Input(overview.CAMPAIGN, "value"), Input(overview.REFRESH, "n_intervals"),
+            Input(overview.AS_OF_PICKER, "value")]
 
     @app.callback(
         Output(overview.CAMPAIGN, "data"),
@@ -65,6 +80,10 @@ def create_app(
         slugs = {o["value"] for o in options}
         return options, (current if current in slugs else default)
 
+    @app.callback(Output(overview.REFRESH, "disabled"), Input(overview.AUTO_REFRESH, "checked"))
+    def pause(checked):
+        return as_of is not None or not checked
+
     @app.callback(
         Output(overview.CARDS, "children"),
         Output(overview.PROGRESS, "value"),
@@ -72,37 +91,53 @@ def create_app(
         Output(overview.AS_OF, "children"),
         Output(overview.NOTICE, "children"),
         Output(overview.SEGMENTS_BOX, "children"),
-        Input(overview.CAMPAIGN, "value"),
-        Input(overview.REFRESH, "n_intervals"),
+        *page,
     )
-    def show(slug, _n):
+    def show(slug, _n, picked):
         if not slug:
             return [], 0, {"data": [], "layout": {}}, "", dmc.Alert(EMPTY_GUIDANCE, title="Nothing to show yet", color="blue"), None
-        at = moment()
         try:
             with sessions.begin() as session:
+                at = when(picked, queries.get_campaign(session, slug).tz)
                 view = overview.load(session, slug, at)
         except TrackerError as exc:
             return (no_update, no_update, no_update, no_update,
                     dmc.Alert(str(exc), title="Cannot show this campaign", color="red"), no_update)
         st = view.status
-        pinned = " (pinned with --as-of)" if as_of else f", refreshing every {refresh_seconds} s"
-        when = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{pinned}"
-        return (overview.cards(view), min(100.0, float(st.percent)), overview.figure(view), when, None,
+        if picked and at < moment():
+            how = " (chosen above; clear it to follow the clock)"
+        elif as_of:
+            how = " (pinned with --as-of)"
+        else:
+            how = f", refreshing every {refresh_seconds} s"
+        label = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{how}"
+        return (overview.cards(view), min(100.0, float(st.percent)), overview.figure(view), label, None,
                 overview.segments_table(view))
 
-    @app.callback(
-        Output(appeals.CONTENT, "children"),
-        Input(overview.CAMPAIGN, "value"),
-        Input(overview.REFRESH, "n_intervals"),
-    )
-    def show_appeals(slug, _n):
+    @app.callback(Output(donors.CONTENT, "children"), *page)
+    def show_donors(slug, _n, picked):
         if not slug:
             return None
-        at = moment()
         try:
             with sessions.begin() as session:
                 c = queries.get_campaign(session, slug)
+                at = when(picked, c.tz)
+                st = service.campaign_status(session, c, as_of=at)
+                end = min(c.ends_at, at + timedelta(microseconds=1))
+                sizes = queries.gift_sizes(session, c, c.starts_at, end) if end > c.starts_at else \
+                    [(low, 0, 0) for low in queries.GIFT_SIZES]
+        except TrackerError as exc:
+            return dmc.Alert(str(exc), title="Cannot show the donors", color="red")
+        return donors.content(st, sizes)
+
+    @app.callback(Output(appeals.CONTENT, "children"), *page)
+    def show_appeals(slug, _n, picked):
+        if not slug:
+            return None
+        try:
+            with sessions.begin() as session:
+                c = queries.get_campaign(session, slug)
+                at = when(picked, c.tz)
                 variants = queries.list_variants(session, c)
                 if not variants:
                     return dmc.Alert("This campaign has no popup variants yet. Load them with "
@@ -117,17 +152,54 @@ def create_app(
         return appeals.content(report, rendered)
 
     @app.callback(
-        Output(reports.CONTENT, "children"),
+        Output(finance.LINKS, "children"),
+        Output(finance.SUMMARY, "children"),
         Input(overview.CAMPAIGN, "value"),
-        Input(overview.REFRESH, "n_intervals"),
+        Input(finance.KIND, "value"),
+        Input(finance.RANGE, "value"),
+        Input(finance.PERSONAL, "checked"),
+        Input(overview.AS_OF_PICKER, "value"),
     )
-    def show_reports(slug, _n):
+    def show_finance(slug, kind, days, personal, picked):
+        if not slug:
+            return None, None
+        first, last = (list(days or []) + [None, None])[:2]
+        donor_level = auth.can_see_donors()
+        if kind in DONOR_LEVEL_KINDS and not donor_level:
+            kind = "daily"
+        personal = bool(personal) and donor_level and kind in PERSONAL_KINDS
+        try:
+            with sessions.begin() as session:
+                c = queries.get_campaign(session, slug)
+                at = when(picked, c.tz)
+                w = finance_lib.window(c, first, last, at)
+                summary = finance.summary(finance_lib.reconciliation(session, c, w), c.currency, w.first, w.last)
+        except TrackerError as exc:
+            return dmc.Alert(str(exc), title="Cannot export this", color="red"), None
+        stamp = None if not picked else at.astimezone(c.tz).strftime("%Y-%m-%dT%H:%M:%S")
+        urls = [downloads.export_url(slug, kind, first=str(w.first), last=str(w.last), fmt=fmt, personal=personal,
+                                     as_of=stamp) for fmt in ("csv", "xlsx")]
+        return finance.links(*urls), summary
+
+    @app.callback(Output(imports.CONTENT, "children"), Input(overview.CAMPAIGN, "value"),
+                  Input(overview.REFRESH, "n_intervals"))
+    def show_imports(slug, _n):
+        with sessions.begin() as session:
+            batches = queries.list_imports(session, 50)
+            session.expunge_all()
+            zones = queries.campaign_timezones(session)
+            c = queries.get_campaign(session, slug) if slug else None
+        tz = c.tz if c else zone(zones.pop() if len(zones) == 1 else "UTC")
+        return imports.content(batches, tz, auth.can_see_donors())
+
+    @app.callback(Output(reports.CONTENT, "children"), *page)
+    def show_reports(slug, _n, picked):
         if not slug:
             return None
         try:
             with sessions.begin() as session:
                 c = queries.get_campaign(session, slug)
-                rows = queries.list_runs(session, 50, c, before=moment())
+                rows = queries.list_runs(session, 50, c, before=when(picked, c.tz))
                 session.expunge_all()
                 return reports.content(rows, c.tz)
         except TrackerError as exc:

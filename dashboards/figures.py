@@ -61,3 +61,19 @@ def cumulative_figure(
             "template": "plotly_white",
         },
     }
+
+
+def gift_sizes_figure(bands: list[tuple[str, int, int]], title: str) -> dict:
+    """Gifts by size band: the number of gifts (bars) and what each band raised (in the hover)."""
+    return {
+        "data": [{
+            "type": "bar", "name": "Gifts", "x": [label for label, _, _ in bands], "y": [n for _, n, _ in bands],
+            "customdata": [_dollars(c) for _, _, c in bands], "marker": {"color": BLUE},
+            "hovertemplate": "%{x}: %{y:,} gifts, %{customdata:$,.2f}<extra></extra>",
+        }],
+        "layout": {
+            "title": {"text": title}, "font": {"size": 16}, "margin": {"l": 20, "r": 20, "t": 60, "b": 40},
+            "xaxis": {"title": {"text": "Gift size (after refunds)"}},
+            "yaxis": {"title": {"text": "Gifts"}, "tickformat": ",d", "automargin": True, "rangemode": "tozero"},
+        },
+    }

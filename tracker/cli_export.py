@@ -8,18 +8,15 @@ from __future__ import annotations
 import getpass
 import sys
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import click
 
 from tracker import db, queries
 from tracker.cli import Context, _as_of, cli, pass_ctx
-from tracker.dates import isoformat_local, local_midnight, parse_date, utc_now
-from tracker.errors import TrackerError, UsageError, ValueProblem
-
-KINDS = ("donations", "daily", "channels", "appeals", "donors", "lybunt", "reconciliation")
-PERSONAL_KINDS = ("donations", "donors", "lybunt")
+from tracker.dates import utc_now
+from tracker.errors import TrackerError, UsageError
+from tracker.finance import KINDS, PERSONAL_KINDS
 
 
 @contextmanager
@@ -70,8 +67,7 @@ def export_cmd(ctx: Context, kind: str, slug, from_, to, out, fmt, excel, includ
 
     Example: tracker export donations --campaign dec-2026 --from 2026-12-01 --to 2026-12-31 --out gifts.csv
     """
-    from tracker import export
-    from tracker.models import AuditEntry
+    from tracker import finance
 
     if include_personal and kind not in PERSONAL_KINDS:
         raise UsageError(f"--include-personal applies to the {', '.join(PERSONAL_KINDS)} exports only")
@@ -79,52 +75,13 @@ def export_cmd(ctx: Context, kind: str, slug, from_, to, out, fmt, excel, includ
         c = queries.get_campaign(session, slug)
         moment = _as_of(as_of, c.timezone)
         try:
-            first = max(parse_date(from_), c.start_date) if from_ else c.start_date
-            last = min(parse_date(to), c.end_date) if to else c.end_date
-        except ValueProblem as exc:
-            raise UsageError(f"--from/--to: {exc}") from None
-        if last < first:
-            raise UsageError(f"--to {last} is before --from {first} (or outside {c.start_date} to {c.end_date})")
-        start = local_midnight(first, c.tz)
-        end = min(local_midnight(last + timedelta(days=1), c.tz), moment + timedelta(microseconds=1))
+            w = finance.window(c, from_, to, moment)
+        except UsageError as exc:
+            raise UsageError(f"--from/--to: {str(exc).removeprefix('from/to: ')}") from None
         with _output(out, fmt, f"{c.slug} {kind}") as fh:
-            rows = 0
-            if kind == "donations":
-                rows = export.write_donations(fh, queries.export_donations(session, c, start, end, personal=include_personal),
-                                              c.tz, personal=include_personal, excel=excel)
-            elif kind == "donors":
-                rows = export.write_donors(fh, queries.export_donors(session, c, end - timedelta(microseconds=1),
-                                                                     personal=include_personal),
-                                           c.tz, personal=include_personal, excel=excel)
-            elif kind == "lybunt":
-                earlier = queries.earlier_campaigns(session, c, moment)
-                if not earlier:
-                    raise UsageError(f"{c.slug} has no earlier campaign in {c.currency}, so it has no LYBUNT donors")
-                rows = export.write_lybunt(fh, queries.export_lybunt(session, c, earlier[-1], moment,
-                                                                     personal=include_personal),
-                                           earlier[-1].slug, personal=include_personal, excel=excel)
-            elif kind == "channels":
-                export.write_channels(fh, queries.channel_breakdown(session, c, start, end), excel=excel)
-            elif kind == "appeals":
-                from tracker.appeals import report_json
-                from tracker.service import appeal_report
-
-                if not queries.list_variants(session, c):
-                    raise UsageError(f"{c.slug} has no popup variants yet; load them with: tracker appeals load FILE.toml")
-                report = appeal_report(session, c, as_of=end - timedelta(microseconds=1))
-                export.write_appeals(fh, report_json(report, c.slug, isoformat_local(moment, c.tz)), excel=excel)
-            elif kind == "daily":
-                export.write_daily(fh, queries.day_breakdown(session, c, first, last, end), c.goal_cents, excel=excel)
-            else:
-                days = queries.day_breakdown(session, c, first, last, end)
-                status_cents = queries.raised_between(session, c.currency, start, end, c.raised_basis)[0] if end > start else 0
-                ties = export.write_reconciliation(fh, queries.source_breakdown(session, c, start, end), days,
-                                                   status_cents, excel=excel)
-            if include_personal:
-                session.add(AuditEntry(
-                    at=utc_now(), actor=getpass.getuser(), action=f"export {kind} with personal data",
-                    detail=f"campaign {c.slug}, {first} to {last}, as of {isoformat_local(moment, c.tz)}, "
-                           f"to {out or 'standard output'}", rows=rows))
+            _rows, ties = finance.write(session, c, kind, fh, w, moment, personal=include_personal, excel=excel,
+                                        actor=getpass.getuser(), destination=str(out or "standard output"),
+                                        now=utc_now())
     if out is not None:
         click.echo(f"wrote {out}", err=True)
     if kind == "reconciliation" and not ties:

@@ -476,6 +476,19 @@ def day_breakdown(session: Session, campaign: Campaign, first: date, last: date,
             for i, g, d, gross, ref, fee, raised in rows if int(i) <= (last - first).days]
 
 
+GIFT_SIZES = (0, 25_00, 50_00, 100_00, 250_00, 500_00, 1_000_00)  # lower bounds in cents of the size bands
+
+
+def gift_sizes(session: Session, campaign: Campaign, start: datetime, end: datetime) -> list[tuple[int, int, int]]:
+    """(band's lower bound in cents, gifts, raised) of counted gifts donated in [start, end), by the gift's
+    amount after refunds; every band, empty ones too, smallest first. Fully refunded gifts are left out."""
+    band = case(*((NET >= low, low) for low in reversed(GIFT_SIZES[1:])), else_=0)
+    found = {int(low): (int(n), int(raised)) for low, n, raised in session.execute(
+        select(band, func.count(), func.sum(_raised(campaign.raised_basis)))
+        .where(_counted_between(campaign.currency, start, end), NET > 0).group_by(band))}
+    return [(low, *found.get(low, (0, 0))) for low in GIFT_SIZES]
+
+
 def source_breakdown(session: Session, campaign: Campaign, start: datetime, end: datetime) -> list[tuple]:
     """(source, gifts, gross, refunds, fees, raised) of counted gifts donated in [start, end), by source."""
     return [

@@ -27,6 +27,8 @@ NOTICE = "notice"
 SEGMENTS = "donor-segments"
 SEGMENTS_BOX = "donor-segments-box"
 NOTES = "campaign-notes"
+AS_OF_PICKER = "as-of-picker"
+AUTO_REFRESH = "auto-refresh"
 
 
 @dataclass(frozen=True)
@@ -174,15 +176,30 @@ def account(user: str | None, role: str | None, open_mode: bool):
     ], justify="flex-end", gap="xs")
 
 
-def layout(refresh_ms: int, user: str | None = None, role: str | None = None, open_mode: bool = False) -> dmc.Container:
+def layout(refresh_ms: int, user: str | None = None, role: str | None = None, open_mode: bool = False,
+           pinned: datetime | None = None, donor_level: bool = False) -> dmc.Container:
+    """The whole dashboard: header (campaign, as-of, auto-refresh) and one tab per page."""
+    from dashboards.pages import donors, finance, imports
+
+    def panel(children, value):
+        return dmc.TabsPanel(dcc.Loading(children, type="dot", delay_show=300), value=value)
+
+    refresh_label = f"Refresh every {refresh_ms // 1000} s"
     return dmc.Container(
         [
             account(user, role, open_mode),
             dmc.Group(
                 [
                     dmc.Title("Year-end campaign", order=1),
-                    dmc.Select(id=CAMPAIGN, data=[], value=None, w=260, size="lg", allowDeselect=False,
-                               label="Campaign", comboboxProps={"withinPortal": True}),
+                    dmc.Group([
+                        dmc.Select(id=CAMPAIGN, data=[], value=None, w=260, size="lg", allowDeselect=False,
+                                   label="Campaign", comboboxProps={"withinPortal": True}),
+                        dmc.TextInput(id=AS_OF_PICKER, label="As of (campaign time)", size="lg", w=260,
+                                      debounce=True, placeholder="now, or 2026-12-20 18:00" if pinned is None
+                                      else "the pinned moment, or earlier"),
+                        dmc.Switch(id=AUTO_REFRESH, label=refresh_label, checked=pinned is None, size="md",
+                                   disabled=pinned is not None),
+                    ], align="flex-end"),
                 ],
                 justify="space-between", align="flex-end",
             ),
@@ -190,25 +207,27 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
             html.Div(id=NOTICE),
             dmc.Tabs(
                 [
-                    dmc.TabsList([dmc.TabsTab("Overview", value="overview", fz="lg"),
+                    dmc.TabsList([dmc.TabsTab("Overview", value="overview", fz="lg", id="tab-overview"),
+                                  dmc.TabsTab("Donors", value=donors.TAB, fz="lg", id="tab-donors"),
                                   dmc.TabsTab("Appeals", value=appeals.TAB, fz="lg", id="tab-appeals"),
+                                  dmc.TabsTab("Finance", value=finance.TAB, fz="lg", id="tab-finance"),
+                                  dmc.TabsTab("Imports", value=imports.TAB, fz="lg", id="tab-imports"),
                                   dmc.TabsTab("Reports", value=reports.TAB, fz="lg", id="tab-reports")]),
-                    dmc.TabsPanel(dcc.Loading(
-                        [
-                            dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
-                            dmc.Progress(id=PROGRESS, value=0, size=28, radius="md", mt="lg", color="#0072B2"),
-                            dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
-                            html.Div(id=SEGMENTS_BOX),
-                        ],
-                        type="dot", delay_show=300,
-                    ), value="overview"),
-                    dmc.TabsPanel(dcc.Loading(html.Div(id=appeals.CONTENT), type="dot", delay_show=300),
-                                  value=appeals.TAB),
-                    dmc.TabsPanel(html.Div(id=reports.CONTENT), value=reports.TAB),
+                    panel([
+                        dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
+                        dmc.Progress(id=PROGRESS, value=0, size=28, radius="md", mt="lg", color="#0072B2"),
+                        dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
+                        html.Div(id=SEGMENTS_BOX),
+                    ], "overview"),
+                    panel(html.Div(id=donors.CONTENT), donors.TAB),
+                    panel(html.Div(id=appeals.CONTENT), appeals.TAB),
+                    dmc.TabsPanel(finance.layout(donor_level), value=finance.TAB),
+                    panel(html.Div(id=imports.CONTENT), imports.TAB),
+                    panel(html.Div(id=reports.CONTENT), reports.TAB),
                 ],
-                value="overview", mt="md",
+                value="overview", mt="md", id="pages",
             ),
-            dcc.Interval(id=REFRESH, interval=refresh_ms),
+            dcc.Interval(id=REFRESH, interval=refresh_ms, disabled=pinned is not None),
         ],
         size="xl", py="lg",
     )

@@ -1,0 +1,65 @@
+"""Finance page: the exports of `tracker export`, filtered and downloadable, and the reconciliation.
+
+A viewer is offered the aggregate exports only; donor-level ones (and names and e-mails) are for
+finance and admin, and the download route checks the role again whatever the link says.
+"""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+from dash import html
+
+from tracker.finance import DONOR_LEVEL_KINDS, KINDS, Reconciliation
+from tracker.money import format_money
+
+KIND = "finance-kind"
+RANGE = "finance-range"
+PERSONAL = "finance-personal"
+LINKS = "finance-links"
+SUMMARY = "finance-summary"
+TAB = "finance"
+
+LABELS = {"donations": "Donations (one row per gift)", "daily": "Daily totals", "channels": "By channel",
+          "appeals": "By popup variant", "donors": "Donors with their segment", "lybunt": "LYBUNT donors",
+          "reconciliation": "Reconciliation"}
+
+
+def kinds_for(donor_level: bool) -> list[dict]:
+    return [{"value": k, "label": LABELS[k]} for k in KINDS if donor_level or k not in DONOR_LEVEL_KINDS]
+
+
+def layout(donor_level: bool) -> html.Div:
+    return html.Div([
+        dmc.Group([
+            dmc.Select(id=KIND, label="Export", data=kinds_for(donor_level), value="daily", w=300, size="md",
+                       allowDeselect=False, comboboxProps={"withinPortal": True}),
+            dmc.DatePickerInput(id=RANGE, type="range", label="Local days (inclusive; empty: the whole campaign)",
+                                clearable=True, w=360, size="md", valueFormat="YYYY-MM-DD"),
+            dmc.Checkbox(id=PERSONAL, label="Include names and e-mails (recorded in the audit log)", size="md",
+                         disabled=not donor_level, display="block" if donor_level else "none"),
+        ], align="flex-end", mt="md"),
+        html.Div(id=LINKS, style={"marginTop": "12px"}),
+        html.Div(id=SUMMARY),
+    ])
+
+
+def links(csv_url: str, xlsx_url: str) -> dmc.Group:
+    return dmc.Group([
+        html.A(dmc.Button("Download CSV", size="md"), href=csv_url, id="download-csv"),
+        html.A(dmc.Button("Download Excel", size="md", variant="outline"), href=xlsx_url, id="download-xlsx"),
+    ])
+
+
+def summary(r: Reconciliation, currency: str, first, last) -> html.Div:
+    money = lambda cents: format_money(cents, currency)  # noqa: E731
+    body = [[src, f"{n:,}", money(gross), money(ref), money(fee), money(raised)] for src, n, gross, ref, fee, raised in r.by_source]
+    body.append(["All sources", f"{sum(x[1] for x in r.by_source):,}", money(sum(x[2] for x in r.by_source)),
+                 money(sum(x[3] for x in r.by_source)), money(sum(x[4] for x in r.by_source)), money(r.by_source_cents)])
+    verdict = (f"By source {money(r.by_source_cents)}, by day {money(r.by_day_cents)}, tracker status "
+               f"{money(r.status_cents)}: " + ("they tie to the cent." if r.ties else "they DO NOT tie; report this."))
+    return html.Div([
+        dmc.Title(f"Reconciliation, {first} to {last}", order=3, mt="lg"),
+        dmc.Table(data={"head": ["Source", "Gifts", "Gross", "Refunds", "Fees", "Raised"], "body": body},
+                  striped=True, fz="md", id="reconciliation-table"),
+        dmc.Alert(verdict, color="green" if r.ties else "red", id="reconciliation-verdict", mt="sm"),
+    ])

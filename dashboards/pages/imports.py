@@ -1,0 +1,36 @@
+"""Imports page: every import with what happened to its rows; rejects downloadable by finance and admin."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import dash_mantine_components as dmc
+from dash import html
+
+CONTENT = "imports-content"
+TAB = "imports"
+
+
+def content(batches: list, tz: ZoneInfo, can_download: bool) -> dmc.Stack | dmc.Alert:
+    """`batches`: ImportBatch rows from tracker.queries.list_imports, newest first."""
+    if not batches:
+        return dmc.Alert("Nothing has been imported yet. Import gifts with `tracker ingest donations FILE`.",
+                         color="blue", mt="md")
+    body = []
+    for b in batches:
+        rejects = str(b.rejected)
+        if b.rejected and b.rejects_path and can_download:
+            rejects = html.A(f"{b.rejected:,} (download)", href=f"/download/rejects/{b.id}", id=f"rejects-{b.id}")
+        body.append(dmc.TableTr([
+            dmc.TableTd(f"{b.started_at.astimezone(tz):%b %d %H:%M}"), dmc.TableTd(b.filename.rsplit("/", 1)[-1]),
+            dmc.TableTd(b.format), dmc.TableTd(dmc.Badge(b.status, variant="light")),
+            dmc.TableTd(f"{b.rows_read:,}"), dmc.TableTd(f"{b.inserted:,}"), dmc.TableTd(f"{b.updated:,}"),
+            dmc.TableTd(f"{b.unchanged:,}"), dmc.TableTd(rejects),
+        ], id=f"import-{b.id}"))
+    head = dmc.TableThead(dmc.TableTr([dmc.TableTh(h) for h in (
+        "Started", "File", "Format", "Status", "Rows", "New", "Updated", "Unchanged", "Rejected")]))
+    note = "" if can_download else " Rejected rows hold donors' details: finance and admin may download them."
+    return dmc.Stack([
+        dmc.Text(f"The {len(batches)} most recent imports, newest first (times in {tz.key}).{note}", c="dimmed"),
+        dmc.Table([head, dmc.TableTbody(body)], striped=True, highlightOnHover=True, fz="md", id="imports-table"),
+    ], mt="md")

@@ -1,0 +1,120 @@
+"""The finance exports as one call, shared by `tracker export` and the dashboard's downloads.
+
+One session, the moment an argument. Personal-data exports are recorded in the audit log here,
+in the same transaction, under the actor the entry point names (an OS user or a dashboard login).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import IO
+
+from sqlalchemy.orm import Session
+
+from tracker import export, queries
+from tracker.dates import isoformat_local, local_midnight, parse_date
+from tracker.errors import UsageError, ValueProblem
+from tracker.models import AuditEntry, Campaign
+
+KINDS = ("donations", "daily", "channels", "appeals", "donors", "lybunt", "reconciliation")
+PERSONAL_KINDS = ("donations", "donors", "lybunt")  # personal data on request (names, e-mails)
+DONOR_LEVEL_KINDS = PERSONAL_KINDS  # one row per gift or donor: never for a dashboard viewer
+
+
+@dataclass(frozen=True)
+class Window:
+    first: date  # inclusive local days
+    last: date
+    start: datetime  # [start, end) in UTC; end stops at the moment
+    end: datetime
+
+
+def window(c: Campaign, from_: str | None, to: str | None, moment: datetime) -> Window:
+    """Inclusive local days, clipped to the campaign and to the moment."""
+    try:
+        first = max(parse_date(from_), c.start_date) if from_ else c.start_date
+        last = min(parse_date(to), c.end_date) if to else c.end_date
+    except ValueProblem as exc:
+        raise UsageError(f"from/to: {exc}") from None
+    if last < first:
+        raise UsageError(f"the last day {last} is before the first {first} (or outside {c.start_date} to {c.end_date})")
+    start = local_midnight(first, c.tz)
+    end = min(local_midnight(last + timedelta(days=1), c.tz), moment + timedelta(microseconds=1))
+    return Window(first, last, start, end)
+
+
+def write(session: Session, c: Campaign, kind: str, fh: IO[str], w: Window, moment: datetime, *,
+          personal: bool = False, excel: bool = False, actor: str = "", destination: str = "",
+          now: datetime | None = None) -> tuple[int, bool]:
+    """Write one export to `fh` (a text file or an XlsxSheet); (rows written, whether it ties to the cent).
+
+    `moment` is the as-of of the figures; `now` (the real time) and `actor` go into the audit log."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown export {kind!r}; the kinds are {', '.join(KINDS)}")
+    if personal and kind not in PERSONAL_KINDS:
+        raise UsageError(f"names and e-mails apply to the {', '.join(PERSONAL_KINDS)} exports only")
+    rows, ties = 0, True
+    if kind == "donations":
+        rows = export.write_donations(fh, queries.export_donations(session, c, w.start, w.end, personal=personal),
+                                      c.tz, personal=personal, excel=excel)
+    elif kind == "donors":
+        rows = export.write_donors(fh, queries.export_donors(session, c, w.end - timedelta(microseconds=1),
+                                                             personal=personal), c.tz, personal=personal, excel=excel)
+    elif kind == "lybunt":
+        earlier = queries.earlier_campaigns(session, c, moment)
+        if not earlier:
+            raise UsageError(f"{c.slug} has no earlier campaign in {c.currency}, so it has no LYBUNT donors")
+        rows = export.write_lybunt(fh, queries.export_lybunt(session, c, earlier[-1], moment, personal=personal),
+                                   earlier[-1].slug, personal=personal, excel=excel)
+    elif kind == "channels":
+        rows = export.write_channels(fh, queries.channel_breakdown(session, c, w.start, w.end), excel=excel)
+    elif kind == "appeals":
+        from tracker.appeals import report_json
+        from tracker.service import appeal_report
+
+        if not queries.list_variants(session, c):
+            raise UsageError(f"{c.slug} has no popup variants yet; load them with: tracker appeals load FILE.toml")
+        report = appeal_report(session, c, as_of=w.end - timedelta(microseconds=1))
+        rows = export.write_appeals(fh, report_json(report, c.slug, isoformat_local(moment, c.tz)), excel=excel)
+    elif kind == "daily":
+        rows = export.write_daily(fh, queries.day_breakdown(session, c, w.first, w.last, w.end), c.goal_cents,
+                                  excel=excel)
+    else:
+        r = reconciliation(session, c, w)
+        ties = export.write_reconciliation(fh, r.by_source, r.days, r.status_cents, excel=excel)
+    if personal:
+        audit(session, actor=actor, action=f"export {kind} with personal data", rows=rows, now=now or moment,
+              detail=f"campaign {c.slug}, {w.first} to {w.last}, as of {isoformat_local(moment, c.tz)}, "
+                     f"to {destination or 'standard output'}")
+    return rows, ties
+
+
+def audit(session: Session, *, actor: str, action: str, detail: str, rows: int, now: datetime) -> None:
+    """Record an action on personal data (tracker audit list)."""
+    session.add(AuditEntry(at=now, actor=actor or "unknown", action=action, detail=detail, rows=rows))
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    by_source: list[tuple]  # (source, gifts, gross, refunds, fees, raised)
+    days: list
+    status_cents: int  # what `tracker status` counts as raised over the same window
+
+    @property
+    def by_source_cents(self) -> int:
+        return sum(r[5] for r in self.by_source)
+
+    @property
+    def by_day_cents(self) -> int:
+        return sum(d.raised_cents for d in self.days)
+
+    @property
+    def ties(self) -> bool:
+        return self.by_source_cents == self.by_day_cents == self.status_cents
+
+
+def reconciliation(session: Session, c: Campaign, w: Window) -> Reconciliation:
+    days = queries.day_breakdown(session, c, w.first, w.last, w.end)
+    status = queries.raised_between(session, c.currency, w.start, w.end, c.raised_basis)[0] if w.end > w.start else 0
+    return Reconciliation(queries.source_breakdown(session, c, w.start, w.end), days, status)
