@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 import dash_mantine_components as dmc
+from flask import Flask
 from dash import Dash, Input, Output, State, no_update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboards import api, auth, downloads
+from dashboards.cache import CompressedAssets, PageCache, to_the_minute
 from dashboards.pages import appeals, donors, finance, imports, overview, reports
 from tracker import finance as finance_lib
 from tracker import queries, service
@@ -45,13 +47,19 @@ def create_app(
     web origins allowed to call them from a browser ("*" for any). Login (dashboards/auth.py) is
     required when users exist, or always with `require_login=True`.
     """
-    app = Dash(__name__, title="Campaign tracker", update_title=None, serve_locally=True)
+    server = Flask(__name__)
+    # compressed with Flask-Compress (zstd, brotli or gzip, as the browser accepts); the component
+    # files once per process, at a level that brings a first visit under 2 MB (bench/dashboard.py)
+    server.config.update(COMPRESS_ZSTD_LEVEL=9, COMPRESS_BR_LEVEL=9, COMPRESS_LEVEL=9,
+                         COMPRESS_CACHE_BACKEND=CompressedAssets, COMPRESS_CACHE_KEY=CompressedAssets.key)
+    app = Dash(__name__, server=server, title="Campaign tracker", update_title=None, serve_locally=True,
+               compress=True)
     app.layout = lambda: dmc.MantineProvider(overview.layout(
         refresh_seconds * 1000, auth.username(), auth.role(), auth.open_mode(), pinned=as_of,
         donor_level=auth.can_see_donors()))
 
     def moment() -> datetime:
-        return as_of or clock()
+        return as_of or to_the_minute(clock())
 
     def when(picked: str | None, tz) -> datetime:
         """The moment to show: the as-of picker's (read in the campaign's zone), never past the app's moment."""
@@ -62,6 +70,8 @@ def create_app(
         except ValueProblem:
             return moment()
 
+    cache = PageCache(sessions)
+    app.server.extensions["tracker_page_cache"] = cache
     auth.install(app.server, sessions, clock, require_login=require_login, secret_key=secret_key)
     api.register(app.server, sessions, moment, cors_origins)
     downloads.register(app.server, sessions, moment, as_of is not None, clock)
@@ -88,6 +98,7 @@ def create_app(
         Output(overview.CARDS, "children"),
         Output(overview.PROGRESS, "value"),
         Output(overview.GRAPH, "figure"),
+        Output(overview.CHANNELS, "figure"),
         Output(overview.AS_OF, "children"),
         Output(overview.NOTICE, "children"),
         Output(overview.SEGMENTS_BOX, "children"),
@@ -95,49 +106,58 @@ def create_app(
     )
     def show(slug, _n, picked):
         if not slug:
-            return [], 0, {"data": [], "layout": {}}, "", dmc.Alert(EMPTY_GUIDANCE, title="Nothing to show yet", color="blue"), None
+            return ([], 0, {"data": [], "layout": {}}, {"data": [], "layout": {}}, "",
+                    dmc.Alert(EMPTY_GUIDANCE, title="Nothing to show yet", color="blue"), None)
         try:
             with sessions.begin() as session:
                 at = when(picked, queries.get_campaign(session, slug).tz)
-                view = overview.load(session, slug, at)
+            chosen = bool(picked) and at < moment()
+            return cache.get(("overview", slug, at, chosen), lambda: overview_page(slug, at, chosen))
         except TrackerError as exc:
-            return (no_update, no_update, no_update, no_update,
+            return (no_update, no_update, no_update, no_update, no_update,
                     dmc.Alert(str(exc), title="Cannot show this campaign", color="red"), no_update)
+
+    def overview_page(slug: str, at: datetime, chosen: bool) -> tuple:
+        with sessions.begin() as session:
+            view = overview.load(session, slug, at)
         st = view.status
-        if picked and at < moment():
+        if chosen:
             how = " (chosen above; clear it to follow the clock)"
         elif as_of:
             how = " (pinned with --as-of)"
         else:
             how = f", refreshing every {refresh_seconds} s"
         label = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{how}"
-        return (overview.cards(view), min(100.0, float(st.percent)), overview.figure(view), label, None,
-                overview.segments_table(view))
+        return (overview.cards(view), min(100.0, float(st.percent)), overview.figure(view),
+                overview.channels_figure(view), label, None, overview.segments_table(view))
 
     @app.callback(Output(donors.CONTENT, "children"), *page)
     def show_donors(slug, _n, picked):
         if not slug:
             return None
-        try:
+        def page_for(at: datetime):
             with sessions.begin() as session:
                 c = queries.get_campaign(session, slug)
-                at = when(picked, c.tz)
                 st = service.campaign_status(session, c, as_of=at)
                 end = min(c.ends_at, at + timedelta(microseconds=1))
                 sizes = queries.gift_sizes(session, c, c.starts_at, end) if end > c.starts_at else \
                     [(low, 0, 0) for low in queries.GIFT_SIZES]
+            return donors.content(st, sizes)
+
+        try:
+            with sessions.begin() as session:
+                at = when(picked, queries.get_campaign(session, slug).tz)
+            return cache.get(("donors", slug, at), lambda: page_for(at))
         except TrackerError as exc:
             return dmc.Alert(str(exc), title="Cannot show the donors", color="red")
-        return donors.content(st, sizes)
 
     @app.callback(Output(appeals.CONTENT, "children"), *page)
     def show_appeals(slug, _n, picked):
         if not slug:
             return None
-        try:
+        def page_for(at: datetime):
             with sessions.begin() as session:
                 c = queries.get_campaign(session, slug)
-                at = when(picked, c.tz)
                 variants = queries.list_variants(session, c)
                 if not variants:
                     return dmc.Alert("This campaign has no popup variants yet. Load them with "
@@ -147,9 +167,14 @@ def create_app(
                 values = live_values(st)
                 rendered = {v.key: {f: render(getattr(v, f), values) for f in ("headline", "body", "button")}
                             for v in variants}
+            return appeals.content(report, rendered)
+
+        try:
+            with sessions.begin() as session:
+                at = when(picked, queries.get_campaign(session, slug).tz)
+            return cache.get(("appeals", slug, at), lambda: page_for(at))
         except TrackerError as exc:
             return dmc.Alert(str(exc), title="Cannot show the appeals", color="red")
-        return appeals.content(report, rendered)
 
     @app.callback(
         Output(finance.LINKS, "children"),
@@ -168,12 +193,17 @@ def create_app(
         if kind in DONOR_LEVEL_KINDS and not donor_level:
             kind = "daily"
         personal = bool(personal) and donor_level and kind in PERSONAL_KINDS
+        def summary_for(w):
+            with sessions.begin() as session:
+                c = queries.get_campaign(session, slug)
+                return finance.summary(finance_lib.reconciliation(session, c, w), c.currency, w.first, w.last)
+
         try:
             with sessions.begin() as session:
                 c = queries.get_campaign(session, slug)
                 at = when(picked, c.tz)
                 w = finance_lib.window(c, first, last, at)
-                summary = finance.summary(finance_lib.reconciliation(session, c, w), c.currency, w.first, w.last)
+            summary = cache.get(("reconciliation", slug, w), lambda: summary_for(w))
         except TrackerError as exc:
             return dmc.Alert(str(exc), title="Cannot export this", color="red"), None
         stamp = None if not picked else at.astimezone(c.tz).strftime("%Y-%m-%dT%H:%M:%S")

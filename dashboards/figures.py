@@ -17,11 +17,19 @@ def _dollars(cents: int) -> float:
 
 def cumulative_figure(
     cumulative: list[tuple[date, int]], goal_line: list[tuple[date, int]], goal_cents: int, title: str,
-    typical_line: list[tuple[date, int]] = (),
+    typical_line: list[tuple[date, int]] = (), earlier: list[tuple[str, list[tuple[date, int]]]] = (),
 ) -> dict:
-    """Raised so far by day (solid) against the straight line to the goal (dashed) and the typical curve of
-    earlier years towards the goal (dotted), with the goal marked."""
+    """Raised so far by day (solid) against the straight line to the goal (dashed), the typical curve of
+    earlier years towards the goal (dotted) and each earlier campaign by the same campaign day (thin grey,
+    hidden until clicked in the legend), with the goal marked."""
     days = [d.isoformat() for d, _ in goal_line]
+    shades = ["#555555", "#888888", "#aaaaaa", "#cccccc"]
+    before = [{
+        "type": "scatter", "mode": "lines", "name": f"{slug} on the same campaign day", "visible": "legendonly",
+        "x": [d.isoformat() for d, _ in line], "y": [_dollars(v) for _, v in line],
+        "line": {"color": shades[min(i, len(shades) - 1)], "width": 1.5},
+        "hovertemplate": "%{x|%b %d}: %{y:$,.0f}<extra>" + slug + "</extra>",
+    } for i, (slug, line) in enumerate(reversed(list(earlier)))]
     typical = [{
         "type": "scatter", "mode": "lines", "name": "Typical curve to the goal (earlier years)",
         "x": [d.isoformat() for d, _ in typical_line], "y": [_dollars(v) for _, v in typical_line],
@@ -29,7 +37,7 @@ def cumulative_figure(
         "hovertemplate": "%{x|%b %d}: %{y:$,.0f}<extra>typical curve</extra>",
     }] if typical_line else []
     return {
-        "data": typical + [
+        "data": before + typical + [
             {
                 "type": "scatter", "mode": "lines", "name": "Straight line to the goal",
                 "x": days, "y": [_dollars(v) for _, v in goal_line],
@@ -75,5 +83,33 @@ def gift_sizes_figure(bands: list[tuple[str, int, int]], title: str) -> dict:
             "title": {"text": title}, "font": {"size": 16}, "margin": {"l": 20, "r": 20, "t": 60, "b": 40},
             "xaxis": {"title": {"text": "Gift size (after refunds)"}},
             "yaxis": {"title": {"text": "Gifts"}, "tickformat": ",d", "automargin": True, "rangemode": "tozero"},
+        },
+    }
+
+
+CHANNEL_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#7f7f7f"]
+
+
+def channel_days_figure(rows: list[tuple[date, str, int]], title: str) -> dict:
+    """Raised each local day, stacked by channel (largest channel at the bottom)."""
+    totals: dict[str, int] = {}
+    for _, ch, cents in rows:
+        totals[ch] = totals.get(ch, 0) + cents
+    order = sorted(totals, key=lambda ch: -totals[ch])
+    data = []
+    for i, ch in enumerate(order):
+        points = sorted((d, cents) for d, c, cents in rows if c == ch)
+        data.append({
+            "type": "bar", "name": ch or "(no channel)", "x": [d.isoformat() for d, _ in points],
+            "y": [_dollars(v) for _, v in points], "marker": {"color": CHANNEL_COLORS[i % len(CHANNEL_COLORS)]},
+            "hovertemplate": "%{x|%b %d}: %{y:$,.2f}<extra>" + (ch or "(no channel)") + "</extra>",
+        })
+    return {
+        "data": data,
+        "layout": {
+            "title": {"text": title}, "barmode": "stack", "font": {"size": 16},
+            "xaxis": {"title": {"text": "Day (campaign time zone)"}, "tickformat": "%b %d"},
+            "yaxis": {"title": {"text": "Raised that day"}, "tickprefix": "$", "tickformat": ",.0f", "automargin": True},
+            "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 20, "r": 20, "t": 60, "b": 40},
         },
     }

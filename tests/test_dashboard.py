@@ -75,6 +75,9 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
         expect(page.locator("#as-of-text")).to_contain_text("Dec 28, 2026 12:00 PST")
         expect(page.locator("#cumulative-graph")).to_contain_text("Straight line to the goal")
         expect(page.locator("#cumulative-graph")).to_contain_text("Typical curve to the goal")
+        expect(page.locator("#cumulative-graph")).to_contain_text("dec-2025 on the same campaign day")
+        expect(page.locator("#channels-graph")).to_contain_text("raised each day, by channel")
+        expect(page.locator("#channels-graph")).to_contain_text("direct mail")
         # the projection, its chance and its track record: the same figures as `tracker status --json`
         out = cm.status_json(now)
         expect(page.locator("#kpi-projected")).to_have_text(format_money(parse_cents(out["projection"]["expected"]), whole=True))

@@ -479,7 +479,7 @@ def _check_bind(host: str, user_count: int) -> None:
         )
 
 
-def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int) -> None:
+def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, refresh_seconds: int = 60) -> None:
     from waitress.server import create_server
 
     from dashboards.app import create_app
@@ -491,7 +491,8 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int) 
     fixed = _as_of(as_of, zones.pop() if len(zones) == 1 else "UTC") if as_of else None
     origins = tuple(o.strip() for o in os.environ.get("TRACKER_CORS_ORIGINS", "").split(",") if o.strip())
     loopback = _is_loopback(host)
-    app = create_app(ctx.sessions(), as_of=fixed, cors_origins=origins, require_login=None if loopback else True)
+    app = create_app(ctx.sessions(), as_of=fixed, cors_origins=origins, require_login=None if loopback else True,
+                     refresh_seconds=refresh_seconds)
     try:
         server = create_server(app.server, host=host, port=port, threads=threads)
     except OSError as exc:
@@ -519,13 +520,15 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int) 
 @click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
 @click.option("--as-of", "as_of", help="Show the campaigns as they stood at this moment instead of now.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
+@click.option("--refresh", "refresh_seconds", default=60, show_default=True, type=click.IntRange(5, 3600),
+              help="Seconds between the pages' automatic refreshes (each page can pause them).")
 @pass_ctx
-def serve_cmd(ctx: Context, host: str, port: int, as_of: str | None, threads: int) -> None:
+def serve_cmd(ctx: Context, host: str, port: int, as_of: str | None, threads: int, refresh_seconds: int) -> None:
     """Serve the staff dashboard with a production WSGI server (waitress).
 
-    Example: tracker serve --port 8050
+    Example: tracker serve --port 8050 --refresh 30
     """
-    _serve(ctx, host, port, as_of, threads)
+    _serve(ctx, host, port, as_of, threads, refresh_seconds)
 
 
 @cli.command("demo")

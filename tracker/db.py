@@ -10,6 +10,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from datetime import datetime
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
@@ -167,7 +168,7 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 # The newest migration's revision. Checked against Alembic's own head by a test, so it cannot drift;
 # kept here so that every command can check the schema without importing Alembic (~0.15 s a command).
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"
 
 
 def _stored_revision(engine: Engine) -> str | None:
@@ -193,3 +194,15 @@ def require_schema(engine: Engine) -> None:
         raise SchemaError(
             f"the database at {where} is at schema revision {current}, this tracker needs {head}; run: tracker db upgrade"
         )
+
+
+def bump_revision(session: Session, now: datetime) -> None:
+    """Record, in the caller's transaction, that what the figures are made of has changed (see DataRevision)."""
+    from sqlalchemy import update
+
+    from tracker.models import DataRevision
+
+    done = session.execute(update(DataRevision).where(DataRevision.id == 1)
+                           .values(n=DataRevision.n + 1, changed_at=now))
+    if done.rowcount == 0:
+        session.add(DataRevision(id=1, n=1, changed_at=now))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tracker.appeals import VariantSpec
 from tracker.dates import UTC, zone
+from tracker.db import bump_revision
 from tracker.errors import UsageError
 from tracker.ingest.appeals import clear as clear_exposures
 from tracker.ingest.loader import ImportSummary, write_chunk
@@ -311,6 +312,7 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
             write_chunk(session, SOURCE, gifts[i:i + 5000], batch.id, summary)
     batch.rows_read = batch.inserted = summary.inserted
     batch.status, batch.finished_at = "completed", now
+    bump_revision(session, now)
     session.flush()
 
     hint = None

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from tracker import queries
+from tracker.db import bump_revision
 from tracker.dates import zone
 from tracker.errors import UsageError
 from tracker.appeals import VariantSpec
@@ -80,6 +81,7 @@ def create_campaign(
     )
     session.add(campaign)
     session.flush()
+    bump_revision(session, now)
     return campaign
 
 
@@ -135,4 +137,5 @@ def load_appeals(session: Session, campaign: Campaign, specs: list[VariantSpec],
             "add it with control = false, or make it the file's control"
         )
     session.flush()
+    bump_revision(session, now)
     return result

@@ -388,6 +388,21 @@ class LoginAttempt(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
 
 
+
+class DataRevision(Base):
+    """One row counting the changes to what the figures are made of (gifts, exposures, campaigns, variants).
+
+    Every write path bumps it in its own transaction (tracker.db.bump_revision), so a reader can
+    keep aggregates until it changes: the dashboard caches its pages on it.
+    """
+
+    __tablename__ = "data_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 # Statuses whose gifts count towards "raised" (their amount minus any refunded amount).
 # A disputed gift (a chargeback under way) is held back until the dispute ends.
 COUNTED_STATUSES = ("succeeded", "partially_refunded", "refunded")

@@ -87,6 +87,17 @@ class Curve:
     window: Window
     steps: tuple[tuple[int, int], ...]
 
+    def by_day(self) -> list[tuple[int, int]]:
+        """(campaign day 1..N, raised by the end of that day), to compare campaigns day by day."""
+        days = (self.window.end_date - self.window.start_date).days + 1
+        out, total, k = [], 0, 0
+        for d in range(1, days + 1):
+            while k < len(self.steps) and self.steps[k][0] <= d * 86_400:
+                total = self.steps[k][1]
+                k += 1
+            out.append((d, total))
+        return out
+
     @classmethod
     def from_buckets(cls, window: Window, buckets: list[tuple[int, int]]) -> Curve:
         """Build from (bucket start as epoch seconds, cents raised in it); buckets are 900 seconds long."""

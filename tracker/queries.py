@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.campaign import FiscalShare, Segment, Segments, Totals
 from tracker.dates import UTC, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch, LoginAttempt, ReportRun, User
+from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginAttempt, ReportRun, User
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -476,6 +476,18 @@ def day_breakdown(session: Session, campaign: Campaign, first: date, last: date,
             for i, g, d, gross, ref, fee, raised in rows if int(i) <= (last - first).days]
 
 
+def channel_days(session: Session, campaign: Campaign, first: date, last: date, end: datetime) -> list[tuple[date, str, int]]:
+    """(local day, channel or '', raised) of counted gifts donated from `first` to before `end`, by day and channel."""
+    start = local_midnight(first, campaign.tz)
+    day = _day_index(campaign, first, last)
+    rows = session.execute(
+        select(day, Donation.channel, func.sum(_raised(campaign.raised_basis)))
+        .where(_counted_between(campaign.currency, start, end)).group_by(day, Donation.channel)
+    ).all()
+    return [(first + timedelta(days=int(i)), ch or "", int(raised)) for i, ch, raised in rows
+            if int(i) <= (last - first).days]
+
+
 GIFT_SIZES = (0, 25_00, 50_00, 100_00, 250_00, 500_00, 1_000_00)  # lower bounds in cents of the size bands
 
 
@@ -536,6 +548,11 @@ def alert_keys(session: Session, campaign: Campaign) -> set[str]:
     """The alerts already recorded for a campaign (sent, skipped, failing or given up): each is sent once."""
     return set(session.scalars(select(ReportRun.slot).where(ReportRun.campaign_id == campaign.id,
                                                             ReportRun.job == "alert")))
+
+
+def data_revision(session: Session) -> int:
+    """The count of changes to gifts, exposures, campaigns and variants (a cache key: see DataRevision)."""
+    return session.scalar(select(DataRevision.n).where(DataRevision.id == 1)) or 0
 
 
 def get_user(session: Session, username: str) -> User | None:

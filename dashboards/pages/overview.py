@@ -4,7 +4,7 @@ segments, and the cumulative curve against the straight line and the typical cur
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import dash_mantine_components as dmc
 from dash import dcc, html
@@ -28,6 +28,7 @@ SEGMENTS = "donor-segments"
 SEGMENTS_BOX = "donor-segments-box"
 NOTES = "campaign-notes"
 AS_OF_PICKER = "as-of-picker"
+CHANNELS = "channels-graph"
 AUTO_REFRESH = "auto-refresh"
 
 
@@ -40,6 +41,8 @@ class Overview:
     goal_line: list[tuple[date, int]]
     typical_line: list[tuple[date, int]]
     track_record: Backtest
+    earlier: list[tuple[str, list[tuple[date, int]]]] = ()  # each earlier campaign by the same campaign day
+    channel_days: list[tuple[date, str, int]] = ()  # raised by local day and channel
 
 
 def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str | None]:
@@ -53,12 +56,17 @@ def load(session: Session, slug: str, as_of: datetime) -> Overview:
     c = queries.get_campaign(session, slug)
     curves = service.earlier_curves(session, c, as_of=as_of)
     daily = queries.daily_totals(session, c, as_of)
+    end = min(c.ends_at, as_of + timedelta(microseconds=1))
+    earlier = [(cv.window.slug, [(c.start_date + timedelta(days=d - 1), cents) for d, cents in cv.by_day()
+                                 if d - 1 <= (c.end_date - c.start_date).days]) for cv in curves]
     return Overview(
         status=service.campaign_status(session, c, as_of=as_of, curves=curves),
         cumulative=campaign_math.cumulative_by_day(c, daily, as_of=as_of),
         goal_line=campaign_math.goal_line(c),
         typical_line=typical_curve(window_of(c), curves, c.goal_cents),
         track_record=backtest(curves),
+        earlier=earlier,
+        channel_days=queries.channel_days(session, c, c.start_date, c.end_date, end) if end > c.starts_at else [],
     )
 
 
@@ -155,8 +163,12 @@ def figure(view: Overview) -> dict:
     st = view.status
     return figures.cumulative_figure(
         view.cumulative, view.goal_line, st.goal_cents, f"{st.name}: raised by day against the goal",
-        typical_line=view.typical_line,
+        typical_line=view.typical_line, earlier=view.earlier,
     )
+
+
+def channels_figure(view: Overview) -> dict:
+    return figures.channel_days_figure(view.channel_days, f"{view.status.name}: raised each day, by channel")
 
 
 def account(user: str | None, role: str | None, open_mode: bool):
@@ -217,6 +229,7 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
                         dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
                         dmc.Progress(id=PROGRESS, value=0, size=28, radius="md", mt="lg", color="#0072B2"),
                         dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
+                        dcc.Graph(id=CHANNELS, config={"displaylogo": False}, style={"height": "420px"}),
                         html.Div(id=SEGMENTS_BOX),
                     ], "overview"),
                     panel(html.Div(id=donors.CONTENT), donors.TAB),

@@ -25,6 +25,7 @@ from tracker.dates import parse_date, parse_timestamp
 from tracker.errors import InputFileError, RowError, ValueProblem
 from tracker.ingest.csvfile import CsvFile, open_text, snake
 from tracker.ingest.run import RejectsFile, default_rejects_path, file_sha256
+from tracker.db import bump_revision
 from tracker.models import AppealDaily, AppealEvent, ImportBatch
 
 EVENTS = {"impression": "impression", "impressions": "impression", "view": "impression", "click": "click",
@@ -159,6 +160,7 @@ def import_exposures(sessions: sessionmaker[Session], path: Path, *, tz: ZoneInf
         batch.rows_read, batch.inserted, batch.updated = summary.rows_read, summary.inserted, summary.replaced
         batch.unchanged, batch.rejected, batch.rejects_path = summary.unchanged, summary.rejected, summary.rejects_path
         batch.status, batch.finished_at = "completed", clock()
+        bump_revision(session, clock())
     return summary
 
 

@@ -25,6 +25,7 @@ from tracker.ingest.csvfile import CsvFile
 from tracker.ingest.fields import RowRules
 from tracker.ingest.loader import ImportSummary, apply_refunds, write_chunk
 from tracker.ingest.records import NormalizedDonation, Outcome, RefundRow, Skipped
+from tracker.db import bump_revision
 from tracker.models import ImportBatch
 
 FORMATS = ("generic", "stripe", "paypal", "mapping", "jsonl")
@@ -222,6 +223,7 @@ def run_import(
             batch = session.get(ImportBatch, batch_id)
             _store_counts(batch, summary)
             batch.status, batch.finished_at = "completed", clock()
+            bump_revision(session, clock())
         if progress:
             progress(summary.rows_read)
     except BaseException as exc:
@@ -231,6 +233,7 @@ def run_import(
             _store_counts(batch, summary)
             batch.status, batch.finished_at = "failed", clock()
             batch.message = (str(exc) or type(exc).__name__)[:1000]
+            bump_revision(session, clock())  # the chunks written before the failure stay
         raise
     finally:
         wrote = rejects.close()

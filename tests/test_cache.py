@@ -1,0 +1,127 @@
+"""The dashboard keeps page results until the data changes: every write path moves tracker's data
+revision, and a page served from the cache shows a new import at once, over real HTTP."""
+
+from datetime import date, datetime
+from pathlib import Path
+
+import requests
+
+from conftest import serving, write_csv
+from test_ingest import do_import
+from tracker import demo, queries
+from tracker.appeals import parse_variants
+from tracker.dates import UTC, zone
+from tracker.ingest.appeals import import_exposures
+from tracker.manage import create_campaign, load_appeals
+from tracker.money import format_money
+
+LA = zone("America/Los_Angeles")
+PINNED = datetime(2026, 12, 28, 12, tzinfo=LA)
+
+
+def revision(sessions):
+    with sessions.begin() as session:
+        return queries.data_revision(session)
+
+
+def test_every_write_path_moves_the_data_revision(sessions, tmp_path):
+    seen = [revision(sessions)]
+    with sessions.begin() as session:
+        c = create_campaign(session, slug="dec-2026", name="Year-end 2026", goal_cents=400_000_00, currency="USD",
+                            timezone="America/Los_Angeles", start=date(2026, 12, 1), end=date(2026, 12, 31),
+                            now=datetime.now(UTC))
+    seen.append(revision(sessions))
+    do_import(sessions, write_csv(tmp_path / "gifts.csv", """
+        donation_id,donated_at,amount,currency,email,name,status
+        g-1,2026-12-02 10:00,50.00,USD,ana@example.org,Ana,succeeded
+    """))
+    seen.append(revision(sessions))
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        load_appeals(session, c, parse_variants(Path("data/appeals.toml")), now=c.starts_at)
+    seen.append(revision(sessions))
+    import_exposures(sessions, Path("data/samples/popup_daily.csv"), tz=LA, clock=lambda: datetime.now(UTC),
+                     rejects=tmp_path / "rejects.csv")
+    seen.append(revision(sessions))
+    assert seen == sorted(set(seen)) and len(seen) == 5, seen  # each step moved it
+
+
+def overview_raised(base):
+    outputs = (("kpi-cards", "children"), ("goal-progress", "value"), ("cumulative-graph", "figure"),
+               ("channels-graph", "figure"), ("as-of-text", "children"), ("notice", "children"),
+               ("donor-segments-box", "children"))
+    body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [{"id": "campaign-select", "property": "value", "value": "dec-2026"},
+                       {"id": "refresh-interval", "property": "n_intervals", "value": 1},
+                       {"id": "as-of-picker", "property": "value", "value": None}],
+            "changedPropIds": ["campaign-select.value"], "state": []}
+    reply = requests.post(base + "/_dash-update-component", json=body)
+    assert reply.status_code == 200, reply.text[:300]
+    return reply.text
+
+
+def test_a_cached_page_shows_a_new_import_at_once(engine, sessions, tmp_path):
+    from dashboards.app import create_app
+
+    with sessions.begin() as session:
+        built = demo.build(session, now=PINNED)
+    app = create_app(sessions, as_of=PINNED)
+    cache = app.server.extensions["tracker_page_cache"]
+    with serving(app.server) as base:
+        first = overview_raised(base)
+        assert overview_raised(base) == first and (cache.hits, cache.misses) == (1, 1)  # the second from the cache
+        with sessions.begin() as session:
+            before = queries.raised_between(session, "USD", queries.get_campaign(session, "dec-2026").starts_at,
+                                            PINNED, "gross")[0]
+        assert format_money(before) in first
+        do_import(sessions, write_csv(tmp_path / "late.csv", """
+            donation_id,donated_at,amount,currency,email,name,status
+            big-1,2026-12-27 09:00,1234.56,USD,new.donor@example.org,New Donor,succeeded
+        """))
+        after = overview_raised(base)
+        assert format_money(before + 1234_56) in after and cache.misses == 2
+    assert built.campaigns == 4
+
+
+def test_scripts_are_sent_compressed_with_a_long_cache_lifetime(sessions):
+    import gzip
+    import re
+
+    from dashboards.app import create_app
+
+    with serving(create_app(sessions, as_of=PINNED).server) as base:
+        page = requests.get(base + "/").text
+        [renderer] = [u for u in re.findall(r'<script src="([^"]+)"', page) if "dash_renderer" in u]
+        for _ in range(2):  # the second from the compressed-once cache, byte for byte the same
+            packed = requests.get(base + renderer, headers={"Accept-Encoding": "gzip"}, stream=True)
+            wire = packed.raw.read(decode_content=False)
+            assert packed.headers["Content-Encoding"] == "gzip" and "max-age=31536000" in packed.headers["Cache-Control"]
+            plain = requests.get(base + renderer, headers={"Accept-Encoding": "identity"}).content
+            assert gzip.decompress(wire) == plain and len(wire) < len(plain) / 3
+
+
+def test_the_overview_charts_tie_to_the_daily_totals_and_earlier_finals(sessions):
+    from datetime import timedelta
+
+    from tracker import service
+
+    with sessions.begin() as session:
+        demo.build(session, now=PINNED)
+        c = queries.get_campaign(session, "dec-2026")
+        end = PINNED + timedelta(microseconds=1)
+        by_channel = queries.channel_days(session, c, c.start_date, c.end_date, end)
+        days = queries.day_breakdown(session, c, c.start_date, c.end_date, end)
+        assert {"website", "email", "direct mail"} <= {ch for _, ch, _ in by_channel}
+        per_day = {}
+        for d, _, cents in by_channel:
+            per_day[d] = per_day.get(d, 0) + cents
+        assert per_day == {row.day: row.raised_cents for row in days}  # the stacked bars add up to each day
+        curves = service.earlier_curves(session, c, as_of=PINNED)
+        assert [cv.window.slug for cv in curves] == ["dec-2023", "dec-2024", "dec-2025"]
+        for cv in curves:
+            earlier = queries.get_campaign(session, cv.window.slug)
+            final = queries.raised_between(session, "USD", earlier.starts_at, earlier.ends_at, "gross")[0]
+            line = cv.by_day()
+            assert len(line) == 31 and line[-1][1] == final  # day 31 holds the final, to the cent
+            assert all(a[1] <= b[1] for a, b in zip(line, line[1:]))
