@@ -157,7 +157,6 @@ def main() -> None:
                     raise SystemExit(f"the dashboard did not start: {server.stdout.read() if server.poll() is not None else ''}")
                 time.sleep(0.3)
         sent, full, short_lived = first_visit(base)
-        in_browser = browser_visit(base)
         bodies = payloads(requests.get(base + "/_dash-dependencies").json())
         session = requests.Session()
         times: dict[str, list[float]] = {name: [] for name in bodies}
@@ -173,6 +172,7 @@ def main() -> None:
                 t = time.perf_counter()
                 session.post(base + "/_dash-update-component", json=body)
                 times[name].append((time.perf_counter() - t) * 1000)
+        in_browser = browser_visit(base)  # after the timings: its callbacks fill the page cache
     finally:
         server.terminate()
         server.wait(timeout=30)
