@@ -11,18 +11,18 @@ from typing import Callable
 
 import dash_mantine_components as dmc
 from flask import Flask
-from dash import Dash, Input, Output, State, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboards import api, auth, downloads
 from dashboards.cache import CompressedAssets, PageCache, to_the_minute
-from dashboards.pages import appeals, donors, finance, imports, overview, reports
-from tracker import finance as finance_lib
+from dashboards.pages import appeals, donors, finance, imports, overview, reports, users as users_page
+from tracker import finance as finance_lib, users as users_lib
 from tracker import queries, service
 from tracker.appeals import live_values, render, report_json
 from tracker.campaign import status_json
 from tracker.dates import parse_as_of, utc_now, zone
-from tracker.errors import TrackerError, ValueProblem
+from tracker.errors import TrackerError, UsageError, ValueProblem
 from tracker.finance import DONOR_LEVEL_KINDS, PERSONAL_KINDS
 
 EMPTY_GUIDANCE = (
@@ -53,7 +53,7 @@ def create_app(
     server.config.update(COMPRESS_ZSTD_LEVEL=9, COMPRESS_BR_LEVEL=9, COMPRESS_LEVEL=9,
                          COMPRESS_CACHE_BACKEND=CompressedAssets, COMPRESS_CACHE_KEY=CompressedAssets.key)
     app = Dash(__name__, server=server, title="Campaign tracker", update_title=None, serve_locally=True,
-               compress=True)
+               compress=True, suppress_callback_exceptions=True)  # the Users tab exists for admins only
     app.layout = lambda: dmc.MantineProvider(overview.layout(
         refresh_seconds * 1000, auth.username(), auth.role(), auth.open_mode(), pinned=as_of,
         donor_level=auth.can_see_donors()))
@@ -96,7 +96,7 @@ def create_app(
 
     @app.callback(
         Output(overview.CARDS, "children"),
-        Output(overview.PROGRESS, "value"),
+        Output(overview.PROGRESS, "children"),
         Output(overview.GRAPH, "figure"),
         Output(overview.CHANNELS, "figure"),
         Output(overview.AS_OF, "children"),
@@ -106,7 +106,7 @@ def create_app(
     )
     def show(slug, _n, picked):
         if not slug:
-            return ([], 0, {"data": [], "layout": {}}, {"data": [], "layout": {}}, "",
+            return ([], None, {"data": [], "layout": {}}, {"data": [], "layout": {}}, "",
                     dmc.Alert(EMPTY_GUIDANCE, title="Nothing to show yet", color="blue"), None)
         try:
             with sessions.begin() as session:
@@ -128,7 +128,7 @@ def create_app(
         else:
             how = f", refreshing every {refresh_seconds} s"
         label = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{how}"
-        return (overview.cards(view), min(100.0, float(st.percent)), overview.figure(view),
+        return (overview.cards(view), overview.progress(st), overview.figure(view),
                 overview.channels_figure(view), label, None, overview.segments_table(view))
 
     @app.callback(Output(donors.CONTENT, "children"), *page)
@@ -226,13 +226,52 @@ def create_app(
     def show_reports(slug, _n, picked):
         if not slug:
             return None
-        try:
+        def page_for(at: datetime):
             with sessions.begin() as session:
                 c = queries.get_campaign(session, slug)
-                rows = queries.list_runs(session, 50, c, before=when(picked, c.tz))
+                rows = queries.list_runs(session, 50, c, before=at)
                 session.expunge_all()
                 return reports.content(rows, c.tz)
+
+        try:
+            with sessions.begin() as session:
+                at = when(picked, queries.get_campaign(session, slug).tz)
+            # runs are not gift data: kept for the minute on the clock, like a live page
+            return cache.get(("reports", slug, at, to_the_minute(clock())), lambda: page_for(at))
         except TrackerError as exc:
             return dmc.Alert(str(exc), title="Cannot show the reports", color="red")
+
+    @app.callback(
+        Output(users_page.LIST, "children"),
+        Output(users_page.MESSAGE, "children"),
+        Output(users_page.PASSWORD, "value"),
+        Input(users_page.ADD, "n_clicks"),
+        Input({"type": users_page.REMOVE, "name": ALL}, "n_clicks"),
+        State(users_page.NAME, "value"),
+        State(users_page.ROLE, "value"),
+        State(users_page.PASSWORD, "value"),
+        prevent_initial_call=False,
+    )
+    def manage_users(_add, _removes, name, role, password):
+        if auth.role() != "admin" or auth.open_mode():
+            return None, dmc.Alert("Only an admin may manage users.", color="red"), ""
+        message = None
+        trigger = ctx.triggered_id
+        try:
+            with sessions.begin() as session:
+                if trigger == users_page.ADD and _add:
+                    users_lib.add(session, name or "", role or "viewer", password or "", now=clock())
+                    message = dmc.Alert(f"Added {name} ({role}).", color="green")
+                elif isinstance(trigger, dict) and ctx.triggered and ctx.triggered[0]["value"]:
+                    if trigger["name"] == auth.username():
+                        raise UsageError("you cannot remove yourself; ask another admin")
+                    users_lib.remove(session, trigger["name"])
+                    message = dmc.Alert(f"Removed {trigger['name']}.", color="green")
+        except TrackerError as exc:
+            message = dmc.Alert(str(exc), color="red")
+        with sessions.begin() as session:
+            listed = queries.list_users(session)
+            session.expunge_all()
+        return users_page.listing(listed, auth.username()), message, ""
 
     return app

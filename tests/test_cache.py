@@ -47,7 +47,7 @@ def test_every_write_path_moves_the_data_revision(sessions, tmp_path):
 
 
 def overview_raised(base):
-    outputs = (("kpi-cards", "children"), ("goal-progress", "value"), ("cumulative-graph", "figure"),
+    outputs = (("kpi-cards", "children"), ("goal-progress", "children"), ("cumulative-graph", "figure"),
                ("channels-graph", "figure"), ("as-of-text", "children"), ("notice", "children"),
                ("donor-segments-box", "children"))
     body = {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",

@@ -70,6 +70,7 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
         expect(page.locator("#cumulative-graph .main-svg").first).to_be_visible(timeout=20_000)
         expect(page.locator("#kpi-raised")).to_have_text(format_money(now.raised_cents), timeout=20_000)
         expect(page.locator("#kpi-percent")).to_have_text(f"{now.percent}%")
+        expect(page.locator("#goal-progress-bar")).to_have_text(f"{now.percent}%")
         expect(page.locator("#kpi-gap")).to_have_text(format_money(now.gap_cents))
         expect(page.locator("#kpi-time-left")).to_have_text("3 days 12 hours")
         expect(page.locator("#as-of-text")).to_contain_text("Dec 28, 2026 12:00 PST")
@@ -111,6 +112,8 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
         page.get_by_role("option", name="Year-end 2025").click()
         expect(page.locator("#kpi-raised")).to_have_text(format_money(before.raised_cents), timeout=20_000)
         expect(page.locator("#kpi-time-left")).to_have_text("closed")
+        assert before.percent > 100  # the demo's 2025 campaign passed its goal: the bar keeps counting
+        expect(page.locator("#goal-progress-bar")).to_have_text(f"goal reached: {before.percent}%")
         page.screenshot(path=str(ARTIFACTS / "overview-dec-2025.png"), full_page=True)
         assert page.errors == []
 

@@ -4,6 +4,7 @@ viewer receives searched for donors' names and e-mails. Screenshots go to tests/
 
 import csv
 import io
+import json
 from datetime import datetime
 
 import pytest
@@ -20,6 +21,17 @@ from tracker.service import campaign_status
 
 PASSWORD = "correct horse battery"
 PAGES = ("overview", "donors", "appeals", "finance", "imports", "reports")
+ADD_USER = {  # the Users page's callback, as a viewer might send it by hand
+    "output": "..users-list.children...user-message.children...user-password.value..",
+    "outputs": [{"id": "users-list", "property": "children"}, {"id": "user-message", "property": "children"},
+                {"id": "user-password", "property": "value"}],
+    "inputs": [{"id": "user-add", "property": "n_clicks", "value": 1},
+               [{"id": {"type": "user-remove", "name": "olga"}, "property": "n_clicks", "value": None}]],
+    "state": [{"id": "user-name", "property": "value", "value": "mallory"},
+              {"id": "user-role", "property": "value", "value": "admin"},
+              {"id": "user-password", "property": "value", "value": "a long enough password"}],
+    "changedPropIds": ["user-add.n_clicks"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +40,7 @@ def staff_dashboard(tmp_path_factory):
 
     with demo_database(tmp_path_factory.mktemp("roles"), MID_CAMPAIGN) as sessions:
         with sessions.begin() as session:
-            for name, role in (("sam", "viewer"), ("maria", "finance")):
+            for name, role in (("sam", "viewer"), ("maria", "finance"), ("olga", "admin")):
                 users.add(session, name, role, PASSWORD, now=datetime.now(UTC))
             donors = session.execute(select(Donor.email, Donor.name)).all()
         app = create_app(sessions, as_of=MID_CAMPAIGN, require_login=True, secret_key="test secret")
@@ -44,19 +56,20 @@ def log_in(page, base, name):
     page.fill("#username", name)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    expect(page.locator("#account-name")).to_have_text(f"{name} ({'viewer' if name == 'sam' else 'finance'})",
-                                                       timeout=20_000)
+    role = {"sam": "viewer", "maria": "finance", "olga": "admin"}[name]
+    expect(page.locator("#account-name")).to_have_text(f"{name} ({role})", timeout=20_000)
 
 
-def visit_every_page(page, who):
+def visit_every_page(page, who, pages=PAGES):
     from playwright.sync_api import expect
 
     expect(page.locator("#kpi-raised")).not_to_be_empty(timeout=20_000)
-    for tab in PAGES:
+    for tab in pages:
         page.locator(f"#tab-{tab}").click()
         marker = {"overview": "#kpi-raised", "donors": "#donors-segments", "appeals": "#appeals-verdict",
                   "finance": "#reconciliation-verdict", "imports": "#imports-content >> text=/Nothing has been imported|most recent imports/",
-                  "reports": "#reports-content >> text=/No report or alert|most recent reports/"}[tab]
+                  "reports": "#reports-content >> text=/No report or alert|most recent reports/",
+                  "users": "#users-table"}[tab]
         expect(page.locator(marker).first).to_be_visible(timeout=20_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{who}-{tab}.png"), full_page=True)
@@ -81,6 +94,10 @@ def test_a_viewer_sees_every_page_but_never_a_donor(staff_dashboard, page):
     page.on("response", lambda r: bodies.append((r.url, r)))
     log_in(page, base, "sam")
     visit_every_page(page, "viewer")
+    assert page.locator("#tab-users").count() == 0
+    forged = page.request.post(base + "/_dash-update-component", data=json.dumps(ADD_USER), headers={
+        "Content-Type": "application/json"})
+    assert forged.status == 200 and "Only an admin may manage users" in forged.text() and "olga" not in forged.text()
 
     # the finance page offers aggregates only, and the server refuses donor-level files whatever the URL
     page.locator("#tab-finance").click()
@@ -142,4 +159,31 @@ def test_finance_downloads_donor_level_files_and_each_is_audited(staff_dashboard
     with sessions.begin() as session:
         entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert (entry.actor, entry.action, entry.rows) == ("maria", "export donations with personal data", len(rows))
+    assert page.errors == []
+
+
+@pytest.mark.browser
+def test_an_admin_adds_and_removes_a_user_from_the_users_page(staff_dashboard, page):
+    from playwright.sync_api import expect
+
+    base, sessions, _, _ = staff_dashboard
+    log_in(page, base, "olga")
+    visit_every_page(page, "admin", (*PAGES, "users"))
+    page.locator("#tab-users").click()
+    expect(page.locator("#users-table")).to_contain_text("sam")
+    page.fill("#user-name", "lee")
+    page.fill("#user-password", "short")
+    page.locator("#user-add").click()
+    expect(page.locator("#user-message")).to_contain_text("at least 10 characters")
+    page.fill("#user-password", "another long password")
+    page.locator("#user-add").click()
+    expect(page.locator("#user-message")).to_contain_text("Added lee (viewer).")
+    expect(page.locator("#user-password")).to_have_value("")  # never kept on the page
+    with sessions.begin() as session:
+        assert queries.get_user(session, "lee").role == "viewer"
+        assert queries.get_user(session, "mallory") is None  # the viewer's forged call added nobody
+    page.locator("#users-table tr", has_text="lee").get_by_role("button", name="Remove").click()
+    expect(page.locator("#user-message")).to_contain_text("Removed lee.")
+    with sessions.begin() as session:
+        assert queries.get_user(session, "lee") is None
     assert page.errors == []

@@ -81,6 +81,22 @@ def _card(label: str, value: str, detail: str, testid: str) -> dmc.Paper:
     )
 
 
+def progress(st: campaign_math.Status) -> dmc.ProgressRoot:
+    """Raised against the goal; past 100% the bar keeps counting: the goal's part, then what is over it."""
+    pct = float(st.percent)
+
+    def section(value: float, color: str, label: str) -> dmc.ProgressSection:
+        return dmc.ProgressSection(dmc.ProgressLabel(label, fz="md") if value >= 8 else None, value=value, color=color)
+
+    if pct <= 100:
+        sections = [section(pct, "#0072B2", f"{st.percent}%")]
+    else:
+        goal_part = 100 * 100 / pct
+        sections = [section(goal_part, "#0072B2", f"goal reached: {st.percent}%"),
+                    section(100 - goal_part, "#009E73", f"+{pct - 100:.1f}% over")]
+    return dmc.ProgressRoot(sections, size=32, radius="md", id="goal-progress-bar")
+
+
 def cards(view: Overview) -> list:
     st = view.status
     cur = st.currency
@@ -190,8 +206,10 @@ def account(user: str | None, role: str | None, open_mode: bool):
 
 def layout(refresh_ms: int, user: str | None = None, role: str | None = None, open_mode: bool = False,
            pinned: datetime | None = None, donor_level: bool = False) -> dmc.Container:
-    """The whole dashboard: header (campaign, as-of, auto-refresh) and one tab per page."""
-    from dashboards.pages import donors, finance, imports
+    """The whole dashboard: header (campaign, as-of, auto-refresh) and one tab per page (Users: admins only)."""
+    from dashboards.pages import donors, finance, imports, users
+
+    admin = role == "admin" and not open_mode
 
     def panel(children, value):
         return dmc.TabsPanel(dcc.Loading(children, type="dot", delay_show=300), value=value)
@@ -224,10 +242,11 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
                                   dmc.TabsTab("Appeals", value=appeals.TAB, fz="lg", id="tab-appeals"),
                                   dmc.TabsTab("Finance", value=finance.TAB, fz="lg", id="tab-finance"),
                                   dmc.TabsTab("Imports", value=imports.TAB, fz="lg", id="tab-imports"),
-                                  dmc.TabsTab("Reports", value=reports.TAB, fz="lg", id="tab-reports")]),
+                                  dmc.TabsTab("Reports", value=reports.TAB, fz="lg", id="tab-reports"),
+                                  *([dmc.TabsTab("Users", value=users.TAB, fz="lg", id="tab-users")] if admin else [])]),
                     panel([
                         dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
-                        dmc.Progress(id=PROGRESS, value=0, size=28, radius="md", mt="lg", color="#0072B2"),
+                        html.Div(id=PROGRESS, style={"marginTop": "20px"}),
                         dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
                         dcc.Graph(id=CHANNELS, config={"displaylogo": False}, style={"height": "420px"}),
                         html.Div(id=SEGMENTS_BOX),
@@ -237,6 +256,7 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
                     dmc.TabsPanel(finance.layout(donor_level), value=finance.TAB),
                     panel(html.Div(id=imports.CONTENT), imports.TAB),
                     panel(html.Div(id=reports.CONTENT), reports.TAB),
+                    *([dmc.TabsPanel(users.layout(), value=users.TAB)] if admin else []),
                 ],
                 value="overview", mt="md", id="pages",
             ),
