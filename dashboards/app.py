@@ -70,6 +70,13 @@ def create_app(
         except ValueProblem:
             return moment()
 
+    def when_for(picked: str | None, slug: str) -> datetime:
+        """when() for a campaign; its zone is looked up only when a moment was typed."""
+        if not picked:
+            return moment()
+        with sessions.begin() as session:
+            return when(picked, queries.get_campaign(session, slug).tz)
+
     cache = PageCache(sessions)
     app.server.extensions["tracker_page_cache"] = cache
     auth.install(app.server, sessions, clock, require_login=require_login, secret_key=secret_key)
@@ -109,8 +116,7 @@ def create_app(
             return ([], None, {"data": [], "layout": {}}, {"data": [], "layout": {}}, "",
                     dmc.Alert(EMPTY_GUIDANCE, title="Nothing to show yet", color="blue"), None)
         try:
-            with sessions.begin() as session:
-                at = when(picked, queries.get_campaign(session, slug).tz)
+            at = when_for(picked, slug)
             chosen = bool(picked) and at < moment()
             return cache.get(("overview", slug, at, chosen), lambda: overview_page(slug, at, chosen))
         except TrackerError as exc:
@@ -145,8 +151,7 @@ def create_app(
             return donors.content(st, sizes)
 
         try:
-            with sessions.begin() as session:
-                at = when(picked, queries.get_campaign(session, slug).tz)
+            at = when_for(picked, slug)
             return cache.get(("donors", slug, at), lambda: page_for(at))
         except TrackerError as exc:
             return dmc.Alert(str(exc), title="Cannot show the donors", color="red")
@@ -170,8 +175,7 @@ def create_app(
             return appeals.content(report, rendered)
 
         try:
-            with sessions.begin() as session:
-                at = when(picked, queries.get_campaign(session, slug).tz)
+            at = when_for(picked, slug)
             return cache.get(("appeals", slug, at), lambda: page_for(at))
         except TrackerError as exc:
             return dmc.Alert(str(exc), title="Cannot show the appeals", color="red")
@@ -234,8 +238,7 @@ def create_app(
                 return reports.content(rows, c.tz)
 
         try:
-            with sessions.begin() as session:
-                at = when(picked, queries.get_campaign(session, slug).tz)
+            at = when_for(picked, slug)
             # runs are not gift data: kept for the minute on the clock, like a live page
             return cache.get(("reports", slug, at, to_the_minute(clock())), lambda: page_for(at))
         except TrackerError as exc:

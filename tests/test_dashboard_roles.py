@@ -128,6 +128,13 @@ def test_a_viewer_sees_every_page_but_never_a_donor(staff_dashboard, page):
     page.get_by_role("option", name="Year-end 2025").click()
     expect(page.locator("#kpi-time-left")).to_have_text("closed", timeout=20_000)
 
+    # a laptop, a wall screen and a phone: nothing runs off the side
+    for width, height, name in ((1280, 800, "laptop"), (2560, 1440, "wall"), (390, 844, "phone")):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
+        page.screenshot(path=str(ARTIFACTS / f"viewer-overview-{name}.png"), full_page=True)
+
     texts = []
     for url, response in bodies:
         try:
