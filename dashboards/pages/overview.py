@@ -82,7 +82,8 @@ def _card(label: str, value: str, detail: str, testid: str) -> dmc.Paper:
 
 
 def progress(st: campaign_math.Status) -> dmc.ProgressRoot:
-    """Raised against the goal; past 100% the bar keeps counting: the goal's part, then what is over it."""
+    """Raised against the goal; past 100% the bar keeps counting: the goal's part, then what is over it.
+    (Floats only for the widths of the bar's sections; the labels are the exact percentage.)"""
     pct = float(st.percent)
 
     def section(value: float, color: str, label: str) -> dmc.ProgressSection:
@@ -93,7 +94,7 @@ def progress(st: campaign_math.Status) -> dmc.ProgressRoot:
     else:
         goal_part = 100 * 100 / pct
         sections = [section(goal_part, "#0072B2", f"goal reached: {st.percent}%"),
-                    section(100 - goal_part, "#009E73", f"+{pct - 100:.1f}% over")]
+                    section(100 - goal_part, "#009E73", f"+{st.percent - 100}% over")]
     return dmc.ProgressRoot(sections, size=32, radius="md", id="goal-progress-bar")
 
 
