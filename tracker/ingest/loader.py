@@ -150,7 +150,18 @@ _STAGE_DDL = """CREATE TEMP TABLE IF NOT EXISTS import_stage (
     channel VARCHAR(80), appeal_variant VARCHAR(80), recurring BOOLEAN)"""
 
 
-def _stage(session: Session, gifts: list[NormalizedDonation]) -> None:
+def stage_rows(gifts: list[NormalizedDonation], pg: bool) -> list[tuple]:
+    """The staging table's rows for these gifts, as the database takes them (built by the reader's thread)."""
+    if pg:
+        return [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, min(g.refunded_cents, g.amount_cents),
+                 g.fee_cents, g.currency, g.donated_at.replace(tzinfo=None), g.status, g.channel, g.appeal_variant,
+                 g.recurring) for g in gifts]
+    return [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, min(g.refunded_cents, g.amount_cents),
+             g.fee_cents, g.currency, g.donated_at.replace(tzinfo=None).isoformat(" ", "microseconds"),
+             g.status, g.channel, g.appeal_variant, int(g.recurring)) for g in gifts]
+
+
+def _stage(session: Session, rows: list[tuple]) -> None:
     """Put a chunk into the connection's temporary staging table (COPY / executemany: no indexes to update)."""
     pg, raw = _raw(session)
     cur = raw.cursor()
@@ -159,25 +170,17 @@ def _stage(session: Session, gifts: list[NormalizedDonation]) -> None:
         cur.execute("DELETE FROM import_stage")
         if pg:
             with cur.copy(f"COPY import_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-                for g in gifts:
-                    copy.write_row((
-                        g.external_id, g.donor_key, g.email, g.name, g.amount_cents,
-                        min(g.refunded_cents, g.amount_cents), g.fee_cents, g.currency,
-                        g.donated_at.replace(tzinfo=None), g.status, g.channel, g.appeal_variant, g.recurring,
-                    ))
+                for row in rows:
+                    copy.write_row(row)
         else:
-            cur.executemany(
-                f"INSERT INTO import_stage VALUES ({', '.join('?' * len(STAGE_COLUMNS))})",
-                [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, min(g.refunded_cents, g.amount_cents),
-                  g.fee_cents, g.currency, g.donated_at.replace(tzinfo=None).isoformat(" ", "microseconds"),
-                  g.status, g.channel, g.appeal_variant, int(g.recurring)) for g in gifts],
-            )
+            cur.executemany(f"INSERT INTO import_stage VALUES ({', '.join('?' * len(STAGE_COLUMNS))})", rows)
     finally:
         cur.close()
 
 
 def write_chunk(
-    session: Session, source: str, gifts: list[NormalizedDonation], import_id: int, summary: ImportSummary
+    session: Session, source: str, gifts: list[NormalizedDonation], import_id: int, summary: ImportSummary,
+    rows: list[tuple] | None = None,
 ) -> None:
     """Insert the gifts that are new, move changed ones forward, count the rest as unchanged.
 
@@ -187,13 +190,17 @@ def write_chunk(
     """
     pg, raw = _raw(session)
     ph = "%s" if pg else "?"
-    _stage(session, gifts)
+    _stage(session, stage_rows(gifts, pg) if rows is None else rows)
     cur = raw.cursor()
     try:
-        # donors not seen before (e-mail and name from one of their rows)
+        # donors not seen before (e-mail and name from one of their rows), with their first counted gift
+        cur.execute("SELECT coalesce(max(id), 0) FROM donors")
+        old_donors = cur.fetchone()[0]  # donors above this id are new in this chunk
         cur.execute(
-            "INSERT INTO donors (key, email, name) SELECT donor_key, max(email), max(name) FROM import_stage s "
-            "WHERE NOT EXISTS (SELECT 1 FROM donors d WHERE d.key = s.donor_key) GROUP BY donor_key ORDER BY donor_key"
+            "INSERT INTO donors (key, email, name, first_gift_at) SELECT donor_key, max(email), max(name), "
+            f"min(CASE WHEN status IN {COUNTED_IN} AND amount_cents > refunded_cents THEN donated_at END) "
+            "FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM donors d WHERE d.key = s.donor_key) "
+            "GROUP BY donor_key ORDER BY donor_key"
         )
         # gifts already stored: the forward-only rules decide
         cur.execute(
@@ -204,38 +211,41 @@ def write_chunk(
             [source],
         )
         stored = cur.fetchall()
-        # gifts not stored yet
-        cur.execute("SELECT coalesce(max(id), 0) FROM donations")
-        last_id = cur.fetchone()[0]
-        cols = ", ".join(("source", "external_id", "import_id", "recorded_at", "donor_id", *COLUMNS[1:]))
-        cur.execute(
-            f"INSERT INTO donations ({cols}) SELECT {ph}, s.external_id, {ph}, "
-            f"(SELECT started_at FROM imports WHERE id = {ph}), dn.id, "
-            f"{', '.join('s.' + c for c in COLUMNS[1:])} FROM import_stage s JOIN donors dn ON dn.key = s.donor_key "
-            f"WHERE NOT EXISTS (SELECT 1 FROM donations x WHERE x.source = {ph} AND x.external_id = s.external_id) "
-            f"ORDER BY s.external_id",
-            [source, import_id, import_id, source],
-        )
-        inserted = cur.rowcount
-        # rollups: the inserted gifts (ids above the old largest, a primary-key range whatever the
-        # table statistics say) may be their donors' first
-        cur.execute(
-            "UPDATE donors SET first_gift_at = f.first FROM (SELECT donor_id, min(donated_at) AS first "
-            f"FROM donations WHERE id > {ph} AND status IN {COUNTED_IN} AND amount_cents > refunded_cents "
-            "GROUP BY donor_id) f WHERE donors.id = f.donor_id AND (donors.first_gift_at IS NULL "
-            "OR donors.first_gift_at > f.first)",
-            [last_id],
-        )
+        known = {row[-1] for row in stored}
+        fresh = [g for g in gifts if g.external_id not in known]
+        # gifts not stored yet. On SQLite, OR IGNORE skips the stored ones in the same probe of the unique
+        # index that inserts the rest, and (with the writer's foreign-key checks off) lets SQLite do without
+        # a statement journal; PostgreSQL's anti-join is cheaper than its ON CONFLICT. Either way exactly
+        # the fresh gifts must be written, which the row count proves: a row dropped by any other
+        # constraint fails the chunk instead of vanishing.
+        inserted = 0
+        if fresh:
+            cols = ", ".join(("source", "external_id", "import_id", "recorded_at", "donor_id", *COLUMNS[1:]))
+            select_new = (
+                f"SELECT {ph}, s.external_id, {ph}, (SELECT started_at FROM imports WHERE id = {ph}), dn.id, "
+                f"{', '.join('s.' + c for c in COLUMNS[1:])} FROM import_stage s JOIN donors dn ON dn.key = s.donor_key "
+            )
+            if pg:
+                cur.execute(
+                    f"INSERT INTO donations ({cols}) {select_new}WHERE NOT EXISTS (SELECT 1 FROM donations x "
+                    f"WHERE x.source = {ph} AND x.external_id = s.external_id) ORDER BY s.external_id",
+                    [source, import_id, import_id, source],
+                )
+            else:
+                cur.execute(f"INSERT OR IGNORE INTO donations ({cols}) {select_new}ORDER BY s.external_id",
+                            [source, import_id, import_id])
+            inserted = cur.rowcount
+            if inserted != len(fresh):
+                raise RuntimeError(f"{len(fresh) - inserted} of {len(fresh)} new gifts in this chunk were not written")
+        _first_gifts(cur, pg, fresh, old_donors)
         summary.inserted += inserted
         cur.execute("DELETE FROM import_stage")
     finally:
         cur.close()
     deltas = rollups.Deltas()
-    known = {row[-1] for row in stored}
-    for g in gifts:
-        if g.external_id not in known:
-            deltas.add(g.currency, g.donated_at, rollups.contribution(
-                g.status, g.amount_cents, min(g.refunded_cents, g.amount_cents), g.fee_cents, g.recurring))
+    for g in fresh:
+        deltas.add(g.currency, g.donated_at, rollups.contribution(
+            g.status, g.amount_cents, min(g.refunded_cents, g.amount_cents), g.fee_cents, g.recurring))
     updates, moved_donors = [], []
     width = len(STAGE_COLUMNS) - 4
     for row in stored:
@@ -256,8 +266,42 @@ def write_chunk(
         stmt = update(Donation.__table__).where(Donation.__table__.c.id == bindparam("b_id"))
         session.execute(stmt, updates)
         summary.updated += len(updates)
-        rollups.refresh_first_gifts(session, moved_donors)
+    # a stored gift arriving under a donor new in this chunk gave that donor its first gift at insert,
+    # though the gift may stay with its old donor: recompute those donors from their own gifts
+    moved_donors += [row[1] for row in stored if row[1] > old_donors]
+    rollups.refresh_first_gifts(session, moved_donors)
     deltas.flush(session)
+
+
+def _first_gifts(cur, pg: bool, fresh: list[NormalizedDonation], old_donors: int) -> None:
+    """Move earlier the first counted gift of donors known before this chunk (ids up to `old_donors`)
+    where a newly inserted gift came before it. (Donors new in the chunk got theirs when inserted.)
+
+    The earliest counted gift with a positive net per donor is found in Python, from the rows at
+    hand; one statement then changes only the donors it moves. Grouping the new gifts again in SQL
+    cost about as much as inserting them.
+    """
+    firsts: dict[str, datetime] = {}
+    for g in fresh:
+        if g.status in COUNTED_STATUSES and g.amount_cents > g.refunded_cents:
+            seen = firsts.get(g.donor_key)
+            if seen is None or g.donated_at < seen:
+                firsts[g.donor_key] = g.donated_at
+    if not firsts:
+        return
+    keys = sorted(firsts)
+    if pg:
+        cur.execute(
+            "UPDATE donors d SET first_gift_at = v.first FROM unnest(%s::varchar[], %s::timestamp[]) AS v(key, first) "
+            "WHERE d.key = v.key AND d.id <= %s AND (d.first_gift_at IS NULL OR d.first_gift_at > v.first)",
+            [keys, [_db_value(firsts[k], True) for k in keys], old_donors],
+        )
+    else:
+        cur.executemany(
+            "UPDATE donors SET first_gift_at = ?1 WHERE key = ?2 AND id <= ?3 "
+            "AND (first_gift_at IS NULL OR first_gift_at > ?1)",
+            [(_db_value(firsts[k], False), k, old_donors) for k in keys],
+        )
 
 
 def apply_refunds(session: Session, source: str, refunds: list[RefundRow], import_id: int, summary: ImportSummary) -> None:
