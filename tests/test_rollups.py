@@ -93,3 +93,19 @@ def test_a_fully_refunded_first_gift_moves_the_donors_first_gift_to_their_next(s
     with sessions.begin() as session:
         assert session.scalar(select(Donor.first_gift_at)) == utc(2026, 12, 10, 18)
     assert_kept_equals_rebuilt(sessions)
+
+
+def test_a_stored_gift_arriving_under_a_new_donor_gives_that_donor_no_first_gift(sessions, tmp_path):
+    # the older row moves nothing (the gift was refunded since), so the gift stays with its donor;
+    # the donor created for the row's new e-mail must not keep the gift's date as its first gift
+    first = tmp_path / "first.csv"
+    first.write_text("donation_id,amount,donated_at,email,status,refunded_amount\n"
+                     "g1,25.00,2026-12-05 10:00:00,a@example.org,refunded,25.00\n")
+    older = tmp_path / "older.csv"
+    older.write_text("donation_id,amount,donated_at,email,status,refunded_amount\n"
+                     "g1,25.00,2026-12-05 10:00:00,b@example.org,succeeded,0.00\n")
+    load(sessions, first)
+    load(sessions, older)
+    _, firsts = assert_kept_equals_rebuilt(sessions)
+    assert [k for k in firsts if "b@example.org" in k] and all(
+        v is None for k, v in firsts.items() if "b@example.org" in k)

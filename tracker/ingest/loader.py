@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from collections import Counter
+from functools import lru_cache
 from itertools import chain
 from datetime import datetime
 
@@ -180,22 +181,32 @@ def _stage(session: Session, rows: list[tuple]) -> None:
         cur.close()
 
 
-VALUES_BATCH = 2000  # rows per multi-row statement on SQLite (13 columns: well under its 32,766 parameters)
+VALUES_BATCH = 2048  # rows per multi-row statement on SQLite (13 columns: well under its 32,766 parameters)
 
 
 def _values_batches(rows: list[tuple], width: int, template: str):
     """(flat parameters, SQL) for each batch of rows, the SQL being `template` with a multi-row VALUES list.
 
-    One statement per 2,000 rows instead of one step per row: fewer round trips through the
+    One statement per 2,048 rows instead of one step per row: fewer round trips through the
     interpreter, which the reader's thread is using at the same time (sqlite3's executemany
-    takes the GIL back for every row).
+    takes the GIL back for every row). The rest is sent in batches of 1,024, 512, ... rows, so
+    at most twelve distinct statements are ever prepared: sqlite3 keeps each one in the
+    connection's statement cache, and one per remainder length grew that cache by 100 MB.
     """
+    i = 0
+    size = VALUES_BATCH
+    while i < len(rows):
+        while size > len(rows) - i:
+            size //= 2
+        part = rows[i:i + size]
+        yield list(chain.from_iterable(part)), _values_sql(template, width, size)
+        i += size
+
+
+@lru_cache(maxsize=64)
+def _values_sql(template: str, width: int, rows: int) -> str:
     one = "(" + ", ".join("?" * width) + ")"
-    full = template.format(", ".join([one] * VALUES_BATCH))
-    for i in range(0, len(rows), VALUES_BATCH):
-        part = rows[i:i + VALUES_BATCH]
-        sql = full if len(part) == VALUES_BATCH else template.format(", ".join([one] * len(part)))
-        yield list(chain.from_iterable(part)), sql
+    return template.format(", ".join([one] * rows))
 
 
 def write_chunk(
@@ -319,11 +330,11 @@ def _first_gifts(cur, pg: bool, fresh: list[NormalizedDonation], old_donors: int
     else:
         template = (
             "UPDATE donors SET first_gift_at = v.first FROM (SELECT column1 AS key, column2 AS first FROM (VALUES {})) v "
-            f"WHERE donors.key = v.key AND donors.id <= {int(old_donors)} "
+            "WHERE donors.key = v.key AND donors.id <= ? "
             "AND (donors.first_gift_at IS NULL OR donors.first_gift_at > v.first)"
         )
         for part, sql in _values_batches([(k, _db_value(firsts[k], False)) for k in keys], 2, template):
-            cur.execute(sql, part)
+            cur.execute(sql, [*part, old_donors])
 
 
 def apply_refunds(session: Session, source: str, refunds: list[RefundRow], import_id: int, summary: ImportSummary) -> None:
