@@ -58,6 +58,7 @@ def test_a_large_import_loads_every_gift_once_with_rollups_equal_to_a_rebuild(se
 
 def test_commits_span_several_handoffs_and_an_interrupted_import_keeps_counts_true(sessions, tmp_path, monkeypatch):
     monkeypatch.setattr(run_mod, "HANDOFF_ROWS", 100)  # the writer gets 100 gifts at a time, commits every 300
+    monkeypatch.setattr(run_mod, "ANALYZE_EVERY", 200)  # and on PostgreSQL refreshes the statistics on the way
     path = tmp_path / "big.csv"
     expected = big_file(path, 1_000, donors=90)
 
