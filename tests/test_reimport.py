@@ -147,8 +147,11 @@ def write_big_file(path: Path, rows: int, seed: int = 7) -> int:
     return total_cents
 
 
-def test_an_import_killed_mid_way_leaves_whole_chunks_and_a_rerun_completes_it_exactly(db_url, engine, tmp_path):
-    rows, chunk = 60_000, 1_000
+@pytest.mark.parametrize("rows, chunk", [
+    (60_000, 1_000),  # a commit per hand-off to the writer
+    (150_000, 100_000),  # a commit every two hand-offs of 50,000: killed in between, the first one is undone
+])
+def test_an_import_killed_mid_way_leaves_whole_chunks_and_a_rerun_completes_it_exactly(db_url, engine, tmp_path, rows, chunk):
     path = tmp_path / "big.csv"
     expected = write_big_file(path, rows)
     cmd = [sys.executable, "-m", "tracker", "--db", db_url, "ingest", "donations", str(path), "--quiet",
