@@ -228,21 +228,32 @@ def write_chunk(
             # the staging table is temporary, so autovacuum never analyzes it: without this the
             # planner guesses its size from nothing (a few thousand rows for 50,000)
             cur.execute("ANALYZE import_stage")
+        if pg:
+            # each staged row looks up its donor and its stored gift through the indexes: OFFSET 0
+            # keeps PostgreSQL from turning the lookups into joins, which it ran by hashing every
+            # donor and every stored gift once per chunk (time growing with the tables)
+            donor_known = "SELECT 1 FROM donors d WHERE d.key = s.donor_key OFFSET 0"
+            with_donor = "import_stage s CROSS JOIN LATERAL (SELECT id FROM donors WHERE key = s.donor_key OFFSET 0) dn"
+            with_stored = (
+                f"{with_donor} CROSS JOIN LATERAL (SELECT id, {', '.join(COLUMNS)} FROM donations x "
+                "WHERE x.source = %s AND x.external_id = s.external_id OFFSET 0) d"
+            )
+        else:  # SQLite always looks these up through the indexes
+            donor_known = "SELECT 1 FROM donors d WHERE d.key = s.donor_key"
+            with_donor = "import_stage s JOIN donors dn ON dn.key = s.donor_key"
+            with_stored = f"{with_donor} JOIN donations d ON d.source = ? AND d.external_id = s.external_id"
         # donors not seen before (e-mail and name from one of their rows), with their first counted gift
         cur.execute("SELECT coalesce(max(id), 0) FROM donors")
         old_donors = cur.fetchone()[0]  # donors above this id are new in this chunk
         cur.execute(
             "INSERT INTO donors (key, email, name, first_gift_at) SELECT donor_key, max(email), max(name), "
             f"min(CASE WHEN status IN {COUNTED_IN} AND amount_cents > refunded_cents THEN donated_at END) "
-            "FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM donors d WHERE d.key = s.donor_key) "
-            "GROUP BY donor_key ORDER BY donor_key"
+            f"FROM import_stage s WHERE NOT EXISTS ({donor_known}) GROUP BY donor_key ORDER BY donor_key"
         )
         # gifts already stored: the forward-only rules decide
         cur.execute(
             f"SELECT d.id, dn.id, {', '.join('s.' + c for c in STAGE_COLUMNS[4:])}, {', '.join('d.' + c for c in COLUMNS)}, "
-            f"s.external_id "
-            f"FROM import_stage s JOIN donations d ON d.source = {ph} AND d.external_id = s.external_id "
-            f"JOIN donors dn ON dn.key = s.donor_key",
+            f"s.external_id FROM {with_stored}",
             [source],
         )
         stored = cur.fetchall()
@@ -259,7 +270,7 @@ def write_chunk(
             cols = ", ".join(("source", "external_id", "import_id", "recorded_at", "donor_id", *COLUMNS[1:]))
             select_new = (
                 f"SELECT {ph}, s.external_id, {ph}, (SELECT started_at FROM imports WHERE id = {ph}), dn.id, "
-                f"{', '.join('s.' + c for c in COLUMNS[1:])} FROM import_stage s JOIN donors dn ON dn.key = s.donor_key "
+                f"{', '.join('s.' + c for c in COLUMNS[1:])} FROM {with_donor} "
             )
             if pg:
                 cur.execute(
