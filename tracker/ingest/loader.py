@@ -228,7 +228,6 @@ def write_chunk(
             # the staging table is temporary, so autovacuum never analyzes it: without this the
             # planner guesses its size from nothing (a few thousand rows for 50,000)
             cur.execute("ANALYZE import_stage")
-        if pg:
             # each staged row looks up its donor and its stored gift through the indexes: OFFSET 0
             # keeps PostgreSQL from turning the lookups into joins, which it ran by hashing every
             # donor and every stored gift once per chunk (time growing with the tables)
