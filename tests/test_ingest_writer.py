@@ -1,6 +1,8 @@
 """The import's writer: batches committed whole, counts that match what was written, foreign-key
 checks back on after an import, and no gift silently dropped by the bulk insert."""
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,71 @@ def test_a_gift_the_database_refuses_fails_its_chunk_instead_of_vanishing(sessio
         with sessions.begin() as session:
             write_chunk(session, "generic", [good, bad], batch_id, summary)
     assert tuple(stored(sessions)) == (0, 0)  # the whole chunk rolled back, the good gift with it
+
+
+def _gift(external_id: str, cents: int = 2_500) -> NormalizedDonation:
+    return NormalizedDonation(
+        line=2, external_id=external_id, amount_cents=cents, donated_at=utc(2026, 12, 3, 12), donor_key="a@x.org",
+        email="a@x.org", name=None, currency="USD", status="succeeded", refunded_cents=0, fee_cents=None,
+        channel=None, appeal_variant=None, recurring=False,
+    )
+
+
+def _batch(sessions) -> int:
+    with sessions.begin() as session:
+        batch = ImportBatch(filename="t.csv", sha256="0" * 64, format="generic", source="generic",
+                            started_at=utc(2027, 1, 2), status="running")
+        session.add(batch)
+        session.flush()
+        return batch.id
+
+
+def test_a_chunk_with_stored_and_new_gifts_inserts_the_new_and_merges_the_stored(sessions):
+    first = ImportSummary(path="a.csv", format="generic", source="generic")
+    with sessions.begin() as session:
+        write_chunk(session, "generic", [_gift("g-1"), _gift("g-2")], _batch(sessions), first)
+    later = ImportSummary(path="b.csv", format="generic", source="generic")
+    with sessions.begin() as session:  # g-1 as before, g-2 corrected, g-3 new: in one chunk
+        write_chunk(session, "generic", [_gift("g-3"), _gift("g-1"), _gift("g-2", 3_000)], _batch(sessions), later)
+    assert (first.inserted, later.inserted, later.unchanged, later.updated) == (2, 1, 1, 1)
+    assert tuple(stored(sessions)) == (3, 2_500 + 3_000 + 2_500)
+    assert_kept_equals_rebuilt(sessions)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite lets in one writer at a time
+def test_postgresql_waits_for_a_gift_another_import_is_writing_then_counts_it_stored(sessions, engine):
+    """Two imports write the same new donor and gift at once: the second waits on the unique keys,
+    and once the first commits it finds both stored (no failure, no second copy)."""
+    batch_a, batch_b = _batch(sessions), _batch(sessions)
+    a, b = (ImportSummary(path=p, format="generic", source="generic") for p in ("a.csv", "b.csv"))
+    session_a = sessions()
+    session_a.begin()
+    write_chunk(session_a, "generic", [_gift("same-1")], batch_a, a)  # written, not committed yet
+    errors = []
+
+    def second():
+        try:
+            with sessions.begin() as session_b:
+                write_chunk(session_b, "generic", [_gift("same-1"), _gift("other-1")], batch_b, b)
+        except Exception as exc:  # handed to the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with engine.connect() as watcher:  # wait until the second import is blocked on the first one's row
+        for _ in range(200):
+            waiting = watcher.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )).scalar()
+            watcher.commit()
+            if waiting:
+                break
+            time.sleep(0.05)
+    assert waiting == 1 and thread.is_alive()
+    session_a.commit()
+    session_a.close()
+    thread.join(30)
+    assert not errors and not thread.is_alive()
+    assert (a.inserted, b.inserted, b.unchanged) == (1, 1, 1)
+    assert tuple(stored(sessions)) == (2, 5_000)
+    assert_kept_equals_rebuilt(sessions)
