@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, delete, text, update
 from sqlalchemy.orm import Session
 
 from tracker.models import COUNTED_STATUSES, Donor, GiftBucket
+from tracker.sqlbatch import values_batches
 
 BUCKET_SECONDS = 900
 FIELDS = ("amount_cents", "refunded_cents", "fee_cents", "gifts", "recurring_cents", "recurring_gifts")
@@ -65,22 +66,28 @@ class Deltas:
             ), sign)
 
     def flush(self, session: Session) -> None:
-        rows = [
-            {"currency": cur, "bucket": b, **dict(zip(FIELDS, acc))}
-            for (cur, b), acc in sorted(self.sums.items()) if any(acc)
-        ]
+        """Add the collected changes to gift_buckets, in the session's transaction.
+
+        Multi-row statements on the DB-API cursor: a chunk of an import touches a few thousand
+        buckets, and one step per bucket (through SQLAlchemy or executemany) made the import's
+        writer wait for the interpreter after each (4.8 s of a million gifts' import, SQLite)."""
+        rows = [(cur, b, *acc) for (cur, b), acc in sorted(self.sums.items()) if any(acc)]
         self.sums.clear()
         if not rows:
             return
+        conn = session.connection()
+        ph = "%s" if conn.dialect.name == "postgresql" else "?"
         cols = ("currency", "bucket", *FIELDS)
-        session.execute(
-            text(
-                f"INSERT INTO gift_buckets ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
-                f"ON CONFLICT (currency, bucket) DO UPDATE SET "
-                + ", ".join(f"{c} = gift_buckets.{c} + excluded.{c}" for c in FIELDS)
-            ),
-            rows,
+        template = (
+            f"INSERT INTO gift_buckets ({', '.join(cols)}) VALUES {{}} ON CONFLICT (currency, bucket) DO UPDATE SET "
+            + ", ".join(f"{c} = gift_buckets.{c} + excluded.{c}" for c in FIELDS)
         )
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            for part, sql in values_batches(rows, len(cols), template, ph):
+                cur.execute(sql, part)
+        finally:
+            cur.close()
 
 
 def refresh_first_gifts(session: Session, donor_ids) -> None:

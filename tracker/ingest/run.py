@@ -24,7 +24,7 @@ from tracker.errors import InputFileError, RowError, UsageError
 from tracker.ingest import generic, jsonl, mapping as mapping_mod, paypal, stripe
 from tracker.ingest.csvfile import CsvFile
 from tracker.ingest.fields import RowRules
-from tracker.ingest.loader import ImportSummary, apply_refunds, stage_rows, write_chunk
+from tracker.ingest.loader import ImportSummary, apply_refunds, prepare, write_chunk
 from tracker.ingest.records import NormalizedDonation, Outcome, RefundRow, Skipped
 from tracker.db import bump_revision
 from tracker.models import ImportBatch
@@ -365,13 +365,13 @@ class ChunkWriter:
             while (item := self._queue.get()) is not None:
                 if self._error is not None or self._stopping:
                     continue
-                chunk, rows, commit = item
+                chunk, prepared, commit = item
                 try:
                     if session is None:
                         session = Session(bind=conn)
                         session.begin()
                         pending = ImportSummary(path=summary.path, format=summary.format, source=source)
-                    write_chunk(session, source, chunk, batch_id, pending, rows)
+                    write_chunk(session, source, chunk, batch_id, pending, prepared)
                     if commit:
                         self._commit(session, pending)
                         session = None
@@ -414,8 +414,8 @@ class ChunkWriter:
         if self._error is not None:
             raise self._error
         gifts = list(chunk.values())
-        # the staging rows are built here, on the reader's thread, while the writer waits on the database
-        self._queue.put((gifts, stage_rows(gifts, self._pg), commit))
+        # made ready here, on the reader's thread, while the writer waits on the database
+        self._queue.put((gifts, prepare(gifts, self._pg), commit))
 
     def _finish(self) -> None:
         self._queue.put(None)

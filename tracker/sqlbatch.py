@@ -1,0 +1,33 @@
+"""Many rows in one statement: multi-row VALUES lists in a few fixed sizes."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from itertools import chain
+
+VALUES_BATCH = 2048  # rows per statement (13 columns: well under SQLite's 32,766 parameters)
+
+
+def values_batches(rows: list[tuple], width: int, template: str, placeholder: str = "?"):
+    """(flat parameters, SQL) for each batch of rows, the SQL being `template` with a multi-row VALUES list.
+
+    One statement per 2,048 rows instead of one step per row: fewer round trips through the
+    interpreter, which an import's reader thread is using at the same time (sqlite3's executemany
+    takes the GIL back for every row). The rest is sent in batches of 1,024, 512, ... rows, so
+    at most twelve distinct statements are ever prepared: sqlite3 keeps each one in the
+    connection's statement cache, and one per remainder length grew that cache by 100 MB.
+    """
+    i = 0
+    size = VALUES_BATCH
+    while i < len(rows):
+        while size > len(rows) - i:
+            size //= 2
+        part = rows[i:i + size]
+        yield list(chain.from_iterable(part)), values_sql(template, width, size, placeholder)
+        i += size
+
+
+@lru_cache(maxsize=64)
+def values_sql(template: str, width: int, rows: int, placeholder: str = "?") -> str:
+    one = "(" + ", ".join([placeholder] * width) + ")"
+    return template.format(", ".join([one] * rows))
