@@ -1,4 +1,4 @@
-"""Many rows in one statement: multi-row VALUES lists in a few fixed sizes."""
+"""Many rows in one SQLite statement: multi-row VALUES lists in a few fixed sizes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from itertools import chain
 VALUES_BATCH = 2048  # rows per statement (13 columns: well under SQLite's 32,766 parameters)
 
 
-def values_batches(rows: list[tuple], width: int, template: str, placeholder: str = "?"):
+def values_batches(rows: list[tuple], width: int, template: str):
     """(flat parameters, SQL) for each batch of rows, the SQL being `template` with a multi-row VALUES list.
 
     One statement per 2,048 rows instead of one step per row: fewer round trips through the
@@ -23,11 +23,11 @@ def values_batches(rows: list[tuple], width: int, template: str, placeholder: st
         while size > len(rows) - i:
             size //= 2
         part = rows[i:i + size]
-        yield list(chain.from_iterable(part)), values_sql(template, width, size, placeholder)
+        yield list(chain.from_iterable(part)), values_sql(template, width, size)
         i += size
 
 
 @lru_cache(maxsize=64)
-def values_sql(template: str, width: int, rows: int, placeholder: str = "?") -> str:
-    one = "(" + ", ".join([placeholder] * width) + ")"
+def values_sql(template: str, width: int, rows: int) -> str:
+    one = "(" + ", ".join("?" * width) + ")"
     return template.format(", ".join([one] * rows))
