@@ -117,6 +117,70 @@ def test_uk_dates_without_dayfirst_are_rejected_with_the_fix(sessions):
     assert any("pass --dayfirst" in m for m in messages), messages
 
 
+STRIPE_EDGE_ROWS = """id,Created date (UTC),Amount,Amount Refunded,Currency,Captured,Status,Mode,Customer ID,Customer Email,Fee,Description,Invoice ID,Card Name,Dispute Status,channel (metadata),appeal_variant (metadata)
+ch_1,2026-12-01 17:02:11,50.00,0.00,usd,true,Paid,Live,cus_1,Ana@Example.org,1.75,Year-end gift,,Ana Silva,,Email,countdown
+ch_2,2026-12-01 17:02:11,50.00,0.00,usd,true,Paid,Live,cus_2,,1.75,Subscription update,,,,,
+ch_3,2026-12-01 17:02:11,50.00,0.00,usd,true,Paid,Live,,,,,in_1,,,,
+ch_4,2026-12-01 17:02:11,50.00,10.00,usd,true,Paid,Live,cus_4,d@x.org,1.75,,,,,,
+ch_5,2026-12-01 17:02:11,50.00,0.00,usd,false,Paid,Live,cus_5,e@x.org,,,,,,,
+ch_6,2026-12-01 17:02:11,50.00,0.00,usd,true,Paid,Test,cus_6,f@x.org,,,,,,,
+ch_7,2026-12-01 17:02:11,50.00,0.00,eur,true,Paid,Live,cus_7,g@x.org,,,,,,,
+ch_8,2026-12-01 17:02:11,50.00,0.00,usd,true,Paid,Live,cus_8,h@x.org,,,,,needs_response,,
+ch_9,2026-12-01 17:02:11,50.00,0.00,usd,true,Failed,Live,cus_9,i@x.org,,,,,,,
+,2026-12-01 17:02:11,50.00,0.00,usd,true,Paid,Live,cus_10,j@x.org,,,,,,,
+ch_11,01/12/2026 17:02,50.00,0.00,usd,true,Paid,Live,cus_11,k@x.org,,,,,,,
+ch_12,2026-12-01 17:02:11,"1,050.00",0.00,usd,true,Paid,Live,cus_12,not-an-email,,,,,,,
+ch_13,2026-12-01 17:02:11,50.00,0.00,,true,succeeded,Live,cus_13,,-1.00,,,,,,
+ch_14,2026-12-01 17:02:11,50.00
+"""
+
+
+@pytest.mark.parametrize("path, currency, dayfirst", [
+    (SAMPLES / "stripe_unified_payments.csv", "USD", False),
+    (SAMPLES / "stripe_payments_legacy.csv", "USD", False),
+    (REAL / "stripe-unified-payments-deidentified" / "unified_payments.csv", "USD", False),
+    (REAL / "sdm-payment-exports" / "stripe.csv", "GBP", True),
+    (None, "USD", False),
+])
+def test_the_stripe_quick_path_agrees_with_the_full_check(path, currency, dayfirst, tmp_path, monkeypatch):
+    from tracker.ingest import fields, stripe
+    from tracker.ingest.csvfile import CsvFile
+    from tracker.ingest.records import NormalizedDonation
+
+    if path is None:
+        path = tmp_path / "edge.csv"
+        path.write_text(STRIPE_EDGE_ROWS, encoding="utf-8")
+    rules = RowRules(source="stripe", timezone=LA, currency=currency, dayfirst=dayfirst)
+    source = CsvFile(path)
+    checked = []  # lines that went through the full check on the quick normalizer
+    full_check = fields.from_fields
+
+    def counting(where, line, data, rules_):
+        checked.append(line)
+        return full_check(where, line, data, rules_)
+
+    try:
+        quick = stripe.normalizer(path, source.header, rules)
+        full = stripe.normalizer(path, source.header, rules, quick=False)
+        outcomes = []
+        for line, values in source.rows():
+            monkeypatch.setattr(fields, "from_fields", counting)
+            fast = quick(line, values)
+            monkeypatch.setattr(fields, "from_fields", full_check)
+            outcomes.append((fast, full(line, values)))
+    finally:
+        source.close()
+    for fast, slow in outcomes:
+        assert fast == slow
+    gifts_made = [slow for _, slow in outcomes if isinstance(slow, NormalizedDonation)]
+    assert gifts_made  # every file holds gifts, so the comparison covers both paths' gifts
+    if path.name == "edge.csv":  # each unusual row still gets its full treatment
+        kinds = [type(slow).__name__ for _, slow in outcomes]
+        assert kinds.count("Skipped") == 2 and kinds.count("RowError") >= 3, kinds
+        assert not {2, 3, 4} & set(checked)  # the plain charges took the quick path
+        assert {5, 6, 9, 12, 13} <= set(checked)  # refunded, not captured, EUR, UK date, bad e-mail did not
+
+
 # -- PayPal ---------------------------------------------------------------------------------
 
 def test_paypal_sample_ties_a_refund_to_its_payment_and_skips_withdrawals(sessions):

