@@ -6,7 +6,8 @@ is final — so an older file can never undo a refund; refunded amounts never sh
 in chunks; the caller owns the transaction.
 
 The hot path (staging a chunk, then merging it with set-based SQL) talks to the DB-API connection
-of the session's transaction directly: executemany on SQLite, COPY on PostgreSQL. Through SQLAlchemy the same work was several times slower (see bench/ingest.py).
+of the session's transaction directly: multi-row INSERTs on SQLite, COPY on PostgreSQL. Through
+SQLAlchemy the same work was several times slower (see bench/ingest.py).
 The values written are exactly what the models' column types write (naive UTC timestamps).
 """
 
@@ -163,8 +164,8 @@ class Prepared(NamedTuple):
 def prepare(gifts: list[NormalizedDonation], pg: bool) -> Prepared:
     """The staging rows of these gifts, each donor's earliest counted gift among them (SQLite) and
     their sums per quarter hour. An import makes these on the reader's thread, where they overlap
-    the writer's statements; on the writer's they took it 9 s per million gifts, while it held the
-    interpreter and the reader waited (generic layout, SQLite). The writer redoes the last two
+    the writer's statements; on the writer's they took it about 9 s per million gifts, holding the
+    interpreter while the reader waited (generic layout, SQLite). The writer redoes the last two
     only for a batch that holds gifts already stored."""
     deltas = _sums(gifts)
     if pg:
@@ -226,9 +227,9 @@ def write_chunk(
 ) -> None:
     """Insert the gifts that are new, move changed ones forward, count the rest as unchanged.
 
-    `gifts` must have distinct external ids (`prepared`, if given, is `prepare(gifts)`). The chunk is staged, then merged by set-based SQL:
-    new donors and new gifts are inserted by the database itself; only gifts already stored come
-    back to Python, to apply the forward-only rules.
+    `gifts` must have distinct external ids (`prepared`, if given, is `prepare(gifts)`). The chunk
+    is staged, then merged by set-based SQL: new donors and new gifts are inserted by the database
+    itself; only gifts already stored come back to Python, to apply the forward-only rules.
     """
     pg, raw = _raw(session)
     ph = "%s" if pg else "?"
