@@ -77,15 +77,15 @@ class Deltas:
             return
         conn = session.connection()
         cols = ("currency", "bucket", *FIELDS)
+        insert = f"INSERT INTO gift_buckets ({', '.join(cols)}) VALUES "
         upsert = " ON CONFLICT (currency, bucket) DO UPDATE SET " + ", ".join(
             f"{c} = gift_buckets.{c} + excluded.{c}" for c in FIELDS)
         cur = conn.connection.driver_connection.cursor()
         try:
             if conn.dialect.name == "postgresql":  # psycopg sends these as one pipeline
-                cur.executemany(
-                    f"INSERT INTO gift_buckets ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}){upsert}", rows)
+                cur.executemany(f"{insert}({', '.join(['%s'] * len(cols))}){upsert}", rows)
                 return
-            for part, sql in values_batches(rows, len(cols), f"INSERT INTO gift_buckets ({', '.join(cols)}) VALUES {{}}{upsert}"):
+            for part, sql in values_batches(rows, len(cols), insert + "{}" + upsert):
                 cur.execute(sql, part)
         finally:
             cur.close()

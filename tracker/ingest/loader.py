@@ -308,16 +308,17 @@ def write_chunk(
             missing = len(gifts) - len(stored) - inserted
             raise RuntimeError(f"{missing} of {len(gifts) - len(stored)} new gifts in this chunk were not written")
         known = {row[-1] for row in stored}
+        firsts, deltas = prepared.firsts, prepared.deltas
         if known:  # the gifts stored before count by the rules below instead
             fresh = [g for g in gifts if g.external_id not in known]
-            rows = [row for row in prepared.rows if row[0] not in known]
-            prepared = Prepared(rows, [] if pg else _earliest(fresh, rows), _sums(fresh))
-        _first_gifts(cur, pg, prepared.firsts, old_donors, known)
+            deltas = _sums(fresh)
+            if not pg:
+                firsts = _earliest(fresh, [row for row in prepared.rows if row[0] not in known])
+        _first_gifts(cur, pg, firsts, old_donors, known)
         summary.inserted += inserted
         cur.execute("TRUNCATE import_stage" if pg else "DELETE FROM import_stage")
     finally:
         cur.close()
-    deltas = prepared.deltas
     updates, moved_donors = [], []
     width = len(STAGE_COLUMNS) - 4
     for row in stored:
@@ -353,8 +354,9 @@ def _first_gifts(cur, pg: bool, firsts: list[tuple], old_donors: int, known: set
     every donor of the chunk: another import may have added one of them meanwhile, with an id
     above `old_donors` (for a donor this chunk inserted, the update finds nothing earlier). On
     SQLite, which has one writer at a time, the earliest gift per donor is found in Python from
-    the rows at hand and sent as multi-row VALUES, which measured faster than grouping the rows
-    again in SQL (`firsts`, from `_earliest`). Either way one statement changes only the donors it moves.
+    the rows at hand (`firsts`, from `_earliest`) and sent as multi-row VALUES, which measured
+    faster than grouping the rows again in SQL. Either way one statement changes only the donors
+    it moves.
     """
     if pg:
         cur.execute(
