@@ -221,15 +221,19 @@ def ingest_group() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--chunk-rows", default=200_000, show_default=True, type=click.IntRange(100, 1_000_000),
               help="Gifts per committed chunk (read and written 50,000 at a time).")
+@click.option("--first-load", type=click.Choice(["auto", "yes", "no"]), default="auto", show_default=True,
+              help="Into a database with no gift yet: load in one transaction and build the secondary indexes once "
+                   "at the end (auto: for a file of 16 MB or more).")
 @pass_ctx
 def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, dayfirst, currency, max_gift,
-                     strict, rejects, quiet, chunk_rows) -> None:
+                     strict, rejects, quiet, chunk_rows, first_load) -> None:
     """Import gifts from a file: the tracker's CSV, Stripe or PayPal exports, JSON Lines, or any CSV with a mapping.
 
     A gift is identified by (source, id): importing the same or an overlapping file again
     changes nothing, and a later file in which a gift was refunded or disputed updates it (a
     gift's status only moves forward). The import commits in chunks, so it can be stopped at any
-    moment and run again. Bad rows are printed as FILE:LINE: reason and written, with their
+    moment and run again. A first load (a large file into a database with no gift yet) commits
+    once at the end instead: stopped, it leaves the database as it was. Bad rows are printed as FILE:LINE: reason and written, with their
     original values, to the rejects file; the good rows load (unless --strict).
 
     Exit status: 0 every row accounted for, 3 some rows rejected, 2 usage error, 1 failure.
@@ -247,7 +251,7 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
         tz = zone(tz_name) if tz_name else _organization_zone(session)
     rules = RowRules(source="", timezone=tz, currency=currency.upper(), max_gift_cents=max_cents, dayfirst=dayfirst)
     request = ImportRequest(path=file, format=fmt, mapping=mapping, source=source, strict=strict, rejects=rejects,
-                            chunk_rows=chunk_rows)
+                            chunk_rows=chunk_rows, first_load=first_load)
     show = not quiet and sys.stderr.isatty()
     bar = None
     if show:
@@ -277,6 +281,8 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
         )
         raise SystemExit(EXIT_REJECTED)
     click.echo(_import_line(file, summary))
+    if summary.first_load:
+        click.echo("  first load: one transaction, the indexes built once at the end")
     if summary.skipped:
         kinds = ", ".join(f"{n} {kind}" for kind, n in summary.skip_kinds.most_common(5))
         click.echo(f"  skipped on purpose: {kinds}")
