@@ -17,6 +17,7 @@ from sqlalchemy import text
 from conftest import utc
 from test_reimport import write_big_file
 from test_rollups import assert_kept_equals_rebuilt
+from tracker import db
 from tracker.dates import zone
 from tracker.errors import UsageError
 from tracker.ingest import ImportRequest, RowRules, run_import
@@ -203,3 +204,22 @@ def test_a_first_load_killed_mid_way_leaves_the_database_as_it_was_and_a_rerun_c
             "SELECT count(*), sum(amount_cents), count(DISTINCT external_id) FROM donations")).one()
     assert (n, cents, distinct) == (rows, expected, rows)
     assert schema(engine) == before
+
+
+def test_after_a_first_load_every_sqlite_connection_has_its_page_cache_back(tmp_path):
+    # the indexes are built with a smaller page cache (less memory, and faster); the writer's
+    # connection goes back to the pool with the engine's own
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'cache.sqlite3'}")
+    db.upgrade(engine)
+    path = tmp_path / "gifts.csv"
+    mixed_file(path)
+    with engine.connect() as conn:
+        expected = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    assert load(db.session_factory(engine), path, first_load="yes").first_load
+    conns = [engine.connect() for _ in range(4)]  # more than the import used: every pooled one is among them
+    try:
+        assert [c.exec_driver_sql("PRAGMA cache_size").scalar() for c in conns] == [expected] * 4
+    finally:
+        for c in conns:
+            c.close()
+        engine.dispose()

@@ -448,13 +448,30 @@ def defer_indexes(session: Session) -> Deferred | None:
         cur.close()
 
 
+RESTORE_CACHE_KIB = 16_384  # SQLite's page cache while it builds the indexes again
+
+
 def restore_indexes(session: Session, deferred: Deferred) -> None:
-    """Put back what `defer_indexes` set aside (building each index once over all the rows)."""
-    _, raw = _raw(session)
+    """Put back what `defer_indexes` set aside (building each index once over all the rows).
+
+    SQLite sorts for each index in memory sized by the page cache, on top of the cache itself;
+    with the engine's 128 MB, ten million gifts peaked at 516 MB. With a 16 MB cache meanwhile
+    the same builds measured faster and 113 MB smaller (one index of 10M gifts: 13.9 s and 165 MB
+    against 17.5 s and 278 MB); the connection's cache is set back afterwards.
+    """
+    pg, raw = _raw(session)
     cur = raw.cursor()
     try:
-        for sql in deferred.restore:
-            cur.execute(sql)
+        if not pg:
+            cur.execute("PRAGMA cache_size")
+            cache = cur.fetchone()[0]
+            cur.execute(f"PRAGMA cache_size=-{RESTORE_CACHE_KIB}")
+        try:
+            for sql in deferred.restore:
+                cur.execute(sql)
+        finally:
+            if not pg:
+                cur.execute(f"PRAGMA cache_size={int(cache)}")
     finally:
         cur.close()
 

@@ -3,7 +3,9 @@
 This is a service function: it owns its transactions (one per chunk), because an import must
 survive being killed at any moment. The database is then as it was before the import or after
 a whole committed chunk, and running the same import again completes it exactly: rows already
-loaded are recognized by (source, id) and count as unchanged.
+loaded are recognized by (source, id) and count as unchanged. A first load (a large file into a
+database with no gift yet) is one transaction instead, with the secondary indexes built at its
+end (ChunkWriter): a kill leaves the database as it was before it.
 """
 
 from __future__ import annotations
