@@ -154,6 +154,9 @@ def test_a_first_load_stopped_mid_way_keeps_what_it_wrote_with_its_indexes_back(
 def _first_load_holds_the_tables(db_url: str, engine) -> bool:
     """The import in the other process is inside its first load's transaction."""
     if db_url.startswith("sqlite"):
+        with engine.connect() as conn:  # its record is committed before its writer begins
+            if not conn.execute(text("SELECT count(*) FROM imports")).scalar():
+                return False
         probe = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0)
         try:
             probe.execute("BEGIN IMMEDIATE")  # fails while another connection holds the write lock
@@ -164,10 +167,11 @@ def _first_load_holds_the_tables(db_url: str, engine) -> bool:
             return True
         finally:
             probe.close()
-    with engine.connect() as conn:  # only a first load takes this lock
+    with engine.connect() as conn:  # only a first load takes this lock (and until it commits, imports is locked too)
         return bool(conn.execute(text(
             "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-            "WHERE c.relname = 'donations' AND l.mode = 'AccessExclusiveLock' AND l.granted")).scalar())
+            "WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND c.relname = 'donations' AND l.mode = 'AccessExclusiveLock' AND l.granted")).scalar())
 
 
 def test_a_first_load_killed_mid_way_leaves_the_database_as_it_was_and_a_rerun_completes_it(db_url, engine, tmp_path):
@@ -177,19 +181,19 @@ def test_a_first_load_killed_mid_way_leaves_the_database_as_it_was_and_a_rerun_c
     before = schema(engine)
     cmd = [sys.executable, "-m", "tracker", "--db", db_url, "ingest", "donations", str(path), "--quiet",
            "--timezone", "UTC", "--chunk-rows", "1000", "--first-load", "yes"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline, holding = time.monotonic() + 60, False
         while not holding and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.02)
-            with engine.connect() as conn:
-                started = conn.execute(text("SELECT count(*) FROM imports")).scalar()
-            holding = bool(started) and _first_load_holds_the_tables(db_url, engine)
+            holding = _first_load_holds_the_tables(db_url, engine)
         time.sleep(0.3)  # well into it: at 1,000 gifts a chunk, a chunked import would have committed some
-        os.kill(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
-    assert holding and proc.returncode == -signal.SIGKILL, "the import finished before it could be killed"
+    assert holding and proc.returncode == -signal.SIGKILL, (
+        f"the import was not killed inside its first load (exit {proc.returncode}): {proc.stdout.read().decode()}")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM donations")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM donors")).scalar() == 0
