@@ -233,8 +233,9 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
     changes nothing, and a later file in which a gift was refunded or disputed updates it (a
     gift's status only moves forward). The import commits in chunks, so it can be stopped at any
     moment and run again. A first load (a large file into a database with no gift yet) commits
-    once at the end instead: stopped, it leaves the database as it was. Bad rows are printed as FILE:LINE: reason and written, with their
-    original values, to the rejects file; the good rows load (unless --strict).
+    once at the end instead: killed, it leaves the database as it was. Bad rows are printed as
+    FILE:LINE: reason and written, with their original values, to the rejects file; the good
+    rows load (unless --strict).
 
     Exit status: 0 every row accounted for, 3 some rows rejected, 2 usage error, 1 failure.
 
