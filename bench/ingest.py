@@ -1,13 +1,14 @@
 """Import benchmark: the full `tracker ingest donations` against a raw floor, on SQLite and PostgreSQL.
 
-    python -m bench.ingest [--rows 1000000] [--repeat 1] [--pg URL | --no-pg]
+    python -m bench.ingest [--rows 1000000] [--repeat 1] [--pg URL | --no-pg] [--layouts generic,stripe] [--measure M,...]
 
 Generates N gifts in the generic layout and in Stripe's unified layout (ids in random order, as
 real exports have them), then for each database measures, in separate processes on the same rows:
 
 - floor: parse the CSV with pandas, then insert the ready tuples in file order into a table with
   the same unique key in one transaction (sqlite3 executemany on SQLite, COPY on PostgreSQL);
-- schema: the least any importer of these rows into tracker's own tables must do. Parse with
+- schema: the least an importer of these rows into tracker's own tables must do when it keeps
+  every index up to date as it goes (as a chunked import does). Parse with
   pandas as the floor does (amounts to cents and times to UTC vectorized, no checks), insert each
   distinct donor, then every gift with its donor's id into `donations` with its indexes and
   CHECKs (and foreign keys on PostgreSQL; on SQLite, as in tracker's writer, they are not
@@ -16,8 +17,11 @@ real exports have them), then for each database measures, in separate processes 
   validation, duplicates, rollups, first gifts or import record;
 - least: the schema baseline with what a first load sets aside set aside the same way (the indexes
   of donations and donors that are not unique, and on PostgreSQL the foreign keys of donations),
-  built again before the one commit: the least work that fills tracker's tables, and so the
-  fastest any importer of them could go (its ratio to the floor bounds the import's);
+  built again before the one commit: about the least work that fills tracker's tables, and so
+  about the fastest any importer of them could go (its ratio to the floor bounds the import's);
+- checks: what the import does to every row before any database sees it, alone in a process:
+  read the file, check and normalize each row (as tracker does, in Python, so that each bad row
+  gets its line and reason) and make the staging rows, with no database;
 - tracker: `tracker ingest donations FILE --quiet` on an empty, migrated database (validation,
   donors and de-duplication included). A file this large into a database with no gift goes in as
   a first load: one transaction, the secondary indexes and foreign keys built once at the end;
@@ -26,8 +30,9 @@ real exports have them), then for each database measures, in separate processes 
 
 It prints rows per second and peak memory (max RSS of the process) of each, the median of
 --repeat runs, and the ratios tracker / floor (the issue's targets: >= 1.0 on SQLite, >= 0.5 on
-PostgreSQL), chunked / floor, schema / floor (how far below the floor writing tracker's tables,
-indexes kept, already is) and least / floor (the same with the indexes built after).
+PostgreSQL) and each other measurement's time against the floor's (schema / floor: how far below
+the floor writing tracker's tables, indexes kept, already is; least / floor: the same with the
+indexes built after; checks / floor: the rows' checks alone). `--measure` chooses which run.
 """
 
 from __future__ import annotations
@@ -209,6 +214,38 @@ def run_tracker(path: Path, url: str, first_load: str = "auto") -> tuple[float, 
     return float(seconds), int(rss_kb) / 1024
 
 
+CHECKS = r"""
+import sys, time, resource
+from pathlib import Path
+from zoneinfo import ZoneInfo
+from tracker.ingest.fields import RowRules
+from tracker.ingest.loader import prepare
+from tracker.ingest.records import NormalizedDonation
+from tracker.ingest.run import HANDOFF_ROWS, ImportRequest, Reader
+path, pg = Path(sys.argv[1]), sys.argv[2] == "postgresql"
+t0 = time.perf_counter()
+reader = Reader(ImportRequest(path=path), RowRules(source="", timezone=ZoneInfo("UTC")))
+chunk = {}
+for line, values, outcome in reader.records():
+    if isinstance(outcome, NormalizedDonation):
+        chunk[outcome.external_id] = outcome
+        if len(chunk) >= HANDOFF_ROWS:
+            prepare(list(chunk.values()), pg)
+            chunk = {}
+prepare(list(chunk.values()), pg)
+reader.close()
+print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def run_checks(path: Path, kind: str) -> tuple[float, float]:
+    """Time what the import's reader does with no database: read, check and normalize every row,
+    and make the batches' staging rows, as the import does on its reading thread."""
+    out = subprocess.run([sys.executable, "-c", CHECKS, str(path), kind], check=True, capture_output=True, text=True)
+    seconds, rss_kb = out.stdout.split()
+    return float(seconds), int(rss_kb) / 1024
+
+
 class Databases:
     """Fresh, throwaway databases: SQLite files in a temp folder, PostgreSQL databases dropped at the end."""
 
@@ -237,6 +274,9 @@ class Databases:
                 con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+MEASURES = ("schema", "least", "checks", "tracker", "chunked")  # each next to the floor, measured in every run
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -244,34 +284,45 @@ def main() -> None:
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="PostgreSQL admin URL")
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--layouts", default="generic,stripe")
+    ap.add_argument("--measure", default=",".join(MEASURES),
+                    help=f"what to measure beside the floor (default: all of {','.join(MEASURES)})")
     args = ap.parse_args()
+    measures = [m for m in args.measure.split(",") if m]
+    unknown = set(measures) - set(MEASURES)
+    if unknown:
+        ap.error(f"unknown measure(s) {', '.join(sorted(unknown))}; choose from {', '.join(MEASURES)}")
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         folder = Path(tmp)
         dbs = Databases(folder, None if args.no_pg else args.pg)
         print(f"rows: {args.rows:,}; runs per figure: {args.repeat}; cores: {os.cpu_count()}")
-        print(f"{'layout':<8} {'database':<10} {'floor rows/s':>13} {'schema rows/s':>14} {'least rows/s':>13} "
-              f"{'tracker rows/s':>15} {'chunked rows/s':>15} {'ratio':>6} {'chunked':>8} {'schema':>7} {'least':>6} "
-              f"{'floor MB':>9} {'tracker MB':>11} {'chunked MB':>11}")
+        print(f"{'layout':<8} {'database':<10} {'floor rows/s':>13} "
+              + " ".join(f"{m + ' rows/s':>15}" for m in measures) + " "
+              + " ".join(f"{m + '/floor':>14}" for m in measures)
+              + f" {'floor MB':>9} " + " ".join(f"{m + ' MB':>11}" for m in measures))
         try:
             for layout in args.layouts.split(","):
                 path = folder / f"{layout}.csv"
                 generate(path, args.rows, layout)
                 for kind in (["sqlite"] + ([] if args.no_pg else ["postgresql"])):
                     make = dbs.sqlite if kind == "sqlite" else dbs.postgres
-                    floors, schemas, leasts, ours, chunked = [], [], [], [], []
-                    for _ in range(args.repeat):  # interleaved, so that a slow spell of the machine hits all five
-                        floors.append(run_floor(path, make(), layout))
-                        schemas.append(run_schema(path, make(), layout))
-                        leasts.append(run_schema(path, make(), layout, indexes_after=True))
-                        ours.append(run_tracker(path, make()))
-                        chunked.append(run_tracker(path, make(), first_load="no"))
-                    f_s, s_s, l_s, o_s, c_s = (statistics.median(s for s, _ in runs)
-                                               for runs in (floors, schemas, leasts, ours, chunked))
-                    print(f"{layout:<8} {kind:<10} {args.rows / f_s:>13,.0f} {args.rows / s_s:>14,.0f} "
-                          f"{args.rows / l_s:>13,.0f} {args.rows / o_s:>15,.0f} {args.rows / c_s:>15,.0f} "
-                          f"{f_s / o_s:>6.2f} {f_s / c_s:>8.2f} {f_s / s_s:>7.2f} {f_s / l_s:>6.2f} "
-                          f"{max(m for _, m in floors):>9,.0f} {max(m for _, m in ours):>11,.0f} "
-                          f"{max(m for _, m in chunked):>11,.0f}", flush=True)
+                    run = {
+                        "schema": lambda: run_schema(path, make(), layout),
+                        "least": lambda: run_schema(path, make(), layout, indexes_after=True),
+                        "checks": lambda: run_checks(path, kind),
+                        "tracker": lambda: run_tracker(path, make()),
+                        "chunked": lambda: run_tracker(path, make(), first_load="no"),
+                    }
+                    runs = {m: [] for m in ["floor", *measures]}
+                    for _ in range(args.repeat):  # interleaved, so that a slow spell of the machine hits them all
+                        runs["floor"].append(run_floor(path, make(), layout))
+                        for m in measures:
+                            runs[m].append(run[m]())
+                    secs = {m: statistics.median(s for s, _ in r) for m, r in runs.items()}
+                    peak = {m: max(mb for _, mb in r) for m, r in runs.items()}
+                    print(f"{layout:<8} {kind:<10} {args.rows / secs['floor']:>13,.0f} "
+                          + " ".join(f"{args.rows / secs[m]:>15,.0f}" for m in measures) + " "
+                          + " ".join(f"{secs['floor'] / secs[m]:>14.2f}" for m in measures)
+                          + f" {peak['floor']:>9,.0f} " + " ".join(f"{peak[m]:>11,.0f}" for m in measures), flush=True)
         finally:
             dbs.drop()
 
