@@ -104,10 +104,15 @@ print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def run_floor(path: Path, url: str, layout: str, script: str = FLOOR) -> tuple[float, float]:
-    out = subprocess.run([sys.executable, "-c", script, str(path), url, layout], check=True, capture_output=True, text=True)
+def _timed(script: str, *args: str) -> tuple[float, float]:
+    """Run a script in a fresh interpreter; it prints its own seconds and peak RSS (KB)."""
+    out = subprocess.run([sys.executable, "-c", script, *args], check=True, capture_output=True, text=True)
     seconds, rss_kb = out.stdout.split()
     return float(seconds), int(rss_kb) / 1024
+
+
+def run_floor(path: Path, url: str, layout: str) -> tuple[float, float]:
+    return _timed(FLOOR, str(path), url, layout)
 
 
 SCHEMA = r"""
@@ -180,10 +185,7 @@ print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 def run_schema(path: Path, url: str, layout: str, indexes_after: bool = False) -> tuple[float, float]:
     _migrate(url)
-    out = subprocess.run([sys.executable, "-c", SCHEMA, str(path), url, layout] + (["indexes-after"] if indexes_after else []),
-                         check=True, capture_output=True, text=True)
-    seconds, rss_kb = out.stdout.split()
-    return float(seconds), int(rss_kb) / 1024
+    return _timed(SCHEMA, str(path), url, layout, *(["indexes-after"] if indexes_after else []))
 
 
 def _migrate(url: str) -> None:
@@ -241,9 +243,7 @@ print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxr
 def run_checks(path: Path, kind: str) -> tuple[float, float]:
     """Time what the import's reader does with no database: read, check and normalize every row,
     and make the batches' staging rows, as the import does on its reading thread."""
-    out = subprocess.run([sys.executable, "-c", CHECKS, str(path), kind], check=True, capture_output=True, text=True)
-    seconds, rss_kb = out.stdout.split()
-    return float(seconds), int(rss_kb) / 1024
+    return _timed(CHECKS, str(path), kind)
 
 
 class Databases:
