@@ -2,7 +2,8 @@
 
 Public by design, so they carry aggregates only (no donor names or e-mails), may be cached for 60
 seconds, and answer cross-origin requests from the configured origins. Errors are JSON with a 4xx
-status and one line saying what to fix.
+status (404: no such campaign; 400: a request that cannot be answered) and one line saying what is
+wrong, with the request parameter to change in `field`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Callable
 from flask import Flask, jsonify, request
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker import appeals, campaign as campaign_math, queries, service
-from tracker.errors import TrackerError
+from tracker import campaign as campaign_math, queries, service
+from tracker.errors import NotFound, TrackerError
 
 CACHE_SECONDS = 60
 # the keys of `tracker status --json` that the public progress endpoint repeats
@@ -36,24 +37,28 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
             response.headers["Vary"] = "Origin"
         return response
 
-    def campaign_status(session: Session):
+    def campaign(session: Session):
         slug = request.args.get("campaign")
-        if not slug:
-            campaigns = queries.list_campaigns(session)
-            chosen = campaign_math.default_campaign(campaigns, moment())
-            if chosen is None:
-                raise LookupError("there are no campaigns yet")
-            slug = chosen.slug
-        c = queries.get_campaign(session, slug)
-        return c, service.campaign_status(session, c, as_of=moment())
+        if slug:
+            return queries.get_campaign(session, slug)
+        chosen = campaign_math.default_campaign(queries.list_campaigns(session), moment())
+        if chosen is None:
+            raise NotFound("there are no campaigns yet", field="campaign", kind="none")
+        return chosen
+
+    def refused(exc: TrackerError):
+        """404 for a campaign that is not there, 400 for a request that cannot be answered as asked;
+        the message only, never the CLI's advice."""
+        return answer({"error": exc.message, **({"field": exc.field} if exc.field else {})},
+                      404 if isinstance(exc, NotFound) else 400)
 
     @server.get("/api/progress")
     def progress():
         try:
             with sessions.begin() as session:
-                _, st = campaign_status(session)
-        except (TrackerError, LookupError) as exc:
-            return answer({"error": str(exc)}, 404)
+                st = service.campaign_status(session, campaign(session), as_of=moment())
+        except TrackerError as exc:
+            return refused(exc)
         full = campaign_math.status_json(st)
         return answer({key: full[key] for key in PROGRESS_KEYS})
 
@@ -61,16 +66,13 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
     def appeal():
         try:
             with sessions.begin() as session:
-                c, st = campaign_status(session)
-                variants = [v for v in queries.list_variants(session, c) if v.active]
-                values = appeals.live_values(st)
+                st, live = service.live_copy(session, campaign(session), as_of=moment())
                 out = [
                     {"key": v.key, "control": v.is_control, "share": None if v.share_bp is None else v.share_bp / 10_000,
                      "version": max((x.version for x in v.versions), default=1),
-                     "headline": appeals.render(v.headline, values), "body": appeals.render(v.body, values),
-                     "button": appeals.render(v.button, values)}
-                    for v in variants
+                     "headline": copy.headline, "body": copy.body, "button": copy.button}
+                    for v, copy in live
                 ]
-        except (TrackerError, LookupError) as exc:
-            return answer({"error": str(exc)}, 404)
+        except TrackerError as exc:
+            return refused(exc)
         return answer({"campaign": st.slug, "as_of": campaign_math.status_json(st)["as_of"], "variants": out})

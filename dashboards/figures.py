@@ -1,4 +1,5 @@
-"""Pure builders: data in, plotly figure (as a plain dict) out. No database, no clock.
+"""Pure builders: data in (lists from the campaign math, DataFrames from tracker.queries), plotly figure
+(as a plain dict) out. No database, no clock.
 
 Money arrives as integer cents; it becomes float dollars only here, on chart axes.
 """
@@ -90,18 +91,17 @@ def gift_sizes_figure(bands: list[tuple[str, int, int]], title: str) -> dict:
 CHANNEL_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#7f7f7f"]
 
 
-def channel_days_figure(rows: list[tuple[date, str, int]], title: str) -> dict:
-    """Raised each local day, stacked by channel (largest channel at the bottom)."""
-    totals: dict[str, int] = {}
-    for _, ch, cents in rows:
-        totals[ch] = totals.get(ch, 0) + cents
-    order = sorted(totals, key=lambda ch: -totals[ch])
+def channel_days_figure(frame, title: str) -> dict:
+    """Raised each local day, stacked by channel (largest channel at the bottom), from a DataFrame with
+    columns day, channel and cents (tracker.queries.channel_days)."""
+    order = frame.groupby("channel")["cents"].sum().sort_values(ascending=False, kind="stable").index \
+        if len(frame) else []
     data = []
     for i, ch in enumerate(order):
-        points = sorted((d, cents) for d, c, cents in rows if c == ch)
+        points = frame[frame["channel"] == ch].sort_values("day")
         data.append({
-            "type": "bar", "name": ch or "(no channel)", "x": [d.isoformat() for d, _ in points],
-            "y": [_dollars(v) for _, v in points], "marker": {"color": CHANNEL_COLORS[i % len(CHANNEL_COLORS)]},
+            "type": "bar", "name": ch or "(no channel)", "x": [d.isoformat() for d in points["day"]],
+            "y": [_dollars(int(v)) for v in points["cents"]], "marker": {"color": CHANNEL_COLORS[i % len(CHANNEL_COLORS)]},
             "hovertemplate": "%{x|%b %d}: %{y:$,.2f}<extra>" + (ch or "(no channel)") + "</extra>",
         })
     return {

@@ -223,6 +223,39 @@ def write_csv(path, text_: str):
     return path
 
 
+def campaign_totals(session, campaign, as_of: datetime):
+    """Raised (by the campaign's basis), gifts and donors counted, and new donors, as of `as_of`: the
+    totals by a plain grouping of the window's gifts, to check tracker.service's (which takes the donor
+    counts from the segments) against.
+
+    A gift is counted when its status is succeeded, partially_refunded or refunded; `donations`
+    and `donors` only count gifts whose net is positive. A donor is new when their first counted
+    gift ever (any campaign, any time: donors.first_gift_at) falls inside the window.
+    """
+    from sqlalchemy import case, func, select
+
+    from tracker.campaign import Totals
+    from tracker.models import Donation, Donor
+    from tracker.queries import NET, _counted_between, window_raised
+
+    end = campaign.window_at(as_of).end
+    if end <= campaign.starts_at:
+        return Totals(0, 0, 0, 0)
+    raised, gifts = window_raised(session, campaign, as_of)
+    donors = (
+        select(Donation.donor_id)
+        .where(_counted_between(campaign.currency, campaign.starts_at, end), NET > 0)
+        .distinct()
+        .subquery()
+    )
+    row = session.execute(
+        select(func.count(), func.count(case((Donor.first_gift_at >= campaign.starts_at, Donor.id))))
+        .select_from(donors)
+        .join(Donor, Donor.id == donors.c.donor_id)
+    ).one()
+    return Totals(raised_cents=raised, donations=gifts, donors=int(row[0]), new_donors=int(row[1]))
+
+
 def utc(*args) -> datetime:
     from tracker.dates import UTC
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from conftest import serving, utc, write_csv
 from tracker import queries, service
-from tracker.appeals import parse_variants, report_json
+from tracker.appeal_report import report_json
+from tracker.appeals import parse_variants
 from tracker.dates import zone
 from tracker.errors import UsageError
 from tracker.ingest.appeals import import_exposures

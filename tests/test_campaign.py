@@ -98,7 +98,7 @@ def test_cumulative_curve_runs_to_the_day_of_as_of_and_goal_line_reaches_goal():
     c = make(goal=31_00)
     daily = {date(2026, 12, 1): 500, date(2026, 12, 3): 250}
     as_of = local_midnight(date(2026, 12, 4), c.tz) + timedelta(hours=1)
-    assert cm.cumulative_by_day(c, daily, as_of=as_of) == [
+    assert cm.cumulative_by_day(c.window_at(as_of), daily) == [
         (date(2026, 12, 1), 500), (date(2026, 12, 2), 500), (date(2026, 12, 3), 750), (date(2026, 12, 4), 750),
     ]
     line = cm.goal_line(c)

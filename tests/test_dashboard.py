@@ -15,7 +15,7 @@ import pytest
 
 from conftest import CHROMIUM, demo_database, require, serving
 from tracker import campaign as cm, db, queries
-from tracker.appeals import report_json
+from tracker.appeal_report import report_json
 from tracker.dates import zone
 from tracker.money import format_money, parse_cents
 from tracker.service import appeal_report, campaign_status
@@ -125,7 +125,7 @@ def test_the_reports_tab_shows_the_history_as_of_the_pinned_moment(demo_sessions
     from playwright.sync_api import expect
 
     from dashboards.app import create_app
-    from tracker import runs
+    from tracker.reporting import runs
     from tracker.config import Retry
 
     with demo_sessions.begin() as session:

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from conftest import demo_database
+from conftest import campaign_totals, demo_database
 
 from tracker import campaign as cm, demo, queries
 from tracker.dates import zone
@@ -23,7 +23,7 @@ def build(sessions, now):
 def standing(sessions, slug, as_of):
     with sessions.begin() as session:
         c = queries.get_campaign(session, slug)
-        return cm.status(c, queries.campaign_totals(session, c, as_of), as_of=as_of), queries.daily_totals(session, c, as_of)
+        return cm.status(c, campaign_totals(session, c, as_of), as_of=as_of), queries.daily_totals(session, c, as_of)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from test_rollups import assert_kept_equals_rebuilt
 from tracker import db
 from tracker.dates import zone
 from tracker.ingest import ImportRequest, RowRules, run_import
-from tracker.ingest import run as run_mod
+from tracker.ingest import run as run_mod, writer as writer_mod
 from tracker.ingest.loader import ImportSummary, write_chunk
 from tracker.ingest.records import NormalizedDonation
 from tracker.models import Donation, ImportBatch
@@ -60,7 +60,7 @@ def test_a_large_import_loads_every_gift_once_with_rollups_equal_to_a_rebuild(se
 
 def test_commits_span_several_handoffs_and_an_interrupted_import_keeps_counts_true(sessions, tmp_path, monkeypatch):
     monkeypatch.setattr(run_mod, "HANDOFF_ROWS", 100)  # the writer gets 100 gifts at a time, commits every 300
-    monkeypatch.setattr(run_mod, "ANALYZE_EVERY", 200)  # and on PostgreSQL refreshes the statistics on the way
+    monkeypatch.setattr(writer_mod, "ANALYZE_EVERY", 200)  # and on PostgreSQL refreshes the statistics on the way
     path = tmp_path / "big.csv"
     expected = big_file(path, 1_000, donors=90)
 

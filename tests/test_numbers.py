@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from conftest import demo_database, utc, write_csv
+from conftest import campaign_totals, demo_database, utc, write_csv
 from tracker import db, demo, queries
 from tracker.campaign import status_json
 from tracker.dates import local_midnight, zone
@@ -187,7 +187,7 @@ def test_the_same_figures_to_the_cent_in_cli_text_json_and_dashboard_on_sqlite_a
         assert cli_main(["--db", url, "status", "--campaign", "dec-2026", "--as-of", as_of.isoformat()]) == 0
         printed = capsys.readouterr().out
         with sessions.begin() as session:
-            cards = str(overview.cards(overview.load(session, "dec-2026", as_of)))
+            cards = str(overview.show(session, "dec-2026", as_of)[0])
         for key in ("raised", "gap"):
             assert format_money(parse_cents(out[key])) in printed and format_money(parse_cents(out[key])) in cards
         for value in (out["projection"]["expected"], out["projection"]["low"], out["projection"]["high"]):
@@ -217,7 +217,7 @@ def test_the_same_figures_to_the_cent_in_cli_text_json_and_dashboard_on_sqlite_a
 def test_status_donor_counts_from_the_segments_equal_the_plain_distinct_counts(closed_demo, slug, as_of):
     with closed_demo.begin() as session:
         c = queries.get_campaign(session, slug)
-        plain = queries.campaign_totals(session, c, as_of)
+        plain = campaign_totals(session, c, as_of)
         st = campaign_status(session, c, as_of=as_of)
     assert (st.raised_cents, st.donations, st.donors, st.new_donors) == (
         plain.raised_cents, plain.donations, plain.donors, plain.new_donors)

@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tracker import campaign as cm
-from tracker.dates import UTC, local_midnight, parse_as_of, zone
+from tracker.dates import UTC, Window, local_midnight, parse_as_of, zone
 from tracker.models import Campaign
 from tracker.projection import (
-    DEFAULT_DAY_WEIGHTS, Curve, Window, aligned_offset, backtest, default_share, project, project_at,
+    DEFAULT_DAY_WEIGHTS, Curve, aligned_offset, backtest, default_share, project, project_at,
 )
 
 ZONES = ["America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe", "Europe/London"]
@@ -91,7 +91,7 @@ def test_late_gifts_show_only_once_the_campaign_is_closed():
 # -- alignment and curves ----------------------------------------------------------------------
 
 def window(year, tz="America/Los_Angeles", start=(12, 1), end=(12, 31)):
-    return Window(f"dec-{year}", date(year, *start), date(year, *end), tz)
+    return Window(date(year, *start), date(year, *end), zone(tz))
 
 
 def test_earlier_years_are_aligned_by_campaign_day_and_local_hour_across_dst():
@@ -107,13 +107,13 @@ def shaped_curve(w: Window, final: int, share=lambda f: f):
     """A curve whose share of `final` after fraction f of the window is share(f), in whole quarter hours."""
     start, n = int(w.starts_at.timestamp()), w.seconds // 900
     cum = [round(final * share((i + 1) / n)) for i in range(n)]
-    return Curve.from_buckets(w, [(start + i * 900, cum[i] - (cum[i - 1] if i else 0)) for i in range(n)])
+    return Curve.from_buckets(f"dec-{w.first.year}", w, [(start + i * 900, cum[i] - (cum[i - 1] if i else 0)) for i in range(n)])
 
 
 def test_a_curve_reads_whole_quarter_hours():
     w = window(2025)
     start = int(w.starts_at.timestamp())
-    curve = Curve.from_buckets(w, [(start, 100), (start + 1800, 300)])
+    curve = Curve.from_buckets("dec-2025", w, [(start, 100), (start + 1800, 300)])
     assert (curve.at(899), curve.at(900), curve.at(2699), curve.at(2700), curve.final_cents) == (0, 100, 100, 400, 400)
     assert curve.share_at(900) == 0.25
 

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tracker import alerts, config as config_file, db, demo, queries, runs
+from tracker import config as config_file, db, demo, queries
+from tracker.reporting import alerts, runs
 from tracker.campaign import Status
 from tracker.dates import UTC, zone
 from tracker.errors import ConfigError
-from tracker.schedule import Scheduler, due_slot, fire_times, make_trigger
+from tracker.cron import due_slot, fire_times, make_trigger
+from tracker.reporting.schedule import Scheduler
 from tracker.service import campaign_status
 
 LA = zone("America/Los_Angeles")

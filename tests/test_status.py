@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from conftest import utc, write_csv
-from tracker import campaign as cm, queries
+from conftest import campaign_totals, utc, write_csv
+from tracker import campaign as cm, queries, service
 from tracker.dates import zone
 from tracker.ingest import ImportRequest, RowRules, run_import
 
@@ -25,7 +25,7 @@ def load(sessions, tmp_path, body: str, source="generic"):
 def status_at(sessions, as_of, slug="dec-2026"):
     with sessions.begin() as session:
         c = queries.get_campaign(session, slug)
-        return cm.status(c, queries.campaign_totals(session, c, as_of), as_of=as_of)
+        return cm.status(c, campaign_totals(session, c, as_of), as_of=as_of)
 
 
 def test_gift_one_second_before_local_midnight_counts_and_one_at_midnight_does_not(sessions, make_campaign, tmp_path):
@@ -119,7 +119,7 @@ c,99.99,2026-12-04T10:00:00-08:00,c@x.org,partially_refunded,0.33
     text = tracker("status", "--as-of", "2026-12-05")
     assert "$1,334.29 of $400,000.00 (0.33%)" in text.out and "$398,665.71" in text.out
     with sessions.begin() as session:
-        view = overview.load(session, "dec-2026", datetime(2026, 12, 5, 23, 59, 59, tzinfo=LA))
+        view = service.overview(session, queries.get_campaign(session, "dec-2026"), as_of=datetime(2026, 12, 5, 23, 59, 59, tzinfo=LA))
     shown = [c.children[1].children for c in overview.cards(view)]
     assert shown[0] == "$1,334.29" and shown[2] == "$398,665.71" and shown[1] == "0.33%"
     assert view.cumulative[-1] == (date(2026, 12, 5), 133429)
@@ -131,7 +131,12 @@ def test_several_campaigns_need_a_choice_and_an_unknown_slug_is_named(sessions, 
     make_campaign("dec-2025", start=date(2025, 12, 1), end=date(2025, 12, 31))
     make_campaign()
     with sessions.begin() as session:
-        with pytest.raises(UsageError, match="choose one with --campaign"):
+        with pytest.raises(UsageError, match="there are 2 campaigns") as several:
             queries.get_campaign(session)
-        with pytest.raises(NotFound, match="dec-2025, dec-2026|dec-2026, dec-2025"):
+        with pytest.raises(NotFound, match="no campaign 'dec-2099'") as unknown:
             queries.get_campaign(session, "dec-2099")
+    # the library names the input and the choices; each edge says how to give it in its own words
+    assert (several.value.field, several.value.kind, set(several.value.choices)) == (
+        "campaign", "missing", {"dec-2025", "dec-2026"})
+    assert (unknown.value.field, unknown.value.kind) == ("campaign", "unknown")
+    assert "--campaign" not in str(several.value) and "tracker campaign" not in str(unknown.value)

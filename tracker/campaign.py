@@ -12,12 +12,11 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from tracker.dates import ensure_utc, isoformat_local
+from tracker.dates import Window, ensure_utc, isoformat_local
 from tracker.money import cents_to_decimal_str, percent_of
-from tracker.projection import Curve, Projection, aligned_offset, project_at, window_of
+from tracker.projection import Curve, Projection, aligned_offset, project_at
 
 SECONDS_PER_DAY = 86_400
-PHASES = ("not_started", "running", "final_week", "final_48_hours", "last_day", "closed")
 TYPICAL_TOLERANCE = Decimal("0.05")  # within 5% of the typical curve counts as "on" it
 
 
@@ -31,6 +30,9 @@ class CampaignLike(Protocol):
     end_date: date
 
     @property
+    def window(self) -> Window: ...
+
+    @property
     def starts_at(self) -> datetime: ...
 
     @property
@@ -39,7 +41,7 @@ class CampaignLike(Protocol):
 
 @dataclass(frozen=True)
 class Totals:
-    """Aggregates over the counted gifts of a campaign's window up to a moment (see queries.campaign_totals)."""
+    """Aggregates over the counted gifts of a campaign's window up to a moment (tracker.service gathers them)."""
 
     raised_cents: int
     donations: int
@@ -242,10 +244,10 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime, figures: 
     starts_at, ends_at = campaign.starts_at, campaign.ends_at
     gap = max(0, campaign.goal_cents - totals.raised_cents)
     left = seconds_left(ends_at, max(as_of, starts_at))
-    window = window_of(campaign)
+    window = campaign.window
     comparisons = tuple(
         Comparison(
-            slug=c.window.slug,
+            slug=c.slug,
             cents_then=(then := c.at(aligned_offset(window, max(as_of, starts_at), c.window))),
             final_cents=c.final_cents,
             share_of_final=c.share_at(aligned_offset(window, max(as_of, starts_at), c.window)),
@@ -400,14 +402,12 @@ def time_left_text(seconds: int) -> str:
     return unit(seconds, "second")
 
 
-def cumulative_by_day(campaign: CampaignLike, daily: dict[date, int], *, as_of: datetime) -> list[tuple[date, int]]:
-    """Running total per local day of the window, from the first day up to the day of `as_of` (or the last day)."""
-    tz = campaign.tz if hasattr(campaign, "tz") else ZoneInfo(campaign.timezone)
-    last = min(campaign.end_date, ensure_utc(as_of).astimezone(tz).date())
+def cumulative_by_day(window: Window, daily: dict[date, int]) -> list[tuple[date, int]]:
+    """Running total per local day of the window, from its first day up to its last day that counts (as of)."""
     out: list[tuple[date, int]] = []
     total = 0
-    day = campaign.start_date
-    while day <= last:
+    day = window.first
+    while day <= window.last_day:
         total += daily.get(day, 0)
         out.append((day, total))
         day += timedelta(days=1)

@@ -27,6 +27,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracker.cron import check_cron
 from tracker.errors import ConfigError
 
 ENV_CONFIG = "TRACKER_CONFIG"
@@ -94,6 +95,7 @@ def find(cli_path: str | Path | None = None, env=os.environ, cwd: Path | None = 
 
 
 def load(path: Path | None) -> Config:
+    """Read and check the configuration file at `path` (None: the defaults). Raises ConfigError."""
     if path is None:
         return Config()
     try:
@@ -109,6 +111,7 @@ def load(path: Path | None) -> Config:
 
 
 def parse(raw: dict, path: Path | None = None) -> Config:
+    """Check a configuration's parsed TOML; every mistake is a ConfigError naming the file, table and key."""
     where = str(path or "configuration")
 
     def problem(place: str, what: str) -> ConfigError:
@@ -140,8 +143,6 @@ def parse(raw: dict, path: Path | None = None) -> Config:
         return tuple(to)
 
     def cron(table: dict, place: str, default: str | None = None) -> str:
-        from tracker.schedule import check_cron
-
         expr = typed(table, place, "cron", str, default, required=default is None)
         try:
             check_cron(expr)

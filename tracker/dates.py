@@ -1,21 +1,35 @@
-"""Time: the only place that parses timestamps and handles time zones.
+"""Time: the only place that parses timestamps and handles time zones, and the window type.
 
 Everything is stored in UTC. Each campaign has its own IANA time zone; a timestamp without an
 offset ("naive") is read in the zone the caller names, never guessed. Windows are half-open:
-[start, end).
+[start, end). `Window` is a run of whole local days in a zone, optionally cut at an "as of"
+moment: every "what counts up to now" in the tracker is `window.end`.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from dateutil import parser as dateutil_parser
 
 from tracker.errors import ConfigError, ValueProblem
 
 UTC = timezone.utc
 _NO_YEAR = datetime(1, 1, 1)
+_ONE_TICK = timedelta(microseconds=1)  # timestamps are stored to the microsecond
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b")
+_GMT_OFFSET = re.compile(r"^(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
+
+# Zone abbreviations payment processors write in their own time-zone columns (PayPal's TimeZone),
+# as fixed UTC offsets in hours. Only read where a file's column is known to hold them.
+ZONE_ABBREVIATIONS = {
+    "PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6, "CDT": -5, "EST": -5, "EDT": -4, "AKST": -9,
+    "AKDT": -8, "HST": -10, "GMT": 0, "UTC": 0, "BST": 1, "IST": 1, "WET": 0, "WEST": 1, "CET": 1, "CEST": 2,
+    "EET": 2, "EEST": 3, "AEST": 10, "AEDT": 11, "ACST": 9.5, "ACDT": 10.5, "AWST": 8, "NZST": 12, "NZDT": 13,
+    "JST": 9,
+}
 
 
 def zone(name: str) -> ZoneInfo:
@@ -30,6 +44,26 @@ def zone(name: str) -> ZoneInfo:
         ) from None
 
 
+def zone_from_text(text: str) -> tzinfo:
+    """A time zone as an export's time-zone column writes it: an abbreviation (PST), an IANA name
+    (Europe/London) or an offset (GMT-08:00). Raises ValueProblem saying what is understood."""
+    t = text.strip()
+    upper = t.upper()
+    if upper in ZONE_ABBREVIATIONS:
+        return timezone(timedelta(hours=ZONE_ABBREVIATIONS[upper]))
+    offset = _GMT_OFFSET.match(upper)
+    if offset:
+        sign = -1 if offset.group(1) == "-" else 1
+        try:
+            return timezone(sign * timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3) or 0)))
+        except ValueError:
+            pass
+    try:
+        return zone(t)
+    except ConfigError:
+        raise ValueProblem(f"TimeZone {text!r} is not a time zone (PST, GMT, Europe/London, GMT-08:00)") from None
+
+
 def utc_now() -> datetime:
     """The current instant in UTC. Only entry points (CLI, callbacks, jobs) call this."""
     return datetime.now(UTC)
@@ -42,26 +76,81 @@ def ensure_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def localize(naive: datetime, tz: ZoneInfo) -> datetime:
+def localize(naive: datetime, tz: tzinfo) -> datetime:
     """Attach `tz` to a naive wall-clock time (fold=0: an ambiguous hour is read as its first occurrence)."""
     return naive.replace(tzinfo=tz)
 
 
-def parse_timestamp(text: str, tz: ZoneInfo | None) -> datetime:
-    """Parse a timestamp from an input file into an aware UTC datetime.
+def _in_zone(parsed: datetime, raw: str, tz: tzinfo | None) -> datetime:
+    """An aware UTC instant: `parsed` as written if it has an offset, else read in `tz`."""
+    if parsed.tzinfo is None:
+        if tz is None:
+            raise ValueProblem(
+                f"{raw!r} has no UTC offset and no time zone is known to read it in; "
+                "add the offset (e.g. -08:00) or pass --timezone, e.g. America/Los_Angeles"
+            )
+        parsed = localize(parsed, tz)
+    return parsed.astimezone(UTC)
 
-    ISO 8601 with an offset or Z is taken as written; a time without an offset (naive) is read
-    in `tz` (with tz None it is refused); a date alone means local midnight. Other formats python-dateutil understands are
-    read month first ("12/05/2026" is December 5). Raises ValueProblem saying what to write.
+
+def iso_instant(text: str, tz: tzinfo | None) -> datetime | None:
+    """The quick path of parse_timestamp for the common case, ISO 8601 (naive read in `tz`): the
+    instant in UTC, or None for anything else (then parse_timestamp decides and explains)."""
+    if len(text) < 10 or text[4] != "-" or text[7] != "-":
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        if tz is None:
+            return None
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def parse_timestamp(text: str, tz: tzinfo | None, *, dayfirst: bool = False, fmt: str | None = None) -> datetime:
+    """Parse a timestamp from an input file into an aware UTC datetime, by explicit rules.
+
+    - `fmt`: a strptime format the file's times follow (then nothing else is tried);
+    - ISO 8601 with an offset or Z is taken as written (the fast path: most exports write it);
+    - a time without an offset (naive) is read in `tz`; with tz None it is refused;
+    - other formats python-dateutil understands are read month first ("12/05/2026" is December 5),
+      or day first with `dayfirst`; a numeric date whose month would be over 12 in that order is
+      refused with the flag that reads it, never reordered row by row;
+    - a date alone means local midnight.
+    Raises ValueProblem saying what to write.
     """
     raw = (text or "").strip()
     if not raw:
         raise ValueProblem("the date is empty")
+    if fmt:
+        try:
+            parsed = datetime.strptime(raw, fmt)
+        except ValueError:
+            raise ValueProblem(f"{raw!r} does not match the date format {fmt!r}") from None
+        if parsed.tzinfo is None and tz is None:
+            raise ValueProblem(f"{raw!r} has no UTC offset; pass --timezone")
+        return _in_zone(parsed, raw, tz)
+    if len(raw) >= 10 and raw[4] == "-" and raw[7] == "-":
+        try:
+            return _in_zone(datetime.fromisoformat(raw), raw, tz)
+        except ValueError:
+            pass  # let dateutil say what is wrong
+    numeric = _NUMERIC_DATE.match(raw)
+    if numeric:  # 03/02/2019: read in the order the file uses, never guessed row by row
+        first, second = int(numeric.group(1)), int(numeric.group(2))
+        if not 1 <= (second if dayfirst else first) <= 12:
+            hint = "pass --dayfirst for this file" if not dayfirst else "this file is read day first; is it?"
+            order = "day/month/year" if not dayfirst else "month/day/year"
+            raise ValueProblem(f"{raw!r} reads as {order}; {hint}")
+    from dateutil import parser as dateutil_parser  # the slow path only: most files write ISO 8601
+
     try:
         parsed = dateutil_parser.isoparse(raw)
     except (ValueError, OverflowError):
         try:
-            parsed = dateutil_parser.parse(raw, dayfirst=False, default=_NO_YEAR)
+            parsed = dateutil_parser.parse(raw, dayfirst=dayfirst, default=_NO_YEAR)
         except (ValueError, OverflowError) as exc:
             reason = str(exc)
             if "out of range" in reason or "must be in" in reason:
@@ -71,14 +160,7 @@ def parse_timestamp(text: str, tz: ZoneInfo | None) -> datetime:
             ) from None
         if parsed.year == 1:
             raise ValueProblem(f"{raw!r} has no year; write the full date, e.g. 2026-12-31")
-    if parsed.tzinfo is None:
-        if tz is None:
-            raise ValueProblem(
-                f"{raw!r} has no UTC offset and no time zone is known to read it in; "
-                "add the offset (e.g. -08:00) or pass --timezone, e.g. America/Los_Angeles"
-            )
-        parsed = localize(parsed, tz)
-    return parsed.astimezone(UTC)
+    return _in_zone(parsed, raw, tz)
 
 
 def parse_date(text: str) -> date:
@@ -111,3 +193,88 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
 def isoformat_local(moment: datetime, tz: ZoneInfo) -> str:
     """An instant as ISO 8601 with the offset of `tz`, to the second: 2026-12-31T23:59:59-08:00."""
     return ensure_utc(moment).astimezone(tz).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Window:
+    """Whole local days `first` to `last` (both included) in the zone `tz`, optionally cut at `as_of`.
+
+    In UTC it is [starts_at, ends_at): 00:00 local of the first day to 00:00 local of the day after
+    the last, so a December window's deadline is December 31 23:59:59 local. With `as_of`, what
+    counts is what happened by then: [starts_at, end), `end` being the earlier of ends_at and the
+    instant just after as_of (as_of itself counts).
+    """
+
+    first: date
+    last: date
+    tz: ZoneInfo
+    as_of: datetime | None = None
+
+    @cached_property
+    def starts_at(self) -> datetime:
+        return local_midnight(self.first, self.tz)
+
+    @cached_property
+    def ends_at(self) -> datetime:
+        """The exclusive end of the whole window, whatever `as_of` says."""
+        return local_midnight(self.last + timedelta(days=1), self.tz)
+
+    @property
+    def deadline(self) -> datetime:
+        """The window's last second, in UTC."""
+        return self.ends_at - timedelta(seconds=1)
+
+    @cached_property
+    def end(self) -> datetime:
+        """The exclusive end of what counts: ends_at, or just after as_of when that comes first."""
+        if self.as_of is None:
+            return self.ends_at
+        return min(self.ends_at, ensure_utc(self.as_of) + _ONE_TICK)
+
+    @property
+    def last_instant(self) -> datetime:
+        """The last instant that counts (the as-of of everything in the window so cut)."""
+        return self.end - _ONE_TICK
+
+    @property
+    def opened(self) -> bool:
+        """Whether any of the window has passed by as_of (so there is something to count)."""
+        return self.end > self.starts_at
+
+    @property
+    def closed(self) -> bool:
+        """Whether the whole window has passed by as_of."""
+        return self.end >= self.ends_at
+
+    def at(self, as_of: datetime | None) -> Window:
+        """The same days, cut at another moment."""
+        return replace(self, as_of=as_of)
+
+    @property
+    def days(self) -> int:
+        """How many local days the window has."""
+        return (self.last - self.first).days + 1
+
+    @property
+    def seconds(self) -> int:
+        """The whole window's length in seconds (23 or 25-hour days included)."""
+        return int((self.ends_at - self.starts_at).total_seconds())
+
+    def end_of_day(self, n: int) -> datetime:
+        """The end of the window's day n (1 = the first day), in UTC."""
+        return local_midnight(self.first + timedelta(days=n), self.tz)
+
+    def local_date(self, moment: datetime) -> date:
+        return ensure_utc(moment).astimezone(self.tz).date()
+
+    @property
+    def last_day(self) -> date:
+        """The last local day that counts: the window's last, or the day of as_of when that comes first."""
+        if self.as_of is None:
+            return self.last
+        return min(self.last, self.local_date(self.as_of))
+
+    def narrowed(self, first: date | None = None, last: date | None = None) -> Window:
+        """The days of this window from `first` to `last` (each clipped to the window)."""
+        return replace(self, first=max(first, self.first) if first else self.first,
+                       last=min(last, self.last) if last else self.last)

@@ -230,14 +230,22 @@ def write_lybunt(out: IO[str], rows: list[tuple], last_campaign: str, *, persona
     return w.rows
 
 
-def write_appeals(out: IO[str], report: dict, *, excel: bool = False) -> int:
-    """Per popup variant and copy version, from tracker.appeals.report_json (money already decimal strings)."""
+def write_appeals(out: IO[str], report, *, excel: bool = False) -> int:
+    """Per popup variant and copy version, from the appeals report (tracker.appeal_report.AppealReport)."""
     w = Writer(out, APPEAL_COLUMNS, excel=excel)
-    for v in report["variants"]:
-        for ver in v["versions"]:
-            w.row({0: None}, [v["key"], "true" if v["control"] else "false", ver["version"], ver["impressions"],
-                              ver["readers"], ver["clicks"], ver["dismissals"], ver["donations"], ver["donors"],
-                              ver["revenue"], ver["revenue_capped"], ver["revenue_per_1000_impressions"],
-                              ver["average_gift"], ver["conversion_rate"], ver["first_time_share"],
-                              ver["recurring_share"]])
+    unit = report.unit
+    for v in report.variants:
+        for version, _since, m in v.versions:
+            e = m.exposure
+            rate = m.conversion_rate(unit)
+            w.row({0: None}, [v.key, "true" if v.control else "false", version, e.impressions, e.readers, e.clicks,
+                              e.dismissals, m.donations, m.donors, money(m.revenue_cents),
+                              money(m.capped_revenue_cents), money(m.revenue_per_1000_impressions_cents),
+                              money(m.average_gift_cents), _share(rate, 6), _share(m.first_time_share),
+                              _share(m.recurring_share)])
     return w.rows
+
+
+def _share(x: float | None, places: int = 4) -> str:
+    """A share as the JSON shows it (rounded to `places`, no trailing zeros), or empty."""
+    return "" if x is None else repr(round(x, places))

@@ -7,13 +7,13 @@ in the same transaction, under the actor the entry point names (an OS user or a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import IO
 
 from sqlalchemy.orm import Session
 
 from tracker import export, queries
-from tracker.dates import isoformat_local, local_midnight, parse_date
+from tracker.dates import Window, isoformat_local, parse_date
 from tracker.errors import UsageError, ValueProblem
 from tracker.models import AuditEntry, Campaign
 
@@ -22,26 +22,20 @@ PERSONAL_KINDS = ("donations", "donors", "lybunt")  # personal data on request (
 DONOR_LEVEL_KINDS = PERSONAL_KINDS  # one row per gift or donor: never for a dashboard viewer
 
 
-@dataclass(frozen=True)
-class Window:
-    first: date  # inclusive local days
-    last: date
-    start: datetime  # [start, end) in UTC; end stops at the moment
-    end: datetime
-
-
 def window(c: Campaign, from_: str | None, to: str | None, moment: datetime) -> Window:
-    """Inclusive local days, clipped to the campaign and to the moment."""
+    """The campaign's local days from `from_` to `to` (both included, each clipped to the campaign), cut at `moment`.
+
+    Raises UsageError naming the field "from/to" when a date cannot be read or the days run backwards."""
     try:
-        first = max(parse_date(from_), c.start_date) if from_ else c.start_date
-        last = min(parse_date(to), c.end_date) if to else c.end_date
+        first = parse_date(from_) if from_ else None
+        last = parse_date(to) if to else None
     except ValueProblem as exc:
-        raise UsageError(f"from/to: {exc}") from None
-    if last < first:
-        raise UsageError(f"the last day {last} is before the first {first} (or outside {c.start_date} to {c.end_date})")
-    start = local_midnight(first, c.tz)
-    end = min(local_midnight(last + timedelta(days=1), c.tz), moment + timedelta(microseconds=1))
-    return Window(first, last, start, end)
+        raise UsageError(str(exc), field="from/to") from None
+    w = c.window.narrowed(first, last).at(moment)
+    if w.last < w.first:
+        raise UsageError(f"the last day {w.last} is before the first {w.first} (or outside {c.start_date} to "
+                         f"{c.end_date})", field="from/to")
+    return w
 
 
 def write(session: Session, c: Campaign, kind: str, fh: IO[str], w: Window, moment: datetime, *,
@@ -56,11 +50,10 @@ def write(session: Session, c: Campaign, kind: str, fh: IO[str], w: Window, mome
         raise UsageError(f"names and e-mails apply to the {', '.join(PERSONAL_KINDS)} exports only")
     rows, ties = 0, True
     if kind == "donations":
-        rows = export.write_donations(fh, queries.export_donations(session, c, w.start, w.end, personal=personal),
+        rows = export.write_donations(fh, queries.export_donations(session, c, w.starts_at, w.end, personal=personal),
                                       c.tz, personal=personal, excel=excel)
     elif kind == "donors":
-        rows = export.write_donors(fh, queries.export_donors(session, c, w.end - timedelta(microseconds=1),
-                                                             personal=personal), c.tz, personal=personal, excel=excel)
+        rows = export.write_donors(fh, queries.export_donors(session, c, w.last_instant, personal=personal), c.tz, personal=personal, excel=excel)
     elif kind == "lybunt":
         earlier = queries.earlier_campaigns(session, c, moment)
         if not earlier:
@@ -68,15 +61,14 @@ def write(session: Session, c: Campaign, kind: str, fh: IO[str], w: Window, mome
         rows = export.write_lybunt(fh, queries.export_lybunt(session, c, earlier[-1], moment, personal=personal),
                                    earlier[-1].slug, personal=personal, excel=excel)
     elif kind == "channels":
-        rows = export.write_channels(fh, queries.channel_breakdown(session, c, w.start, w.end), excel=excel)
+        rows = export.write_channels(fh, queries.channel_breakdown(session, c, w.starts_at, w.end), excel=excel)
     elif kind == "appeals":
-        from tracker.appeals import report_json
         from tracker.service import appeal_report
 
         if not queries.list_variants(session, c):
             raise UsageError(f"{c.slug} has no popup variants yet; load them with: tracker appeals load FILE.toml")
-        report = appeal_report(session, c, as_of=w.end - timedelta(microseconds=1))
-        rows = export.write_appeals(fh, report_json(report, c.slug, isoformat_local(moment, c.tz)), excel=excel)
+        report = appeal_report(session, c, as_of=w.last_instant)
+        rows = export.write_appeals(fh, report, excel=excel)
     elif kind == "daily":
         rows = export.write_daily(fh, queries.day_breakdown(session, c, w.first, w.last, w.end), c.goal_cents,
                                   excel=excel)
@@ -116,5 +108,5 @@ class Reconciliation:
 
 def reconciliation(session: Session, c: Campaign, w: Window) -> Reconciliation:
     days = queries.day_breakdown(session, c, w.first, w.last, w.end)
-    status = queries.raised_between(session, c.currency, w.start, w.end, c.raised_basis)[0] if w.end > w.start else 0
-    return Reconciliation(queries.source_breakdown(session, c, w.start, w.end), days, status)
+    status = queries.raised_between(session, c.currency, w.starts_at, w.end, c.raised_basis)[0] if w.opened else 0
+    return Reconciliation(queries.source_breakdown(session, c, w.starts_at, w.end), days, status)

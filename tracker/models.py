@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from tracker.dates import UTC, ensure_utc, local_midnight
+from tracker.dates import UTC, Window, ensure_utc, local_midnight
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -97,6 +97,15 @@ class Campaign(Base):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def window(self) -> Window:
+        """The campaign's window: its days in its zone, [start_date 00:00, the day after end_date 00:00)."""
+        return Window(self.start_date, self.end_date, self.tz)
+
+    def window_at(self, as_of: datetime) -> Window:
+        """The window cut at `as_of`: what counts by then."""
+        return Window(self.start_date, self.end_date, self.tz, as_of)
 
     @property
     def starts_at(self) -> datetime:

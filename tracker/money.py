@@ -63,17 +63,34 @@ def cents_to_decimal_str(cents: int) -> str:
     return f"{sign}{whole}.{frac:02d}"
 
 
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
+
+
+def _with_currency(sign: str, text: str, currency: str) -> str:
+    symbol = SYMBOLS.get(currency, "")
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
 def format_money(cents: int, currency: str = "USD", *, whole: bool = False) -> str:
-    """Cents for people: 38596542 -> "$385,965.42"; with whole=True -> "$385,965" (rounded half up)."""
+    """Cents for people: 38596542 -> "$385,965.42"; with whole=True -> "$385,965" (rounded half up).
+
+    The currency's symbol where it has a common one ("€1,250.00"), else its code after the amount."""
     sign = "-" if cents < 0 else ""
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}.get(currency, "")
     amount = abs(int(cents))
     if whole:
         text = f"{(amount + 50) // 100:,}"
     else:
         units, frac = divmod(amount, 100)
         text = f"{units:,}.{frac:02d}"
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+    return _with_currency(sign, text, currency)
+
+
+def format_money_per_unit(cents: int, units: int, currency: str = "USD", places: int = 4) -> str | None:
+    """Money per unit for people, exact and rounded half up: (2345, 1000, "EUR") -> "€0.0235"; None for 0 units."""
+    value = cents_per_unit_str(cents, units, places)
+    if value is None:
+        return None
+    return _with_currency("-" if value.startswith("-") else "", value.lstrip("-"), currency)
 
 
 def percent_of(part_cents: int, whole_cents: int, places: int = 2) -> Decimal:

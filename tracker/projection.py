@@ -20,9 +20,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import NormalDist, fmean, stdev
-from zoneinfo import ZoneInfo
 
-from tracker.dates import UTC, ensure_utc
+from tracker.dates import UTC, Window, ensure_utc
 
 RANGE_LEVEL = 0.80  # the low-high range is meant to hold the final this often
 _Z = NormalDist().inv_cdf(0.5 + RANGE_LEVEL / 2)
@@ -43,53 +42,16 @@ SIGMA_FLOOR = 0.10
 
 
 @dataclass(frozen=True)
-class Window:
-    """A campaign's window: local start day, last day and zone; its instants in UTC."""
-
-    slug: str
-    start_date: date
-    end_date: date
-    timezone: str
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def starts_at(self) -> datetime:
-        return datetime.combine(self.start_date, time(0), tzinfo=self.tz).astimezone(UTC)
-
-    @property
-    def ends_at(self) -> datetime:
-        return datetime.combine(self.end_date + timedelta(days=1), time(0), tzinfo=self.tz).astimezone(UTC)
-
-    @property
-    def seconds(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds())
-
-    def end_of_day(self, n: int) -> datetime:
-        """The end of the window's day n (1 = the first day), in UTC."""
-        return datetime.combine(self.start_date + timedelta(days=n), time(0), tzinfo=self.tz).astimezone(UTC)
-
-    @property
-    def days(self) -> int:
-        return (self.end_date - self.start_date).days + 1
-
-
-def window_of(campaign) -> Window:
-    return Window(campaign.slug, campaign.start_date, campaign.end_date, campaign.timezone)
-
-
-@dataclass(frozen=True)
 class Curve:
     """One campaign's cumulative raised: `steps` are (seconds from its start to the end of a bucket, total so far)."""
 
+    slug: str
     window: Window
     steps: tuple[tuple[int, int], ...]
 
     def by_day(self) -> list[tuple[int, int]]:
         """(campaign day 1..N, raised by the end of that day), to compare campaigns day by day."""
-        days = (self.window.end_date - self.window.start_date).days + 1
+        days = self.window.days
         out, total, k = [], 0, 0
         for d in range(1, days + 1):
             while k < len(self.steps) and self.steps[k][0] <= d * 86_400:
@@ -99,14 +61,14 @@ class Curve:
         return out
 
     @classmethod
-    def from_buckets(cls, window: Window, buckets: list[tuple[int, int]]) -> Curve:
+    def from_buckets(cls, slug: str, window: Window, buckets: list[tuple[int, int]]) -> Curve:
         """Build from (bucket start as epoch seconds, cents raised in it); buckets are 900 seconds long."""
         start = int(window.starts_at.timestamp())
         total, steps = 0, []
         for epoch, cents in sorted(buckets):
             total += cents
             steps.append((epoch - start + 900, total))
-        return cls(window, tuple(steps))
+        return cls(slug, window, tuple(steps))
 
     @property
     def final_cents(self) -> int:
@@ -125,8 +87,8 @@ class Curve:
 def aligned_offset(current: Window, as_of: datetime, earlier: Window) -> int:
     """Seconds into `earlier` that match `as_of` in `current` by campaign day and local hour (clamped to the window)."""
     local = ensure_utc(as_of).astimezone(current.tz).replace(tzinfo=None)
-    wall = local - datetime.combine(current.start_date, time(0))
-    target = (datetime.combine(earlier.start_date, time(0)) + wall).replace(tzinfo=earlier.tz).astimezone(UTC)
+    wall = local - datetime.combine(current.first, time(0))
+    target = (datetime.combine(earlier.first, time(0)) + wall).replace(tzinfo=earlier.tz).astimezone(UTC)
     return max(0, min(earlier.seconds, int((target - earlier.starts_at).total_seconds())))
 
 
@@ -267,7 +229,7 @@ def backtest(curves: list[Curve]) -> Backtest:
         final = curve.final_cents
         if final <= 0:
             continue
-        replayed.append(curve.window.slug)
+        replayed.append(curve.slug)
         known = [c for c in curves[:k] if c.window.ends_at <= curve.window.starts_at]
         for day in range(1, curve.window.days):
             moment = curve.window.end_of_day(day)
@@ -296,5 +258,5 @@ def typical_curve(current: Window, earlier: list[Curve], goal_cents: int) -> lis
             share = fmean(shares)
         else:
             share = default_share(n / current.days)
-        out.append((current.start_date + timedelta(days=n - 1), round(goal_cents * share)))
+        out.append((current.first + timedelta(days=n - 1), round(goal_cents * share)))
     return out

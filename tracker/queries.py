@@ -12,8 +12,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from tracker.campaign import FiscalShare, Segment, Segments, Totals
-from tracker.dates import UTC, ensure_utc, local_midnight
+from tracker.campaign import FiscalShare, Segment, Segments
+from tracker.dates import UTC, Window, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
 from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginAttempt, ReportRun, User
 from tracker.rollups import BUCKET_SECONDS
@@ -29,21 +29,22 @@ def list_campaigns(session: Session) -> list[Campaign]:
 def get_campaign(session: Session, slug: str | None = None) -> Campaign:
     """The campaign named `slug`; with no slug, the only campaign there is.
 
-    Raises NotFound or UsageError with a message that says what to do.
+    Raises NotFound (an unknown slug, or no campaign at all) or UsageError (several, none chosen),
+    with field "campaign" and the slugs there are as choices, for each edge to say how to choose.
     """
     if slug:
         found = session.scalar(select(Campaign).where(Campaign.slug == slug))
         if found is None:
-            known = ", ".join(c.slug for c in list_campaigns(session)) or "none yet"
-            raise NotFound(f"no campaign {slug!r} (campaigns: {known}); see: tracker campaign list")
+            known = [c.slug for c in list_campaigns(session)]
+            raise NotFound(f"no campaign {slug!r}", field="campaign", choices=known, kind="unknown")
         return found
     campaigns = list_campaigns(session)
     if not campaigns:
-        raise NotFound("there are no campaigns yet; create one with: tracker campaign create --help")
+        raise NotFound("there are no campaigns yet", field="campaign", kind="none")
     if len(campaigns) > 1:
-        raise UsageError(
-            f"there are {len(campaigns)} campaigns ({', '.join(c.slug for c in campaigns)}); choose one with --campaign SLUG"
-        )
+        slugs = [c.slug for c in campaigns]
+        raise UsageError(f"there are {len(campaigns)} campaigns ({', '.join(slugs)})", field="campaign",
+                         choices=slugs, kind="missing")
     return campaigns[0]
 
 
@@ -89,11 +90,6 @@ def _counted_between(currency: str, start: datetime, end: datetime):
     )
 
 
-def _inclusive(as_of: datetime) -> datetime:
-    """The exclusive end that makes `as_of` itself count (timestamps are stored to the microsecond)."""
-    return ensure_utc(as_of) + timedelta(microseconds=1)
-
-
 def raised_between(session: Session, currency: str, start: datetime, end: datetime, basis: str = "gross") -> tuple[int, int]:
     """(cents raised, gifts with a positive net) by counted gifts donated in [start, end).
 
@@ -123,35 +119,10 @@ def raised_between(session: Session, currency: str, start: datetime, end: dateti
 
 def window_raised(session: Session, campaign: Campaign, as_of: datetime) -> tuple[int, int]:
     """(cents raised by the campaign's basis, gifts with a positive net) in the window up to `as_of`."""
-    end = min(campaign.ends_at, _inclusive(as_of))
-    if end <= campaign.starts_at:
+    w = campaign.window_at(as_of)
+    if not w.opened:
         return 0, 0
-    return raised_between(session, campaign.currency, campaign.starts_at, end, campaign.raised_basis)
-
-
-def campaign_totals(session: Session, campaign: Campaign, as_of: datetime) -> Totals:
-    """Raised (by the campaign's basis), gifts and donors counted, and new donors, as of `as_of`.
-
-    A gift is counted when its status is succeeded, partially_refunded or refunded; `donations`
-    and `donors` only count gifts whose net is positive. A donor is new when their first counted
-    gift ever (any campaign, any time: donors.first_gift_at) falls inside the window.
-    """
-    end = min(campaign.ends_at, _inclusive(as_of))
-    if end <= campaign.starts_at:
-        return Totals(0, 0, 0, 0)
-    raised, gifts = window_raised(session, campaign, as_of)
-    donors = (
-        select(Donation.donor_id)
-        .where(_counted_between(campaign.currency, campaign.starts_at, end), NET > 0)
-        .distinct()
-        .subquery()
-    )
-    row = session.execute(
-        select(func.count(), func.count(case((Donor.first_gift_at >= campaign.starts_at, Donor.id))))
-        .select_from(donors)
-        .join(Donor, Donor.id == donors.c.donor_id)
-    ).one()
-    return Totals(raised_cents=raised, donations=gifts, donors=int(row[0]), new_donors=int(row[1]))
+    return raised_between(session, campaign.currency, w.starts_at, w.end, campaign.raised_basis)
 
 
 def bucket_series(session: Session, campaign: Campaign, as_of: datetime) -> list[tuple[int, int]]:
@@ -159,10 +130,11 @@ def bucket_series(session: Session, campaign: Campaign, as_of: datetime) -> list
 
     The last, unfinished quarter hour comes from the gifts themselves.
     """
-    end = min(campaign.ends_at, _inclusive(as_of))
-    if end <= campaign.starts_at:
+    w = campaign.window_at(as_of)
+    if not w.opened:
         return []
-    s, e = _epoch(campaign.starts_at), _epoch(end)
+    end = w.end
+    s, e = _epoch(w.starts_at), _epoch(end)
     whole_end = e // BUCKET_SECONDS * BUCKET_SECONDS
     rows = [
         (int(b), int(c)) for b, c in session.execute(
@@ -237,7 +209,7 @@ def segments(session: Session, campaign: Campaign, as_of: datetime, previous: Ca
     - recurring / one_time: gifts and amounts, each recurring installment counted when it is received.
     Amounts follow the campaign's raised basis; a donor counts when they have a gift with a positive net.
     """
-    end = min(campaign.ends_at, _inclusive(as_of))
+    end = campaign.window_at(as_of).end
     if end <= campaign.starts_at:
         return Segments(lybunt_campaign=previous.slug if previous else None,
                         lybunt=_lybunt(session, campaign, previous, as_of))
@@ -269,14 +241,14 @@ def segments(session: Session, campaign: Campaign, as_of: datetime, previous: Ca
 def _lybunt_donors(campaign: Campaign, previous: Campaign, as_of: datetime):
     """A subquery of the donors of `previous` with no counted gift in this window up to `as_of`, with what
     they gave in `previous` (cents by this campaign's raised basis)."""
-    last_end = min(previous.ends_at, _inclusive(as_of))
+    last_end = previous.window_at(as_of).end
     last = (
         select(Donation.donor_id.label("donor_id"), func.sum(_raised(campaign.raised_basis)).label("cents"))
         .where(_counted_between(previous.currency, previous.starts_at, last_end))
         .group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery()
     )
     query = select(last.c.donor_id, last.c.cents)
-    end = min(campaign.ends_at, _inclusive(as_of))
+    end = campaign.window_at(as_of).end
     if end > campaign.starts_at:
         back = aliased(Donation)
         query = query.where(~select(back.id).where(  # one index probe per donor: (donor_id, donated_at)
@@ -298,7 +270,7 @@ def _lybunt(session: Session, campaign: Campaign, previous: Campaign | None, as_
 
 def export_donors(session: Session, campaign: Campaign, as_of: datetime, *, personal: bool = False) -> list[tuple]:
     """Per donor of the window up to `as_of`: (donor_id, segment, gifts, cents, first gift ever[, name, email])."""
-    end = min(campaign.ends_at, _inclusive(as_of))
+    end = campaign.window_at(as_of).end
     if end <= campaign.starts_at:
         return []
     per_donor, kind = _window_donors(campaign, end)
@@ -348,9 +320,8 @@ def fiscal_share(session: Session, campaign: Campaign, raised_cents: int, as_of:
 
     def year_cents(c: Campaign) -> int:
         first, last = fiscal_year(c)
-        end = min(local_midnight(last + timedelta(days=1), c.tz), _inclusive(as_of))
-        start = local_midnight(first, c.tz)
-        return raised_between(session, c.currency, start, end, c.raised_basis)[0] if end > start else 0
+        year = Window(first, last, c.tz, as_of)
+        return raised_between(session, c.currency, year.starts_at, year.end, c.raised_basis)[0] if year.opened else 0
 
     shares = []
     for c in earlier:
@@ -384,7 +355,7 @@ def list_variants(session: Session, campaign: Campaign) -> list[AppealVariant]:
 def popup_gifts(session: Session, campaign: Campaign, as_of: datetime) -> list[tuple]:
     """Counted gifts of the window up to `as_of` that carry an appeal variant:
     (variant, donor_id, donated_at, cents by the campaign's raised basis, recurring, donor_is_new)."""
-    end = min(campaign.ends_at, _inclusive(as_of))
+    end = campaign.window_at(as_of).end
     if end <= campaign.starts_at:
         return []
     return [tuple(r) for r in session.execute(
@@ -399,7 +370,7 @@ def popup_gifts(session: Session, campaign: Campaign, as_of: datetime) -> list[t
 
 def no_popup_totals(session: Session, campaign: Campaign, as_of: datetime) -> tuple[int, int, int]:
     """(gifts, donors, cents) of the window's counted gifts without an appeal variant."""
-    end = min(campaign.ends_at, _inclusive(as_of))
+    end = campaign.window_at(as_of).end
     if end <= campaign.starts_at:
         return 0, 0, 0
     row = session.execute(
@@ -476,16 +447,22 @@ def day_breakdown(session: Session, campaign: Campaign, first: date, last: date,
             for i, g, d, gross, ref, fee, raised in rows if int(i) <= (last - first).days]
 
 
-def channel_days(session: Session, campaign: Campaign, first: date, last: date, end: datetime) -> list[tuple[date, str, int]]:
-    """(local day, channel or '', raised) of counted gifts donated from `first` to before `end`, by day and channel."""
-    start = local_midnight(first, campaign.tz)
+def channel_days(session: Session, campaign: Campaign, window: Window):
+    """Raised by local day and channel of the window's counted gifts (up to its as-of): a pandas DataFrame with
+    columns day (date), channel (str, '' for none) and cents (int), one row per day and channel with gifts."""
+    import pandas as pd
+
+    columns = ["day", "channel", "cents"]
+    if not window.opened:
+        return pd.DataFrame(columns=columns)
+    first, last = window.first, window.last
     day = _day_index(campaign, first, last)
     rows = session.execute(
         select(day, Donation.channel, func.sum(_raised(campaign.raised_basis)))
-        .where(_counted_between(campaign.currency, start, end)).group_by(day, Donation.channel)
+        .where(_counted_between(campaign.currency, window.starts_at, window.end)).group_by(day, Donation.channel)
     ).all()
-    return [(first + timedelta(days=int(i)), ch or "", int(raised)) for i, ch, raised in rows
-            if int(i) <= (last - first).days]
+    return pd.DataFrame([(first + timedelta(days=int(i)), ch or "", int(raised)) for i, ch, raised in rows
+                         if int(i) <= (last - first).days], columns=columns)
 
 
 GIFT_SIZES = (0, 25_00, 50_00, 100_00, 250_00, 500_00, 1_000_00)  # lower bounds in cents of the size bands

@@ -1,26 +1,32 @@
-"""Gather what the campaign numbers need from the database and hand it to the pure math.
+"""The read side, assembled: what each view of a campaign shows, from the queries and the pure math.
 
 The one place where queries and campaign math meet, so the CLI, the dashboard, the reports and
-the public endpoints show the same figures. Functions take the session first and the moment as
-an argument; they never commit and never read the clock.
+the public endpoints show the same figures. Each view has one function here (`campaign_status`,
+`overview`, `donors_view`, `appeals_view`, ...). Functions take the session first and the moment
+as an argument; they never commit and never read the clock.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from tracker import campaign as cm, queries
-from tracker.appeals import AppealReport, Exposure, Gift, build_report
 from tracker.dates import ensure_utc
-from tracker.models import Campaign
-from tracker.projection import Backtest, Curve, backtest, window_of
+from tracker.models import AppealVariant, Campaign
+from tracker.projection import Backtest, Curve, backtest, typical_curve
+
+if TYPE_CHECKING:  # the appeals' modules are imported by the functions that use them (`tracker status` does not)
+    from tracker.appeal_report import AppealReport
+    from tracker.appeals import RenderedCopy
 
 
 def curve(session: Session, campaign: Campaign, as_of: datetime) -> Curve:
     """The campaign's cumulative curve up to `as_of` (its whole window once it is over)."""
-    return Curve.from_buckets(window_of(campaign), queries.bucket_series(session, campaign, as_of))
+    return Curve.from_buckets(campaign.slug, campaign.window, queries.bucket_series(session, campaign, as_of))
 
 
 def earlier_curves(session: Session, campaign: Campaign, *, as_of: datetime) -> list[Curve]:
@@ -36,16 +42,16 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
     segments = queries.segments(session, campaign, as_of, earlier[-1] if earlier else None)
     raised, gifts = queries.window_raised(session, campaign, as_of)
     # the segments hold every donor of the window once, so they give the donor counts too
-    # (the same numbers as queries.campaign_totals, without grouping the window's gifts twice)
+    # (without grouping the window's gifts a second time)
     totals = cm.Totals(raised_cents=raised, donations=gifts, new_donors=segments.new.donors,
                        donors=segments.new.donors + segments.retained.donors + segments.reactivated.donors)
-    window_end = min(campaign.ends_at, as_of + timedelta(microseconds=1))
+    window = campaign.window_at(as_of)
 
     def pace(hours: int) -> int:
-        start = max(campaign.starts_at, window_end - timedelta(hours=hours))
-        if window_end <= start:
+        start = max(window.starts_at, window.end - timedelta(hours=hours))
+        if window.end <= start:
             return 0
-        return queries.raised_between(session, campaign.currency, start, window_end, campaign.raised_basis)[0]
+        return queries.raised_between(session, campaign.currency, start, window.end, campaign.raised_basis)[0]
 
     late_gifts, late_cents = queries.late_totals(session, campaign, as_of)
     figures = cm.Figures(
@@ -67,18 +73,20 @@ def campaign_backtest(session: Session, campaign: Campaign, *, as_of: datetime) 
 
 def appeal_report(session: Session, campaign: Campaign, *, as_of: datetime, cap: str = "p99",
                   min_donations: int = 100) -> AppealReport:
-    """Each popup variant's numbers and the verdict, for the window up to `as_of` (see tracker.appeals).
+    """Each popup variant's numbers and the verdict, for the window up to `as_of` (see tracker.appeal_report).
 
     Daily counts belong to the copy version that was live at noon of their local day; events and
     gifts to the version live at their moment.
     """
+    from tracker.appeal_report import Exposure, Gift, build_report
+
     as_of = ensure_utc(as_of)
     variants = queries.list_variants(session, campaign)
     keys = [v.key for v in variants]
     tz = campaign.tz
-    end = min(campaign.ends_at, as_of + timedelta(microseconds=1))
-    last_day = min(campaign.end_date, as_of.astimezone(tz).date())
-    days = queries.exposure_days(session, keys, campaign.start_date, last_day) if end > campaign.starts_at else []
+    window = campaign.window_at(as_of)
+    end = window.end
+    days = queries.exposure_days(session, keys, window.first, window.last_day) if window.opened else []
 
     def from_events(counts: dict, key: str) -> Exposure:
         n, readers = counts.get((key, "impression"), (0, 0))
@@ -90,13 +98,13 @@ def appeal_report(session: Session, campaign: Campaign, *, as_of: datetime, cap:
             total = total + Exposure(d.impressions, d.readers, d.clicks, d.dismissals)
         return total
 
-    events = queries.exposure_events(session, keys, campaign.starts_at, end)
+    events = queries.exposure_events(session, keys, window.starts_at, end)
     exposures = {k: from_days([d for d in days if d.variant == k]) + from_events(events, k) for k in keys}
     version_exposures = {}
     for v in variants:
         ordered = sorted(v.versions, key=lambda x: x.version)
         for i, ver in enumerate(ordered):
-            since = max(ver.valid_from, campaign.starts_at)
+            since = max(ver.valid_from, window.starts_at)
             until = min(ordered[i + 1].valid_from, end) if i + 1 < len(ordered) else end
 
             def live_at_noon(day, since=ver.valid_from, until=ordered[i + 1].valid_from if i + 1 < len(ordered) else None):
@@ -108,40 +116,84 @@ def appeal_report(session: Session, campaign: Campaign, *, as_of: datetime, cap:
             version_exposures[(v.key, ver.version)] = from_days(mine) + from_events(counts, v.key)
     gifts = [Gift(*row) for row in queries.popup_gifts(session, campaign, as_of)]
     return build_report(variants, gifts, exposures, version_exposures, queries.no_popup_totals(session, campaign, as_of),
-                        cap=cap, min_donations=min_donations)
+                        cap=cap, min_donations=min_donations, currency=campaign.currency)
 
 
-def report_data(session: Session, campaign: Campaign, *, as_of: datetime, previous=None,
-                milestones: tuple[int, ...] = (25, 50, 75, 100)):
-    """What the progress report shows (tracker.reports), from the same figures as `tracker status`.
+# -- the dashboard's pages ------------------------------------------------------------------
 
-    `previous` is the last report delivered (a ReportRun): milestones are counted from its figures.
-    """
-    from tracker.alerts import milestones_crossed
-    from tracker.reports import ReportData
-    from tracker.projection import typical_curve
+@dataclass(frozen=True)
+class Overview:
+    """What the overview page shows for one campaign at one moment."""
 
-    as_of = ensure_utc(as_of)
-    curves = earlier_curves(session, campaign, as_of=as_of)
-    st = campaign_status(session, campaign, as_of=as_of, curves=curves)
-    tz = campaign.tz
-    today = as_of.astimezone(tz).date()
-    daily = queries.daily_totals(session, campaign, as_of)
-    end = min(campaign.ends_at, as_of + timedelta(microseconds=1))
-    channels = queries.channel_breakdown(session, campaign, campaign.starts_at, end) if end > campaign.starts_at else []
-    leading = None
-    if queries.list_variants(session, campaign):
-        verdict = appeal_report(session, campaign, as_of=as_of).verdict
-        if verdict.leader:
-            leading = (verdict.leader, verdict.label)
-    return ReportData(
-        status=st,
-        yesterday_cents=daily.get(today - timedelta(days=1), 0),
-        best_channel=(channels[0][0], channels[0][6]) if channels else None,
-        leading_variant=leading,
-        cumulative=cm.cumulative_by_day(campaign, daily, as_of=as_of),
-        typical=typical_curve(window_of(campaign), curves, campaign.goal_cents),
-        milestones=tuple(milestones_crossed(st, milestones, previous.raised_cents if previous else None,
-                                            previous.new_donors if previous else None)),
-        since=previous.finished_at if previous else None,
+    status: cm.Status
+    cumulative: list[tuple[date, int]]
+    goal_line: list[tuple[date, int]]
+    typical_line: list[tuple[date, int]]
+    track_record: Backtest
+    earlier: list[tuple[str, list[tuple[date, int]]]] = ()  # each earlier campaign by the same campaign day
+    channel_days: object = None  # a DataFrame: raised by local day and channel (queries.channel_days)
+
+
+def overview(session: Session, campaign: Campaign, *, as_of: datetime) -> Overview:
+    """The overview page: the status, the cumulative curve against the straight line, the typical
+    curve and each earlier year, the projections' track record, and raised by day and channel."""
+    c = campaign
+    curves = earlier_curves(session, c, as_of=as_of)
+    window = c.window_at(as_of)
+    earlier = [(cv.slug, [(c.start_date + timedelta(days=d - 1), cents) for d, cents in cv.by_day()
+                          if d - 1 <= (c.end_date - c.start_date).days]) for cv in curves]
+    return Overview(
+        status=campaign_status(session, c, as_of=as_of, curves=curves),
+        cumulative=cm.cumulative_by_day(window, queries.daily_totals(session, c, as_of)),
+        goal_line=cm.goal_line(c),
+        typical_line=typical_curve(c.window, curves, c.goal_cents),
+        track_record=backtest(curves),
+        earlier=earlier,
+        channel_days=queries.channel_days(session, c, window),
     )
+
+
+@dataclass(frozen=True)
+class DonorsView:
+    """The donors page: the status (segments, donor goals) and the gifts by size."""
+
+    status: cm.Status
+    sizes: list[tuple[int, int, int]]  # (band's lower bound in cents, gifts, raised), smallest first
+
+
+def donors_view(session: Session, campaign: Campaign, *, as_of: datetime) -> DonorsView:
+    """The donors page: the status and the gifts by size, up to `as_of`."""
+    window = campaign.window_at(as_of)
+    sizes = queries.gift_sizes(session, campaign, window.starts_at, window.end) if window.opened else \
+        [(low, 0, 0) for low in queries.GIFT_SIZES]
+    return DonorsView(campaign_status(session, campaign, as_of=as_of), sizes)
+
+
+@dataclass(frozen=True)
+class AppealsView:
+    """The appeals page: the report, and each variant's copy as readers see it at that moment."""
+
+    report: AppealReport | None  # None: the campaign has no popup variants yet
+    copies: dict[str, RenderedCopy]
+    as_of: datetime
+
+
+def appeals_view(session: Session, campaign: Campaign, *, as_of: datetime) -> AppealsView:
+    """The appeals page: the report and each variant's copy as readers see it at `as_of`."""
+    from tracker.appeals import live_values, render_copy
+
+    variants = queries.list_variants(session, campaign)
+    if not variants:
+        return AppealsView(None, {}, as_of)
+    values = live_values(campaign_status(session, campaign, as_of=as_of))
+    return AppealsView(appeal_report(session, campaign, as_of=as_of),
+                       {v.key: render_copy(v, values) for v in variants}, as_of)
+
+
+def live_copy(session: Session, campaign: Campaign, *, as_of: datetime) -> tuple[cm.Status, list[tuple[AppealVariant, RenderedCopy]]]:
+    """The active popup variants with their copy filled from the numbers at `as_of` (for the website)."""
+    from tracker.appeals import live_values, render_copy
+
+    st = campaign_status(session, campaign, as_of=as_of)
+    values = live_values(st)
+    return st, [(v, render_copy(v, values)) for v in queries.list_variants(session, campaign) if v.active]

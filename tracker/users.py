@@ -36,6 +36,7 @@ class Login:
 
 
 def check_name(name: str) -> str:
+    """A user name stripped, or UsageError saying what a user name may be."""
     name = (name or "").strip()
     if not name or len(name) > 80 or any(c.isspace() for c in name):
         raise UsageError("a user name is 1 to 80 characters without spaces, e.g. maria or maria@example.org")
@@ -43,13 +44,15 @@ def check_name(name: str) -> str:
 
 
 def add(session: Session, name: str, role: str, password: str, *, now: datetime) -> User:
+    """Add a login with its password hashed (argon2id). Raises UsageError for a bad name, role or password,
+    or a name that exists already."""
     name = check_name(name)
     if role not in ROLES:
         raise UsageError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
     if len(password) < MIN_PASSWORD:
         raise UsageError(f"the password must be at least {MIN_PASSWORD} characters long")
     if queries.get_user(session, name) is not None:
-        raise UsageError(f"user {name!r} exists already; remove it first (tracker user remove {name})")
+        raise UsageError(f"user {name!r} exists already", field="user", kind="exists", choices=(name,))
     user = User(username=name, password_hash=_hasher.hash(password), role=role, created_at=now)
     session.add(user)
     session.flush()
@@ -57,9 +60,10 @@ def add(session: Session, name: str, role: str, password: str, *, now: datetime)
 
 
 def remove(session: Session, name: str) -> None:
+    """Remove a login (NotFound if there is none by that name); its sessions end at their next request."""
     user = queries.get_user(session, name)
     if user is None:
-        raise NotFound(f"no user {name!r} (see: tracker user list)")
+        raise NotFound(f"no user {name!r}", field="user", kind="unknown")
     session.delete(user)
 
 

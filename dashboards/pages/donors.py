@@ -1,14 +1,20 @@
 """Donors page: new, retained and reactivated donors, the donor goals, LYBUNT, gift sizes, recurring
-vs one-time. Aggregates only: every role may see it, and no name, e-mail or donor id is sent."""
+vs one-time. Aggregates only: every role may see it, and no name, e-mail or donor id is sent.
+
+`show` is the page's callback as a plain function; its data comes from tracker.service.donors_view."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import dash_mantine_components as dmc
 from dash import dcc, html
+from sqlalchemy.orm import Session
 
 from dashboards import figures
-from tracker.campaign import Status
+from tracker import queries, service
 from tracker.money import format_money
+from tracker.service import DonorsView
 
 CONTENT = "donors-content"
 TAB = "donors"
@@ -20,8 +26,13 @@ def band_label(low: int, high: int | None, currency: str) -> str:
     return f"{lo}+" if high is None else f"{lo}–{format_money(high - 100, currency, whole=True)}"
 
 
-def content(st: Status, sizes: list[tuple[int, int, int]]) -> html.Div:
-    """`sizes`: (lower bound in cents, gifts, raised) from tracker.queries.gift_sizes."""
+def show(session: Session, slug: str, at: datetime) -> html.Div:
+    """The page for campaign `slug` at `at`."""
+    return content(service.donors_view(session, queries.get_campaign(session, slug), as_of=at))
+
+
+def content(view: DonorsView) -> html.Div:
+    st, sizes = view.status, view.sizes
     money = lambda cents: format_money(cents, st.currency)  # noqa: E731
     seg = st.segments
     rows = [("New (first gift ever)", seg.new), ("Retained (gave in the 12 months before)", seg.retained),

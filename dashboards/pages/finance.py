@@ -1,15 +1,21 @@
 """Finance page: the exports of `tracker export`, filtered and downloadable, and the reconciliation.
 
 A viewer is offered the aggregate exports only; donor-level ones (and names and e-mails) are for
-finance and admin, and the download route checks the role again whatever the link says.
+finance and admin, and the download route checks the role again whatever the link says. `show`
+is the page's callback as a plain function.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import dash_mantine_components as dmc
 from dash import html
+from sqlalchemy.orm import Session
 
-from tracker.finance import DONOR_LEVEL_KINDS, KINDS, Reconciliation
+from dashboards.downloads import export_url
+from tracker import finance as finance_lib, queries
+from tracker.finance import DONOR_LEVEL_KINDS, KINDS, PERSONAL_KINDS, Reconciliation
 from tracker.money import format_money
 
 KIND = "finance-kind"
@@ -63,3 +69,20 @@ def summary(r: Reconciliation, currency: str, first, last) -> html.Div:
                   striped=True, fz="md", id="reconciliation-table"),
         dmc.Alert(verdict, color="green" if r.ties else "red", id="reconciliation-verdict", mt="sm"),
     ])
+
+
+def show(session: Session, slug: str, kind: str | None, days: list | None, personal: bool | None, at: datetime, *,
+         donor_level: bool, chosen: bool) -> tuple:
+    """(download links, reconciliation) for the export `kind` of campaign `slug` over the local `days`
+    (first, last; empty: the whole campaign) as of `at`. Donor-level kinds and names need `donor_level`;
+    `chosen`: the moment was typed in, so the links carry it."""
+    first, last = (list(days or []) + [None, None])[:2]
+    if kind in DONOR_LEVEL_KINDS and not donor_level:
+        kind = "daily"
+    personal = bool(personal) and donor_level and kind in PERSONAL_KINDS
+    c = queries.get_campaign(session, slug)
+    w = finance_lib.window(c, first, last, at)
+    stamp = at.astimezone(c.tz).strftime("%Y-%m-%dT%H:%M:%S") if chosen else None
+    urls = [export_url(slug, kind, first=str(w.first), last=str(w.last), fmt=fmt, personal=personal, as_of=stamp)
+            for fmt in ("csv", "xlsx")]
+    return links(*urls), summary(finance_lib.reconciliation(session, c, w), c.currency, w.first, w.last)

@@ -1,4 +1,6 @@
-"""Imports page: every import with what happened to its rows; rejects downloadable by finance and admin."""
+"""Imports page: every import with what happened to its rows; rejects downloadable by finance and admin.
+
+`show` is the page's callback as a plain function."""
 
 from __future__ import annotations
 
@@ -6,9 +8,21 @@ from zoneinfo import ZoneInfo
 
 import dash_mantine_components as dmc
 from dash import html
+from sqlalchemy.orm import Session
+
+from tracker import queries
+from tracker.dates import zone
 
 CONTENT = "imports-content"
 TAB = "imports"
+
+
+def show(session: Session, slug: str | None, can_download: bool) -> dmc.Stack | dmc.Alert:
+    """The 50 latest imports, in the zone of campaign `slug` (else the campaigns' one zone, else UTC)."""
+    batches = queries.list_imports(session, 50)
+    zones = queries.campaign_timezones(session)
+    tz = queries.get_campaign(session, slug).tz if slug else zone(zones.pop() if len(zones) == 1 else "UTC")
+    return content(batches, tz, can_download)
 
 
 def content(batches: list, tz: ZoneInfo, can_download: bool) -> dmc.Stack | dmc.Alert:

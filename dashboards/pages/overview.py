@@ -1,48 +1,30 @@
 """Overview page: raised of goal, gap, time left, pace, the projection with its track record, donor
-segments, and the cumulative curve against the straight line and the typical curve of earlier years."""
+segments, and the cumulative curve against the straight line and the typical curve of earlier years.
+
+`show` is the page's callback as a plain function: (session, campaign slug, moment) in, the
+page's parts out; its data comes from tracker.service.overview."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import dash_mantine_components as dmc
 from dash import dcc, html
 from sqlalchemy.orm import Session
 
 from dashboards import figures
-from dashboards.pages import appeals, reports
 from tracker import campaign as campaign_math, queries, service
 from tracker.money import format_money
-from tracker.projection import Backtest, backtest, typical_curve, window_of
+from tracker.service import Overview
 
-# component ids
-CAMPAIGN = "campaign-select"
-REFRESH = "refresh-interval"
+TAB = "overview"
 CARDS = "kpi-cards"
 PROGRESS = "goal-progress"
 GRAPH = "cumulative-graph"
-AS_OF = "as-of-text"
-NOTICE = "notice"
 SEGMENTS = "donor-segments"
 SEGMENTS_BOX = "donor-segments-box"
 NOTES = "campaign-notes"
-AS_OF_PICKER = "as-of-picker"
 CHANNELS = "channels-graph"
-AUTO_REFRESH = "auto-refresh"
-
-
-@dataclass(frozen=True)
-class Overview:
-    """What the overview page shows for one campaign at one moment."""
-
-    status: campaign_math.Status
-    cumulative: list[tuple[date, int]]
-    goal_line: list[tuple[date, int]]
-    typical_line: list[tuple[date, int]]
-    track_record: Backtest
-    earlier: list[tuple[str, list[tuple[date, int]]]] = ()  # each earlier campaign by the same campaign day
-    channel_days: list[tuple[date, str, int]] = ()  # raised by local day and channel
 
 
 def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str | None]:
@@ -52,22 +34,13 @@ def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str |
     return [{"value": c.slug, "label": c.name} for c in campaigns], (chosen.slug if chosen else None)
 
 
-def load(session: Session, slug: str, as_of: datetime) -> Overview:
-    c = queries.get_campaign(session, slug)
-    curves = service.earlier_curves(session, c, as_of=as_of)
-    daily = queries.daily_totals(session, c, as_of)
-    end = min(c.ends_at, as_of + timedelta(microseconds=1))
-    earlier = [(cv.window.slug, [(c.start_date + timedelta(days=d - 1), cents) for d, cents in cv.by_day()
-                                 if d - 1 <= (c.end_date - c.start_date).days]) for cv in curves]
-    return Overview(
-        status=service.campaign_status(session, c, as_of=as_of, curves=curves),
-        cumulative=campaign_math.cumulative_by_day(c, daily, as_of=as_of),
-        goal_line=campaign_math.goal_line(c),
-        typical_line=typical_curve(window_of(c), curves, c.goal_cents),
-        track_record=backtest(curves),
-        earlier=earlier,
-        channel_days=queries.channel_days(session, c, c.start_date, c.end_date, end) if end > c.starts_at else [],
-    )
+def show(session: Session, slug: str, at: datetime, how: str = "") -> tuple:
+    """The page for campaign `slug` at `at`: (cards, goal bar, cumulative figure, channels figure,
+    the as-of line, a notice (none), the segments table). `how` ends the as-of line: how the moment was chosen."""
+    view = service.overview(session, queries.get_campaign(session, slug), as_of=at)
+    st = view.status
+    label = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{how}"
+    return cards(view), progress(st), figure(view), channels_figure(view), label, None, segments_table(view)
 
 
 def _card(label: str, value: str, detail: str, testid: str) -> dmc.Paper:
@@ -188,80 +161,12 @@ def channels_figure(view: Overview) -> dict:
     return figures.channel_days_figure(view.channel_days, f"{view.status.name}: raised each day, by channel")
 
 
-def account(user: str | None, role: str | None, open_mode: bool):
-    """Who is logged in, with a logout button; or, running open, a plain warning."""
-    if open_mode:
-        return dmc.Alert("No users are set up, so this dashboard is open to anyone on this computer and shows "
-                         "everything. Add one with `tracker user add NAME --role admin`.", color="yellow",
-                         id="open-mode", mb="sm")
-    if not user:
-        return None
-    return dmc.Group([
-        dmc.Text(f"{user} ({role})", id="account-name", c="dimmed"),
-        html.Form(html.Button("Log out", type="submit", id="logout",
-                              style={"font": "inherit", "color": "#0072B2", "background": "none", "border": 0,
-                                     "cursor": "pointer", "padding": "4px 8px"}),
-                  method="post", action="/logout", style={"margin": 0}),
-    ], justify="flex-end", gap="xs")
-
-
-def layout(refresh_ms: int, user: str | None = None, role: str | None = None, open_mode: bool = False,
-           pinned: datetime | None = None, donor_level: bool = False) -> dmc.Container:
-    """The whole dashboard: header (campaign, as-of, auto-refresh) and one tab per page (Users: admins only)."""
-    from dashboards.pages import donors, finance, imports, users
-
-    admin = role == "admin" and not open_mode
-
-    def panel(children, value):
-        return dmc.TabsPanel(dcc.Loading(children, type="dot", delay_show=300), value=value)
-
-    refresh_label = f"Refresh every {refresh_ms // 1000} s"
-    return dmc.Container(
-        [
-            account(user, role, open_mode),
-            dmc.Group(
-                [
-                    dmc.Title("Year-end campaign", order=1),
-                    dmc.Group([
-                        dmc.Select(id=CAMPAIGN, data=[], value=None, w=260, size="lg", allowDeselect=False,
-                                   label="Campaign", comboboxProps={"withinPortal": True}),
-                        dmc.TextInput(id=AS_OF_PICKER, label="As of (campaign time)", size="lg", w=260,
-                                      debounce=True, placeholder="now, or 2026-12-20 18:00" if pinned is None
-                                      else "the pinned moment, or earlier"),
-                        dmc.Switch(id=AUTO_REFRESH, label=refresh_label, checked=pinned is None, size="md",
-                                   disabled=pinned is not None),
-                    ], align="flex-end"),
-                ],
-                justify="space-between", align="flex-end",
-            ),
-            dmc.Text(id=AS_OF, c="dimmed", size="md", mt="xs"),
-            html.Div(id=NOTICE),
-            dmc.Tabs(
-                [
-                    dmc.TabsList([dmc.TabsTab("Overview", value="overview", fz="lg", id="tab-overview"),
-                                  dmc.TabsTab("Donors", value=donors.TAB, fz="lg", id="tab-donors"),
-                                  dmc.TabsTab("Appeals", value=appeals.TAB, fz="lg", id="tab-appeals"),
-                                  dmc.TabsTab("Finance", value=finance.TAB, fz="lg", id="tab-finance"),
-                                  dmc.TabsTab("Imports", value=imports.TAB, fz="lg", id="tab-imports"),
-                                  dmc.TabsTab("Reports", value=reports.TAB, fz="lg", id="tab-reports"),
-                                  *([dmc.TabsTab("Users", value=users.TAB, fz="lg", id="tab-users")] if admin else [])]),
-                    panel([
-                        dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
-                        html.Div(id=PROGRESS, style={"marginTop": "20px"}),
-                        dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
-                        dcc.Graph(id=CHANNELS, config={"displaylogo": False}, style={"height": "420px"}),
-                        html.Div(id=SEGMENTS_BOX),
-                    ], "overview"),
-                    panel(html.Div(id=donors.CONTENT), donors.TAB),
-                    panel(html.Div(id=appeals.CONTENT), appeals.TAB),
-                    dmc.TabsPanel(finance.layout(donor_level), value=finance.TAB),
-                    panel(html.Div(id=imports.CONTENT), imports.TAB),
-                    panel(html.Div(id=reports.CONTENT), reports.TAB),
-                    *([dmc.TabsPanel(users.layout(), value=users.TAB)] if admin else []),
-                ],
-                value="overview", mt="md", id="pages",
-            ),
-            dcc.Interval(id=REFRESH, interval=refresh_ms, disabled=pinned is not None),
-        ],
-        size="xl", py="lg",
-    )
+def layout() -> list:
+    """The page's frame; `show` fills it."""
+    return [
+        dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
+        html.Div(id=PROGRESS, style={"marginTop": "20px"}),
+        dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
+        dcc.Graph(id=CHANNELS, config={"displaylogo": False}, style={"height": "420px"}),
+        html.Div(id=SEGMENTS_BOX),
+    ]

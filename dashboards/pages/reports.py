@@ -1,16 +1,28 @@
-"""Reports page: the history of progress reports and alerts (the same rows as `tracker reports list`)."""
+"""Reports page: the history of progress reports and alerts (the same rows as `tracker reports list`).
+
+`show` is the page's callback as a plain function."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dash_mantine_components as dmc
+from sqlalchemy.orm import Session
+
+from tracker import queries
 
 CONTENT = "reports-content"
 TAB = "reports"
 
 STATUS_COLOR = {"sent": "green", "written": "green", "skipped": "gray", "running": "blue", "failed": "orange",
                 "gave_up": "red"}
+
+
+def show(session: Session, slug: str, at: datetime) -> dmc.Stack | dmc.Alert:
+    """The latest 50 runs of campaign `slug` started by `at`."""
+    c = queries.get_campaign(session, slug)
+    return content(queries.list_runs(session, 50, c, before=at), c.tz)
 
 
 def content(rows: list, tz: ZoneInfo) -> dmc.Stack | dmc.Alert:

@@ -2,13 +2,19 @@
 
 The tab is shown to admins only, and every callback checks the role again on the server.
 Passwords are sent once, over the same connection as the login, hashed at once, never shown.
+`manage` is the page's callback as a plain function.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import dash_mantine_components as dmc
 from dash import html
+from sqlalchemy.orm import Session
 
+from tracker import queries, users as users_lib
+from tracker.errors import TrackerError, UsageError
 from tracker.models import ROLES
 
 TAB = "users"
@@ -45,3 +51,27 @@ def listing(users: list, me: str | None) -> dmc.Table:
                                  dmc.TableTd(f"{u.created_at:%Y-%m-%d %H:%M} UTC"), dmc.TableTd(remove)]))
     head = dmc.TableThead(dmc.TableTr([dmc.TableTh(h) for h in ("User", "Role", "Added", "")]))
     return dmc.Table([head, dmc.TableTbody(rows)], striped=True, fz="md", id="users-table")
+
+
+def manage(session: Session, action: tuple | None, name: str | None, role: str | None, password: str | None, *,
+           me: str | None, admin: bool, now: datetime) -> tuple:
+    """Do what was asked and list the logins: (the list, a message, the password field's new value).
+
+    `action`: ("add",) or ("remove", NAME), or None just to list; `admin`: whether the one asking is an
+    admin (checked here, on the server, whatever the page showed)."""
+    if not admin:
+        return None, dmc.Alert("Only an admin may manage users.", color="red"), ""
+    message = None
+    try:  # every refusal comes before anything is written
+        if action == ("add",):
+            users_lib.add(session, name or "", role or "viewer", password or "", now=now)
+            message = dmc.Alert(f"Added {name} ({role}).", color="green")
+        elif action and action[0] == "remove":
+            if action[1] == me:
+                raise UsageError("you cannot remove yourself; ask another admin")
+            users_lib.remove(session, action[1])
+            session.flush()
+            message = dmc.Alert(f"Removed {action[1]}.", color="green")
+    except TrackerError as exc:
+        message = dmc.Alert(str(exc), color="red")
+    return listing(queries.list_users(session), me), message, ""

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.dates import parse_date, parse_timestamp
 from tracker.errors import InputFileError, RowError, ValueProblem
-from tracker.ingest.csvfile import CsvFile, open_text, snake
-from tracker.ingest.run import RejectsFile, default_rejects_path, file_sha256
+from tracker.ingest.csvfile import CsvFile, file_sha256, open_text, snake
+from tracker.ingest.rejects import RejectsFile, default_rejects_path
 from tracker.db import bump_revision
 from tracker.models import AppealDaily, AppealEvent, ImportBatch
 

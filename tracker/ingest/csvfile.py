@@ -1,4 +1,5 @@
-"""Reading CSV files: encoding, delimiter, header, line numbers. Streams; never loads a whole file.
+"""Reading input files: CSV encoding, delimiter, header and line numbers, and each file's SHA-256.
+Streams; never loads a whole file.
 
 The delimiter (comma, semicolon, tab, pipe) is detected by the csv module's Sniffer on the
 header line; a UTF-8 BOM is ignored. Repeated header names get a suffix (Reserved, Reserved_2, ...)
@@ -8,6 +9,7 @@ so no column silently hides another.
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 from typing import Iterator, TextIO
 
@@ -85,3 +87,12 @@ def dedupe(names: list[str]) -> list[str]:
 def snake(name: str) -> str:
     """Header name for matching: 'Donated At ' -> 'donated_at'."""
     return "_".join(name.strip().lower().replace("-", " ").split())
+
+
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256 (hex), recorded with its import."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from tracker.dates import UTC, localize, parse_timestamp
+from tracker.dates import iso_instant, parse_timestamp
 from tracker.errors import RowError, ValueProblem
 from tracker.ingest.records import NormalizedDonation
 from tracker.models import STATUSES
@@ -26,7 +26,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _PLAIN_AMOUNT = re.compile(r"^\d{1,12}(?:\.\d{1,2})?$")
 _COMMA_AMOUNT = re.compile(r"^[+-]?(?:\d{1,3}(?:[. ]\d{3})+|\d+)(?:,\d{1,2})?$")
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b")
 
 
 @dataclass(frozen=True)
@@ -58,52 +57,8 @@ def amount_cents(text: str, rules: RowRules) -> int:
 
 
 def timestamp(text: str, rules: RowRules) -> datetime:
-    """A UTC instant from a time as written in this file (fast path for ISO 8601)."""
-    text = text.strip()
-    if rules.date_format:
-        try:
-            parsed = datetime.strptime(text, rules.date_format)
-        except ValueError:
-            raise ValueProblem(f"{text!r} does not match the date format {rules.date_format!r}") from None
-        if parsed.tzinfo is None:
-            if rules.timezone is None:
-                raise ValueProblem(f"{text!r} has no UTC offset; pass --timezone")
-            parsed = localize(parsed, rules.timezone)
-        return parsed.astimezone(UTC)
-    if len(text) >= 10 and text[4] == "-" and text[7] == "-":
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            pass  # let dateutil say what is wrong
-        else:
-            if parsed.tzinfo is None:
-                if rules.timezone is None:
-                    return parse_timestamp(text, None)  # raises the "no offset" message
-                parsed = localize(parsed, rules.timezone)
-            return parsed.astimezone(UTC)
-    numeric = _NUMERIC_DATE.match(text)
-    if numeric:  # 03/02/2019: read in the order the file uses, never guessed row by row
-        first, second = int(numeric.group(1)), int(numeric.group(2))
-        month = second if rules.dayfirst else first
-        if not 1 <= month <= 12:
-            hint = "pass --dayfirst for this file" if not rules.dayfirst else "this file is read day first; is it?"
-            order = "day/month/year" if not rules.dayfirst else "month/day/year"
-            raise ValueProblem(f"{text!r} reads as {order}; {hint}")
-    if rules.dayfirst:
-        from dateutil import parser as dateutil_parser
-
-        try:
-            parsed = dateutil_parser.parse(text, dayfirst=True, default=datetime(1, 1, 1))
-        except (ValueError, OverflowError):
-            return parse_timestamp(text, rules.timezone)  # the usual messages
-        if parsed.year == 1:
-            raise ValueProblem(f"{text!r} has no year; write the full date")
-        if parsed.tzinfo is None:
-            if rules.timezone is None:
-                return parse_timestamp(text, None)
-            parsed = localize(parsed, rules.timezone)
-        return parsed.astimezone(UTC)
-    return parse_timestamp(text, rules.timezone)
+    """A UTC instant from a time as written in this file, by its rules (tracker.dates.parse_timestamp)."""
+    return parse_timestamp(text, rules.timezone, dayfirst=rules.dayfirst, fmt=rules.date_format)
 
 
 def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> NormalizedDonation | RowError:
@@ -237,7 +192,7 @@ def fast_builder(index: dict[str, int], rules: RowRules) -> Callable[[int, list[
     i_cur, i_status, i_refunded, i_fee, i_rec, i_email, i_donor, i_name, i_channel, i_variant = optional
     width = max([i_id, i_amount, i_date] + [i for i in optional if i is not None]) + 1
     tz, currency, max_gift, source = rules.timezone, rules.currency, rules.max_gift_cents, rules.source
-    plain, email_ok, fromiso = _PLAIN_AMOUNT.match, _EMAIL.match, datetime.fromisoformat
+    plain, email_ok = _PLAIN_AMOUNT.match, _EMAIL.match
 
     def cents(text: str) -> int:
         whole, _, frac = text.partition(".")
@@ -250,17 +205,11 @@ def fast_builder(index: dict[str, int], rules: RowRules) -> Callable[[int, list[
         if not donation_id or len(donation_id) > 200 or not plain(amount_text):
             return None
         amount = cents(amount_text)
-        if amount > max_gift or len(date_text) < 10 or date_text[4] != "-" or date_text[7] != "-":
+        if amount > max_gift:
             return None
-        try:
-            when = fromiso(date_text)
-        except ValueError:
+        when = iso_instant(date_text, tz)
+        if when is None:
             return None
-        if when.tzinfo is None:
-            if tz is None:
-                return None
-            when = when.replace(tzinfo=tz)
-        when = when.astimezone(UTC)
         if i_cur is not None and v[i_cur].strip() and v[i_cur].strip() != currency:
             return None
         if i_status is not None and v[i_status].strip() not in ("", "succeeded"):

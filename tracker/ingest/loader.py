@@ -18,14 +18,14 @@ from collections import Counter
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from tracker import rollups
 from tracker.dates import UTC
 from tracker.errors import RowError
-from tracker.ingest.records import NormalizedDonation, RefundRow
-from tracker.models import COUNTED_STATUSES, Donation, Refund
+from tracker.ingest.records import NormalizedDonation
+from tracker.models import COUNTED_STATUSES, Donation
 from tracker.sqlbatch import values_batches
 
 RANK = {"pending": 0, "succeeded": 1, "partially_refunded": 2, "disputed": 3, "refunded": 4}
@@ -59,11 +59,7 @@ class ImportSummary:
     skip_kinds: Counter = field(default_factory=Counter)
     rejects_path: str | None = None
     strict_failed: bool = False
-    first_load: bool = False  # loaded as a first load (loader.defer_indexes)
-
-    @property
-    def loaded(self) -> int:
-        return self.inserted + self.updated
+    first_load: bool = False  # loaded as a first load (tracker.ingest.firstload)
 
     @property
     def duplicates(self) -> int:
@@ -102,12 +98,14 @@ def merge(old: dict, new: dict) -> dict | None:
     return merged
 
 
-def _chunks(items: list, size: int = IN_LIMIT):
+def chunked(items: list, size: int = IN_LIMIT):
+    """`items` in lists of at most `size` (for IN (...) lists)."""
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
 
-def _raw(session: Session):
+def raw_connection(session: Session):
+    """(is PostgreSQL, the DB-API connection) of the session's transaction, for the hot paths."""
     conn = session.connection()
     return conn.dialect.name == "postgresql", conn.connection.driver_connection
 
@@ -132,7 +130,7 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
     """Insert many rows: COPY on PostgreSQL, one executemany on SQLite. Rows must all have the same keys."""
     if not rows:
         return
-    pg, raw = _raw(session)
+    pg, raw = raw_connection(session)
     cols = list(rows[0])
     if pg:
         with raw.cursor() as cur:
@@ -206,7 +204,7 @@ def _earliest(gifts: list[NormalizedDonation], rows: list[tuple]) -> list[tuple]
 
 def _stage(session: Session, rows: list[tuple]) -> None:
     """Put a chunk into the connection's temporary staging table (COPY / executemany: no indexes to update)."""
-    pg, raw = _raw(session)
+    pg, raw = raw_connection(session)
     cur = raw.cursor()
     try:
         cur.execute(_STAGE_DDL)
@@ -232,7 +230,7 @@ def write_chunk(
     is staged, then merged by set-based SQL: new donors and new gifts are inserted by the database
     itself; only gifts already stored come back to Python, to apply the forward-only rules.
     """
-    pg, raw = _raw(session)
+    pg, raw = raw_connection(session)
     ph = "%s" if pg else "?"
     if prepared is None:
         prepared = prepare(gifts, pg)
@@ -375,169 +373,3 @@ def _first_gifts(cur, pg: bool, firsts: list[tuple], old_donors: int, known: set
     )
     for part, sql in values_batches(firsts, 2, template):
         cur.execute(sql, [*part, old_donors])
-
-
-class Deferred(NamedTuple):
-    """Indexes and constraints a first load set aside: the statements that put them back, in order."""
-
-    restore: list[str]
-
-
-def defer_indexes(session: Session) -> Deferred | None:
-    """For a first load: when `donations` holds no gift, set aside, in the session's transaction,
-    the indexes of `donations` and `donors` that are not unique (and on PostgreSQL the foreign
-    keys of `donations`), so the gifts go in with only their keys to keep; `restore_indexes` puts
-    them back before the transaction commits. On PostgreSQL, a million gifts' inserts then took
-    12.7 s instead of 36.7, and putting the indexes and keys back 3.0 s (timed per statement in
-    the server's log; bench/ingest.py has the whole import).
-
-    The unique keys stay: they are what recognizes a gift or a donor seen before. DDL is part of
-    the transaction on both databases, so a kill or a failure rolls the indexes back with the
-    gifts. SQLite takes its write lock now, before looking; PostgreSQL locks both tables and,
-    when there are gifts already or it may not alter the tables, gives the locks back and returns
-    None. Until the load commits, readers of donations, donors and imports (dropping a foreign
-    key locks the table it refers to) wait on PostgreSQL. Keeping the key to imports instead cost
-    10 s of a million gifts' 45 (its check runs once per gift). The definitions are read from the
-    database, so what comes back is exactly what was there.
-    """
-    pg, raw = _raw(session)
-    cur = raw.cursor()
-    try:
-        if not pg:
-            if not raw.in_transaction:
-                cur.execute("BEGIN IMMEDIATE")
-            cur.execute("SELECT 1 FROM donations LIMIT 1")
-            if cur.fetchone() is not None:
-                return None
-            cur.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('donations', 'donors') "
-                "AND sql IS NOT NULL AND upper(sql) NOT LIKE 'CREATE UNIQUE%' ORDER BY name"
-            )
-            indexes = cur.fetchall()
-            for name, _ in indexes:
-                cur.execute(f'DROP INDEX "{name}"')
-            return Deferred([sql for _, sql in indexes])
-        import psycopg
-
-        cur.execute("SAVEPOINT first_load")
-        try:
-            cur.execute("LOCK TABLE donations, donors IN ACCESS EXCLUSIVE MODE")
-            cur.execute("SELECT 1 FROM donations LIMIT 1")
-            if cur.fetchone() is not None:
-                cur.execute("ROLLBACK TO SAVEPOINT first_load")  # gives the locks back
-                return None
-            cur.execute(
-                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-                "WHERE i.indrelid IN ('donations'::regclass, 'donors'::regclass) AND NOT i.indisunique "
-                "ORDER BY 1"
-            )
-            indexes = cur.fetchall()
-            cur.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = 'donations'::regclass AND contype = 'f' ORDER BY conname"
-            )
-            keys = cur.fetchall()
-            for name, _ in keys:
-                cur.execute(f'ALTER TABLE donations DROP CONSTRAINT "{name}"')
-            for name, _ in indexes:
-                cur.execute(f"DROP INDEX {name}")
-        except psycopg.errors.InsufficientPrivilege:  # not the tables' owner: load them as they are
-            cur.execute("ROLLBACK TO SAVEPOINT first_load")
-            return None
-        cur.execute("RELEASE SAVEPOINT first_load")
-        return Deferred([sql for _, sql in indexes]
-                        + [f'ALTER TABLE donations ADD CONSTRAINT "{name}" {sql}' for name, sql in keys])
-    finally:
-        cur.close()
-
-
-RESTORE_CACHE_KIB = 16_384  # SQLite's page cache while it builds the indexes again
-
-
-def restore_indexes(session: Session, deferred: Deferred) -> None:
-    """Put back what `defer_indexes` set aside (building each index once over all the rows).
-
-    SQLite sorts for each index in memory sized by the page cache, on top of the cache itself;
-    with the engine's 128 MB, ten million gifts peaked at 516 MB. With a 16 MB cache meanwhile
-    the same builds measured faster and 113 MB smaller (one index of 10M gifts: 13.9 s and 165 MB
-    against 17.5 s and 278 MB); the connection's cache is set back afterwards.
-    """
-    pg, raw = _raw(session)
-    cur = raw.cursor()
-    try:
-        if not pg:
-            cur.execute("PRAGMA cache_size")
-            cache = cur.fetchone()[0]
-            cur.execute(f"PRAGMA cache_size=-{RESTORE_CACHE_KIB}")
-        try:
-            for sql in deferred.restore:
-                cur.execute(sql)
-        finally:
-            if not pg:
-                cur.execute(f"PRAGMA cache_size={int(cache)}")
-    finally:
-        cur.close()
-
-
-def apply_refunds(session: Session, source: str, refunds: list[RefundRow], import_id: int, summary: ImportSummary) -> None:
-    """Record refund rows (each once, by its own id), tie them to their gifts, and update those gifts.
-
-    Refunds whose gift is not in the database yet wait, and are tied when the gift arrives.
-    """
-    if refunds:
-        by_id = {r.external_id: r for r in refunds}
-        seen = set()
-        for part in _chunks(list(by_id)):
-            seen.update(session.scalars(
-                select(Refund.external_id).where(Refund.source == source, Refund.external_id.in_(part))
-            ))
-        new = [r for r in by_id.values() if r.external_id not in seen]
-        summary.unchanged += len(refunds) - len(new)
-        summary.updated += len(new)
-        summary.refunds_new += len(new)
-        bulk_insert(session, Refund.__table__, [
-            {"source": source, "external_id": r.external_id, "donation_external_id": r.donation_external_id,
-             "donation_id": None, "amount_cents": r.amount_cents, "refunded_at": r.refunded_at, "import_id": import_id}
-            for r in new
-        ])
-    # tie every waiting refund of this source whose gift is now known, then settle those gifts
-    waiting = session.execute(
-        select(Refund.id, Refund.donation_external_id).where(Refund.source == source, Refund.donation_id.is_(None))
-    ).all()
-    gift_ids = {}
-    for part in _chunks(sorted({w.donation_external_id for w in waiting})):
-        gift_ids.update(session.execute(
-            select(Donation.external_id, Donation.id).where(Donation.source == source, Donation.external_id.in_(part))
-        ).all())
-    links = [{"r_id": w.id, "d_id": gift_ids[w.donation_external_id]} for w in waiting if w.donation_external_id in gift_ids]
-    if links:
-        session.execute(
-            update(Refund.__table__).where(Refund.__table__.c.id == bindparam("r_id")).values(donation_id=bindparam("d_id")),
-            links,
-        )
-    summary.refunds_waiting = len(waiting) - len(links)
-    touched = sorted({link["d_id"] for link in links})
-    deltas, changed_donors = rollups.Deltas(), []
-    for part in _chunks(touched):
-        totals = dict(session.execute(
-            select(Refund.donation_id, func.sum(Refund.amount_cents)).where(Refund.donation_id.in_(part))
-            .group_by(Refund.donation_id)
-        ).all())
-        for gift in session.execute(
-            select(Donation.id, Donation.donor_id, Donation.amount_cents, Donation.refunded_cents, Donation.fee_cents,
-                   Donation.currency, Donation.donated_at, Donation.status, Donation.recurring)
-            .where(Donation.id.in_(part))
-        ):
-            if gift.status in ("failed", "pending"):
-                continue
-            refunded = min(gift.amount_cents, max(gift.refunded_cents, int(totals.get(gift.id, 0))))
-            status = settle(gift.status, gift.amount_cents, refunded)
-            if (refunded, status) != (gift.refunded_cents, gift.status):
-                session.execute(
-                    update(Donation).where(Donation.id == gift.id).values(refunded_cents=refunded, status=status)
-                )
-                old = gift._asdict()
-                deltas.change(old, {**old, "refunded_cents": refunded, "status": status})
-                changed_donors.append(gift.donor_id)
-    deltas.flush(session)
-    rollups.refresh_first_gifts(session, changed_donors)

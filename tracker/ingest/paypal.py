@@ -12,23 +12,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from tracker.dates import zone
-from tracker.errors import ConfigError, InputFileError, RowError, ValueProblem
+from tracker.dates import zone_from_text
+from tracker.errors import InputFileError, RowError, ValueProblem
 from tracker.ingest import fields
 from tracker.ingest.records import Outcome, RefundRow, Skipped
 
 NAME = "paypal"
-# PayPal writes abbreviations; these are the ones its downloads use.
-ZONE_ABBREVIATIONS = {
-    "PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6, "CDT": -5, "EST": -5, "EDT": -4, "AKST": -9,
-    "AKDT": -8, "HST": -10, "GMT": 0, "UTC": 0, "BST": 1, "IST": 1, "WET": 0, "WEST": 1, "CET": 1, "CEST": 2,
-    "EET": 2, "EEST": 3, "AEST": 10, "AEDT": 11, "ACST": 9.5, "ACDT": 10.5, "AWST": 8, "NZST": 12, "NZDT": 13,
-    "JST": 9,
-}
 PENDING = {"pending", "held", "unclaimed", "on hold"}
 COMPLETED = {"completed", "cleared", "success", "succeeded"}
 
@@ -38,24 +30,6 @@ def matches(header: list[str]) -> bool:
     return {"date", "time", "type", "status"} <= names and ("gross" in names or "amount" in names) and (
         "timezone" in names or "time zone" in names
     )
-
-
-def row_zone(text: str):
-    """A tzinfo for PayPal's TimeZone cell: an abbreviation (PST), an IANA name, or GMT-08:00."""
-    t = text.strip()
-    if t.upper() in ZONE_ABBREVIATIONS:
-        return timezone(timedelta(hours=ZONE_ABBREVIATIONS[t.upper()]))
-    if t.upper().startswith(("GMT", "UTC")) and len(t) > 3:
-        sign = -1 if "-" in t else 1
-        hh, _, mm = t[4:].partition(":")
-        try:
-            return timezone(sign * timedelta(hours=int(hh), minutes=int(mm or 0)))
-        except ValueError:
-            pass
-    try:
-        return zone(t)
-    except ConfigError:
-        raise ValueProblem(f"TimeZone {text!r} is not a time zone PayPal uses (PST, GMT, Europe/London, GMT-08:00)") from None
 
 
 def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callable[[int, list[str]], Outcome]:
@@ -89,7 +63,7 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
         if not v("date"):
             return RowError(where, line, "Date is empty; every PayPal row has the date of the transaction")
         try:
-            tz = row_zone(v("zone") or "UTC")
+            tz = zone_from_text(v("zone") or "UTC")
             row_rules = replace(rules, timezone=tz)
             when = fields.timestamp(f"{v('date')} {v('time')}".strip(), row_rules)
             gross = fields.amount_cents(v("gross"), rules)

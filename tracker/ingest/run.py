@@ -10,12 +10,8 @@ end (ChunkWriter): a kill leaves the database as it was before it.
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import os
-import queue
 import sys
-import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -24,10 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.errors import InputFileError, RowError, UsageError
 from tracker.ingest import generic, jsonl, mapping as mapping_mod, paypal, stripe
-from tracker.ingest.csvfile import CsvFile
+from tracker.ingest.csvfile import CsvFile, file_sha256
 from tracker.ingest.fields import RowRules
-from tracker.ingest.loader import ImportSummary, apply_refunds, defer_indexes, prepare, restore_indexes, write_chunk
+from tracker.ingest.loader import ImportSummary
 from tracker.ingest.records import NormalizedDonation, Outcome, RefundRow, Skipped
+from tracker.ingest.refunds import apply_refunds
+from tracker.ingest.rejects import RejectsFile, default_rejects_path
+from tracker.ingest.writer import ChunkWriter, store_counts
 from tracker.db import bump_revision
 from tracker.models import ImportBatch
 
@@ -35,7 +34,6 @@ FORMATS = ("generic", "stripe", "paypal", "mapping", "jsonl")
 CSV_FORMATS = {"generic": generic, "stripe": stripe, "paypal": paypal}
 CHUNK_ROWS = 200_000  # rows per committed chunk
 HANDOFF_ROWS = 50_000  # rows per batch the reader hands to the writer (what is held in memory at once)
-ANALYZE_EVERY = 100_000  # on PostgreSQL, refresh the statistics of donors and donations after this many new gifts
 HANDOFF_SWITCH_SECONDS = 0.0002  # the interpreter's thread switch interval while an import runs
 FIRST_LOAD_MIN_BYTES = 16 << 20  # a file this large into a database with no gift yet loads as a first load
 FIRST_LOAD = ("auto", "yes", "no")
@@ -120,39 +118,6 @@ class Reader:
             yield line, values, normalize(line, values)
 
 
-class RejectsFile:
-    """The rejects CSV: the line in the input, the reason in words, then the row's original values."""
-
-    def __init__(self, path: Path, header: list[str]):
-        self.path, self.header, self._fh, self._writer = path, header, None, None
-
-    def write(self, line: int, reason: str, values: list[str]) -> None:
-        if self._fh is None:
-            self._fh = self.path.open("w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._fh)
-            self._writer.writerow(["line", "reason", *self.header])
-        self._writer.writerow([line, reason, *values])
-
-    def close(self) -> bool:
-        """Close; True when anything was written."""
-        if self._fh is None:
-            return False
-        self._fh.close()
-        return True
-
-
-def default_rejects_path(path: Path) -> Path:
-    return path.with_name(f"{path.stem}.rejects.csv")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def run_import(
     sessions: sessionmaker[Session],
     request: ImportRequest,
@@ -183,7 +148,7 @@ def run_import(
             with sessions.begin() as session:
                 batch = _new_batch(path, sha, reader, clock)
                 batch.status, batch.finished_at = "strict_rejected", clock()
-                _store_counts(batch, summary)
+                store_counts(batch, summary)
                 session.add(batch)
                 session.flush()
                 summary.import_id = batch.id
@@ -246,7 +211,7 @@ def run_import(
         with sessions.begin() as session:
             apply_refunds(session, reader.source, refunds, batch_id, summary)
             batch = session.get(ImportBatch, batch_id)
-            _store_counts(batch, summary)
+            store_counts(batch, summary)
             batch.status, batch.finished_at = "completed", clock()
             bump_revision(session, clock())
         if progress:
@@ -255,7 +220,7 @@ def run_import(
         writer.abandon()
         with sessions.begin() as session:
             batch = session.get(ImportBatch, batch_id)
-            _store_counts(batch, summary)
+            store_counts(batch, summary)
             batch.status, batch.finished_at = "failed", clock()
             batch.message = (str(exc) or type(exc).__name__)[:1000]
             bump_revision(session, clock())  # the chunks written before the failure stay
@@ -302,165 +267,3 @@ def _new_batch(path: Path, sha: str, reader: Reader, clock) -> ImportBatch:
         filename=str(path), sha256=sha, format=reader.format, source=reader.source, started_at=clock(),
         status="running", rows_read=0, inserted=0, updated=0, unchanged=0, skipped=0, superseded=0, rejected=0,
     )
-
-
-WRITER_COUNTS = ("inserted", "updated", "unchanged")  # what write_chunk counts
-
-
-def _store_counts(batch: ImportBatch, summary: ImportSummary, written: ImportSummary | None = None) -> None:
-    """The counts so far on the import's row; `written`: the writer's counts not yet added to `summary`."""
-    extra = {name: getattr(written, name) if written else 0 for name in WRITER_COUNTS}
-    batch.rows_read, batch.skipped, batch.rejected = summary.rows_read, summary.skipped, summary.rejected
-    batch.inserted = summary.inserted + extra["inserted"]
-    batch.updated = summary.updated + extra["updated"]
-    batch.unchanged = summary.unchanged + extra["unchanged"]
-    batch.superseded = summary.superseded
-
-
-class ChunkWriter:
-    """Writes batches of gifts, in order, on a thread of its own while the reader reads the next one.
-
-    The database does its part in C (SQLite) or in its own process (PostgreSQL), so on two cores
-    reading and writing overlap. One batch waits at most; a failure is raised in the reader.
-    Batches are written into one transaction until one comes marked `commit`: a kill or a failure
-    then leaves the database at the last committed chunk.
-
-    The writer counts what it wrote in a summary of its own, added to the import's when its
-    transaction commits (and only by the reader's thread, once the writer has stopped): two
-    threads never add to the same number, and rolled-back work is never counted.
-
-    On SQLite the writer's connection does not check foreign keys: every gift it writes refers to a
-    donor the same statement has just looked up and to this import's own row, so the checks could
-    never fail. Measured on a million gifts, the checks were 40% of the insert's time (9.4 s of it).
-    They are turned on again before the connection goes back to the pool.
-
-    With `first_load`, the writer's first transaction looks whether any gift is stored; if none
-    is, it sets the tables' secondary indexes aside (loader.defer_indexes) and becomes the only
-    one: the batches marked `commit` do not commit, and the indexes are built again just before
-    the one commit at the end. A kill then leaves the database as it was before the import.
-    """
-
-    def __init__(self, sessions, batch_id: int, source: str, summary: ImportSummary, first_load: bool = False):
-        self._args = (sessions, batch_id, source, summary)
-        self._try_first_load = first_load
-        self._deferred = None  # what the first load set aside, while its transaction is open
-        self.first_load = False  # the import ran as a first load
-        self._pg = sessions.kw["bind"].dialect.name == "postgresql"
-        self.committed = ImportSummary(path=summary.path, format=summary.format, source=source)
-        self._queue: queue.Queue = queue.Queue(maxsize=1)
-        self._error: BaseException | None = None
-        self._stopping = False
-        self._drained = False  # the writer has taken the last item (None) off the queue
-        self._analyzed_at = 0  # gifts inserted when the tables' statistics were last refreshed (PostgreSQL)
-        self._conn = None
-        self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        sessions = self._args[0]
-        try:
-            with sessions.kw["bind"].connect() as conn:
-                self._conn = conn
-                unchecked = conn.dialect.name == "sqlite"
-                if unchecked:
-                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # only outside a transaction
-                    conn.commit()
-                try:
-                    self._write_all(conn)
-                finally:
-                    if unchecked:
-                        conn.rollback()
-                        conn.exec_driver_sql("PRAGMA foreign_keys=ON")  # before the connection goes back to the pool
-                        conn.commit()
-        except BaseException as exc:  # handed to the reader thread
-            self._error = self._error or exc
-            while not self._drained:  # let a waiting reader go on to see the error
-                self._drained = self._queue.get() is None
-
-    def _write_all(self, conn) -> None:
-        _, batch_id, source, summary = self._args
-        session, pending = None, None
-        try:
-            while (item := self._queue.get()) is not None:
-                if self._error is not None or self._stopping:
-                    continue
-                chunk, prepared, commit = item
-                try:
-                    if session is None:
-                        session = Session(bind=conn)
-                        session.begin()
-                        pending = ImportSummary(path=summary.path, format=summary.format, source=source)
-                        if self._try_first_load:
-                            self._try_first_load = False
-                            self._deferred = defer_indexes(session)
-                            self.first_load = self._deferred is not None
-                    write_chunk(session, source, chunk, batch_id, pending, prepared)
-                    if commit and self._deferred is None:
-                        self._commit(session, pending)
-                        session = None
-                except BaseException as exc:
-                    self._error = exc
-                    self._deferred = None  # rolled back with the rest
-                    if session is not None:
-                        session.rollback()
-                        session.close()
-                        session = None
-            self._drained = True
-            if session is not None and self._error is None:
-                self._commit(session, pending)  # stopping: the batches written so far are whole
-                session = None
-        finally:
-            if session is not None:
-                session.rollback()
-                session.close()
-
-    def _commit(self, session: Session, pending: ImportSummary) -> None:
-        _, batch_id, _, summary = self._args
-        total = ImportSummary(path="", format="", source="")
-        for name in WRITER_COUNTS:
-            setattr(total, name, getattr(self.committed, name) + getattr(pending, name))
-        _store_counts(session.get(ImportBatch, batch_id), summary, total)
-        if self._deferred is not None:
-            restore_indexes(session, self._deferred)
-            self._deferred = None
-        session.commit()
-        session.close()
-        self.committed = total
-        if self._pg and total.inserted - self._analyzed_at >= ANALYZE_EVERY:
-            # Autovacuum refreshes the tables' statistics only now and then, so while an import
-            # doubles a table PostgreSQL plans from sizes far too small. The staged rows' lookups
-            # are pinned to the indexes (loader.write_chunk); this keeps the plans of the rest
-            # (the first-gift update joins staged donors to donors) made from current sizes.
-            conn = self._conn
-            conn.exec_driver_sql("ANALYZE donors, donations")
-            conn.commit()
-            self._analyzed_at = total.inserted
-
-    def put(self, chunk: dict, commit: bool = False) -> None:
-        """Hand over a batch of gifts (by id); with `commit`, commit once it is written."""
-        if self._error is not None:
-            raise self._error
-        gifts = list(chunk.values())
-        # made ready here, on the reader's thread, while the writer waits on the database
-        self._queue.put((gifts, prepare(gifts, self._pg), commit))
-
-    def _finish(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        summary = self._args[3]
-        for name in WRITER_COUNTS:
-            setattr(summary, name, getattr(summary, name) + getattr(self.committed, name))
-        summary.first_load = self.first_load
-        self.committed = ImportSummary(path="", format="", source="")
-
-    def close(self) -> None:
-        """Wait until everything handed over is committed; raise the writer's error if it had one."""
-        self._finish()
-        if self._error is not None:
-            raise self._error
-
-    def abandon(self) -> None:
-        """Stop after the batch in progress, committing what was written (used when the import fails)."""
-        self._stopping = True
-        if self._thread.is_alive():
-            self._finish()

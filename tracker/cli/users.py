@@ -1,4 +1,4 @@
-"""`tracker user add|list|remove`: the dashboard's logins. Registered on the main group by tracker.cli."""
+"""`tracker user add|list|remove`: the dashboard's logins."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import sys
 
 import click
 
-from tracker import db, queries, users
-from tracker.cli import Context, cli, pass_ctx
+from tracker import db, queries
+from tracker.cli.context import Context, pass_ctx
 from tracker.dates import utc_now
 from tracker.errors import UsageError
 from tracker.models import ROLES
 
 
-@cli.group("user")
+@click.group("user")
 def user_group() -> None:
     """Manage the dashboard's logins (roles: viewer, finance, admin).
 
@@ -32,6 +32,8 @@ def user_add(ctx: Context, name: str, role: str) -> None:
 
     Example: tracker user add maria --role finance
     """
+    from tracker import users
+
     users.check_name(name)
     if sys.stdin.isatty():
         password = click.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
@@ -68,6 +70,8 @@ def user_remove(ctx: Context, name: str) -> None:
 
     Example: tracker user remove maria
     """
+    from tracker import users
+
     with db.transaction(ctx.sessions()) as session:
         users.remove(session, name)
     click.echo(f"removed {name}")

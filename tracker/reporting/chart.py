@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from tracker.reports import ReportData
+from tracker.reporting.reports import ReportData
 
 BLUE, ORANGE, GREEN = "#0072B2", "#E69F00", "#009E73"  # colour-blind safe (Okabe-Ito), as on the dashboard
 

@@ -1,0 +1,136 @@
+"""`tracker appeals load|report`: the popup's copy variants, and how each raises money.
+
+(`tracker ingest appeals`, the exposure counts, is with the other imports in tracker.cli.ingest.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from tracker import db, queries
+from tracker.cli.context import Context, pass_ctx, read_as_of
+from tracker.dates import isoformat_local, utc_now
+from tracker.errors import UsageError, ValueProblem
+from tracker.money import SYMBOLS, format_money, format_money_per_unit, parse_cents
+
+
+@click.group("appeals")
+def appeals_group() -> None:
+    """Load the popup's copy variants and see how each raises money.
+
+    Example: tracker appeals report --campaign dec-2026
+    """
+
+
+@appeals_group.command("load")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--campaign", "slug", help="Campaign slug (may be left out when there is only one).")
+@pass_ctx
+def appeals_load(ctx: Context, file: Path, slug: str | None) -> None:
+    """Load popup copy variants from a TOML file: one [[variant]] table each.
+
+    Fields: key, name, headline, body, button, control (true for exactly one), active (default
+    true), share (planned traffic share, optional). Copy may use {goal} {raised} {gap} {percent}
+    {deadline} {days_left} {hours_left} {donors} {new_donors}. Changing a variant's text creates a
+    new version; results are kept per version. Running it again with the same file changes nothing.
+
+    Example: tracker appeals load data/appeals.toml --campaign dec-2026
+    """
+    from tracker.appeals import parse_variants
+    from tracker.manage import load_appeals
+
+    specs = parse_variants(file)
+    with db.transaction(ctx.sessions()) as session:
+        c = queries.get_campaign(session, slug)
+        result = load_appeals(session, c, specs, now=utc_now())
+    for label, keys in (("new", result.created), ("new copy version", result.new_version),
+                        ("settings changed", result.settings_changed), ("unchanged", result.unchanged),
+                        ("kept (not in the file)", result.not_in_file)):
+        if keys:
+            click.echo(f"{label}: {', '.join(keys)}")
+
+
+@appeals_group.command("report")
+@click.option("--campaign", "slug", help="Campaign slug (may be left out when there is only one).")
+@click.option("--cap", default="p99", show_default=True, metavar="none|p99|AMOUNT",
+              help="Cap each gift before comparing revenue: not at all, at the 99th percentile of popup gifts, or at an amount.")
+@click.option("--min-donations", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Donations every variant needs before a winner can be named.")
+@click.option("--as-of", "as_of", help="See the variants as they stood at this moment (ISO 8601).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (money as decimal strings, lifts as fractions).")
+@pass_ctx
+def appeals_report(ctx: Context, slug: str | None, cap: str, min_donations: int, as_of: str | None, as_json: bool) -> None:
+    """Show how each popup variant raises money against the control, and whether there is a winner yet.
+
+    Per variant: impressions, readers, clicks, donations, donors, revenue (uncapped and capped),
+    conversion and revenue per reader (per impression when readers are unknown) with the lift over
+    the control, its 95% interval, the always-valid interval used for the verdict, the chance to
+    beat the control and to be best, and the risk of choosing it. The rule for naming a winner is
+    printed with the verdict.
+
+    Example: tracker appeals report --campaign dec-2026 --cap p99
+    """
+    from tracker.appeal_report import report_json
+    from tracker.service import appeal_report
+
+    if cap not in ("none", "p99"):
+        try:
+            cap = str(parse_cents(cap))
+        except ValueProblem as exc:
+            raise UsageError(f"--cap: {exc}; or use none or p99") from None
+        if int(cap) <= 0:
+            raise UsageError("--cap must be more than zero, or none, or p99")
+    with db.transaction(ctx.sessions()) as session:
+        c = queries.get_campaign(session, slug)
+        moment = read_as_of(as_of, c.timezone)
+        if not queries.list_variants(session, c):
+            raise UsageError(f"{c.slug} has no popup variants yet; load them with: tracker appeals load FILE.toml")
+        report = appeal_report(session, c, as_of=moment, cap=cap, min_donations=min_donations)
+    stamp = isoformat_local(moment, c.tz)
+    if as_json:
+        click.echo(json.dumps(report_json(report, c.slug, stamp), indent=2))
+        return
+    click.echo(report_text(report, c.slug, stamp))
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{x:+.1%}"
+
+
+def _interval(lift) -> str:
+    return "" if lift.ci_low is None else f"{lift.ci_low:+.0%}..{lift.ci_high:+.0%}"
+
+
+def report_text(report, slug: str, as_of: str) -> str:
+    """The appeals report as a table, money in the campaign's currency (tracker.appeal_report.AppealReport)."""
+    v, unit, cur = report.verdict, report.unit, report.currency
+
+    def money(cents: int) -> str:
+        return format_money(cents, cur, whole=True)
+
+    lines = [f"Popup variants of {slug} as of {as_of} (per {unit}; revenue {report.cap_rule}"
+             + (f", cap {format_money(report.cap_cents, cur)})" if report.cap_cents is not None else ")")]
+    per_unit = f"{SYMBOLS.get(cur, cur)}/{unit}"
+    lines.append(f"  {'variant':<14}{'impr.':>9}{unit + 's':>13}{'clicks':>8}{'gifts':>7}{'revenue':>12}"
+                 f"{'conv.':>8}{'lift':>8}{'95% interval':>18}{'P(beat)':>9}{per_unit:>14}{'lift':>8}{'P(best)':>9}")
+    for r in report.variants:
+        m, conv, rpu = r.metrics, r.conversion, r.revenue_per_unit
+        beat = "" if rpu.chance_to_beat_control is None else f"{rpu.chance_to_beat_control:.0%}"
+        value = format_money_per_unit(m.capped_revenue_cents, m.units(unit), cur) or "-"
+        lines.append(
+            f"  {r.key + (' *' if r.control else ''):<14}{m.exposure.impressions:>9,}{(m.exposure.readers or 0):>13,}"
+            f"{m.exposure.clicks:>8,}{m.donations:>7,}{money(m.revenue_cents):>12}"
+            f"{(conv.value or 0):>8.2%}{_pct(conv.lift.value):>8}{_interval(conv.lift):>18}{beat:>9}"
+            f"{value:>14}{_pct(rpu.lift.value):>8}{rpu.chance_best:>9.0%}"
+        )
+    gifts, _donors, cents = report.no_popup
+    lines.append(f"  * control. No popup: {gifts:,} gifts, {money(cents)}")
+    leader = f" ({v.leader})" if v.leader else ""
+    srm = "-" if report.srm_p is None else round(report.srm_p, 6)
+    lines.append(f"Verdict: {v.label}{leader}. Sample-ratio check p = {srm}")
+    lines.append(f"Rule: {v.rule}")
+    lines.extend(f"Warning: {w}" for w in report.warnings)
+    return "\n".join(lines)

@@ -1,0 +1,108 @@
+"""The finance commands: `tracker export KIND` and `tracker audit list`."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from tracker import db, queries
+from tracker.cli.context import Context, pass_ctx, read_as_of
+from tracker.dates import utc_now
+from tracker.errors import UsageError
+from tracker.finance import KINDS, PERSONAL_KINDS
+
+
+@contextmanager
+def output(out: Path | None, fmt: str = "csv", title: str = "export"):
+    """Where an export or report goes: --out FILE (CSV text, or an XlsxSheet saved at the end), else stdout."""
+    if fmt == "xlsx":
+        from tracker.export import XlsxSheet
+
+        if out is None:
+            raise UsageError("--format xlsx needs --out FILE.xlsx")
+        sheet = XlsxSheet(title)
+        yield sheet
+        try:
+            sheet.save(out)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+        return
+    if out is None:
+        yield sys.stdout
+        return
+    try:
+        fh = out.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    with fh:
+        yield fh
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--campaign", "slug", help="Campaign slug (may be left out when there is only one).")
+@click.option("--from", "from_", metavar="DATE", help="First local day to include (YYYY-MM-DD; default: the window's first).")
+@click.option("--to", "to", metavar="DATE", help="Last local day to include (YYYY-MM-DD; default: the window's last).")
+@click.option("--out", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True,
+              help="CSV, or an Excel workbook (needs --out).")
+@click.option("--excel", is_flag=True, help="CSV: start the file with a byte-order mark so Excel reads it as UTF-8.")
+@click.option("--include-personal", is_flag=True,
+              help="donations, donors, lybunt: add donor name and e-mail (recorded in the audit log).")
+@click.option("--as-of", "as_of", help="Only gifts donated by this moment (ISO 8601; default: now).")
+@pass_ctx
+def export_cmd(ctx: Context, kind: str, slug, from_, to, out, fmt, excel, include_personal, as_of) -> None:
+    """Write a finance export as CSV: donations, daily, channels, appeals, donors, lybunt or reconciliation.
+
+    Dates are inclusive local days in the campaign's time zone. Amounts have two decimals and no
+    thousands separators; times are ISO 8601 with the campaign's offset. Text that a spreadsheet
+    would run as a formula is made inert. The reconciliation ends with a line saying whether the
+    totals by source and by day tie to `tracker status` to the cent (exit 1 when they do not).
+
+    Example: tracker export donations --campaign dec-2026 --from 2026-12-01 --to 2026-12-31 --out gifts.csv
+    """
+    from tracker import finance
+
+    if include_personal and kind not in PERSONAL_KINDS:
+        raise UsageError(f"--include-personal applies to the {', '.join(PERSONAL_KINDS)} exports only")
+    with db.transaction(ctx.sessions()) as session:
+        c = queries.get_campaign(session, slug)
+        moment = read_as_of(as_of, c.timezone)
+        w = finance.window(c, from_, to, moment)
+        with output(out, fmt, f"{c.slug} {kind}") as fh:
+            _rows, ties = finance.write(session, c, kind, fh, w, moment, personal=include_personal, excel=excel,
+                                        actor=getpass.getuser(), destination=str(out or "standard output"),
+                                        now=utc_now())
+    if out is not None:
+        click.echo(f"wrote {out}", err=True)
+    if kind == "reconciliation" and not ties:
+        raise SystemExit(1)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """See who exported personal data, when, and how much.
+
+    Example: tracker audit list
+    """
+
+
+@audit_group.command("list")
+@click.option("--limit", default=50, show_default=True, help="How many entries, newest first.")
+@pass_ctx
+def audit_list(ctx: Context, limit: int) -> None:
+    """List audit entries, newest first: when, who, what, rows.
+
+    Example: tracker audit list --limit 20
+    """
+    with db.transaction(ctx.sessions()) as session:
+        entries = queries.list_audit(session, limit)
+        if not entries:
+            click.echo("no personal data has been exported")
+            return
+        for e in entries:
+            click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {e.actor}  {e.action}: {e.detail} ({e.rows:,} rows)")

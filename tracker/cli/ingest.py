@@ -1,0 +1,184 @@
+"""`tracker ingest donations|appeals` and `tracker imports list`: bringing data in, and what came of it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tracker import db, queries
+from tracker.cli.context import EXIT_REJECTED, Context, organization_zone, pass_ctx, show_row_errors
+from tracker.dates import utc_now, zone
+from tracker.errors import UsageError, ValueProblem
+from tracker.money import parse_cents
+
+
+@click.group("ingest")
+def ingest_group() -> None:
+    """Import data files.
+
+    Example: tracker ingest donations data/samples/donations.csv
+    """
+
+
+@ingest_group.command("donations")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["generic", "stripe", "paypal", "mapping", "jsonl"]),
+              help="The file's layout (default: recognized from the header, and printed).")
+@click.option("--mapping", metavar="FILE|NAME", help="TOML mapping for any other CSV layout (or a shipped one: "
+              "actblue, civicrm, opencollective, npsp).")
+@click.option("--source", help="Where the gifts come from (default: the format's name); ids are unique per source.")
+@click.option("--timezone", "tz_name", help="Zone for times without an offset (default: the campaigns' zone).")
+@click.option("--dayfirst", is_flag=True, help="Dates like 05/12/2026 are day first (5 December).")
+@click.option("--currency", default="USD", show_default=True, help="The organization's currency.")
+@click.option("--max-gift", default="10,000,000", show_default=True, help="Reject any single gift above this amount.")
+@click.option("--strict", is_flag=True, help="Load nothing when any row is bad.")
+@click.option("--rejects", "rejects", type=click.Path(path_type=Path),
+              help="Where to write rejected rows (default: beside the input, NAME.rejects.csv).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--chunk-rows", default=200_000, show_default=True, type=click.IntRange(100, 1_000_000),
+              help="Gifts per committed chunk (read and written 50,000 at a time).")
+@click.option("--first-load", type=click.Choice(["auto", "yes", "no"]), default="auto", show_default=True,
+              help="Into a database with no gift yet: load in one transaction and build the secondary indexes once "
+                   "at the end (auto: for a file of 16 MB or more).")
+@pass_ctx
+def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, dayfirst, currency, max_gift,
+                     strict, rejects, quiet, chunk_rows, first_load) -> None:
+    """Import gifts from a file: the tracker's CSV, Stripe or PayPal exports, JSON Lines, or any CSV with a mapping.
+
+    A gift is identified by (source, id): importing the same or an overlapping file again
+    changes nothing, and a later file in which a gift was refunded or disputed updates it (a
+    gift's status only moves forward). The import commits in chunks, so it can be stopped at any
+    moment and run again. A first load (a large file into a database with no gift yet) commits
+    once at the end instead: killed, it leaves the database as it was. Bad rows are printed as
+    FILE:LINE: reason and written, with their original values, to the rejects file; the good
+    rows load (unless --strict).
+
+    Exit status: 0 every row accounted for, 3 some rows rejected, 2 usage error, 1 failure.
+
+    Example: tracker ingest donations data/samples/stripe_unified_payments.csv
+    """
+    from tracker.ingest import ImportRequest, RowRules, run_import
+
+    try:
+        max_cents = parse_cents(max_gift)
+    except ValueProblem as exc:
+        raise UsageError(f"--max-gift: {exc}") from None
+    factory = ctx.sessions()
+    with db.transaction(factory) as session:
+        tz = zone(tz_name) if tz_name else organization_zone(session)
+    rules = RowRules(source="", timezone=tz, currency=currency.upper(), max_gift_cents=max_cents, dayfirst=dayfirst)
+    request = ImportRequest(path=file, format=fmt, mapping=mapping, source=source, strict=strict, rejects=rejects,
+                            chunk_rows=chunk_rows, first_load=first_load)
+    show = not quiet and sys.stderr.isatty()
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr, desc=str(file.name), leave=False)
+
+    def progress(rows: int) -> None:
+        if bar is not None:
+            bar.update(rows - bar.n)
+
+    try:
+        summary = run_import(factory, request, rules, clock=utc_now, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not fmt and not mapping:
+        click.echo(f"{file}: recognized as {summary.format} (source {summary.source!r})")
+    show_row_errors(summary.errors, summary.rejected)
+    if summary.strict_failed:
+        click.echo(
+            f"{file}: --strict: {summary.rejected} of {summary.rows_read} rows are bad, so nothing was loaded; "
+            f"rejected rows are in {summary.rejects_path}"
+        )
+        raise SystemExit(EXIT_REJECTED)
+    click.echo(_import_line(file, summary))
+    if summary.first_load:
+        click.echo("  first load: one transaction, the indexes built once at the end")
+    if summary.skipped:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in summary.skip_kinds.most_common(5))
+        click.echo(f"  skipped on purpose: {kinds}")
+    if summary.superseded:
+        click.echo(f"  {summary.superseded} rows repeated an earlier row's id with other content; the later row was kept")
+    if summary.refunds_waiting:
+        click.echo(f"  {summary.refunds_waiting} refunds wait for their payment to be imported")
+    if summary.rejects_path:
+        click.echo(f"  rejected rows with their reasons: {summary.rejects_path}")
+    if summary.rejected:
+        raise SystemExit(EXIT_REJECTED)
+
+
+def _import_line(file, s) -> str:
+    return (
+        f"{file}: {s.rows_read:,} rows read: {s.inserted:,} new, {s.updated:,} updated, {s.unchanged:,} unchanged, "
+        f"{s.skipped:,} skipped, {s.rejected:,} rejected (import #{s.import_id})"
+    )
+
+
+@click.group("imports")
+def imports_group() -> None:
+    """See what was imported.
+
+    Example: tracker imports list
+    """
+
+
+@imports_group.command("list")
+@click.option("--limit", default=20, show_default=True, help="How many imports to show, newest first.")
+@pass_ctx
+def imports_list(ctx: Context, limit: int) -> None:
+    """List imports, newest first: file, format, status and what happened to the rows.
+
+    An import still "running" long after it started was stopped before it finished; run it
+    again to complete it.
+
+    Example: tracker imports list --limit 5
+    """
+    with db.transaction(ctx.sessions()) as session:
+        rows = queries.list_imports(session, limit)
+        if not rows:
+            click.echo("no imports yet; import gifts with: tracker ingest donations FILE")
+            return
+        click.echo(f"{'#':>4}  {'STARTED (UTC)':<19}  {'FORMAT':<8} {'SOURCE':<14} {'STATUS':<15} "
+                   f"{'READ':>8} {'NEW':>8} {'UPDATED':>8} {'SAME':>8} {'SKIPPED':>8} {'REJECTED':>8}  FILE  SHA-256")
+        for b in rows:
+            click.echo(
+                f"{b.id:>4}  {b.started_at:%Y-%m-%d %H:%M:%S}  {b.format:<8} {b.source[:14]:<14} {b.status:<15} "
+                f"{b.rows_read:>8,} {b.inserted:>8,} {b.updated:>8,} {b.unchanged:>8,} {b.skipped:>8,} "
+                f"{b.rejected:>8,}  {b.filename}  {b.sha256[:12]}"
+            )
+
+
+@ingest_group.command("appeals")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--timezone", "tz_name", help="Zone for event times without an offset (default: the campaigns' zone).")
+@click.option("--rejects", type=click.Path(path_type=Path), help="Where to write rejected rows (default: NAME.rejects.csv).")
+@pass_ctx
+def ingest_appeals(ctx: Context, file: Path, tz_name: str | None, rejects: Path | None) -> None:
+    """Import popup exposure data: daily counts per variant (CSV) or raw events (JSON Lines).
+
+    CSV columns: date (the local day, YYYY-MM-DD), variant, impressions, and optionally clicks,
+    dismissals, readers. A day imported again replaces that day's counts. JSON Lines: one
+    {"timestamp", "variant", "event": impression|click|dismiss, "reader"} per line; the same event
+    is stored once however often it is imported. Bad rows are printed and written to the rejects
+    file; the good ones load. Exit status: 0 all loaded, 3 some rows rejected.
+
+    Example: tracker ingest appeals data/samples/popup_daily.csv
+    """
+    from tracker.ingest.appeals import import_exposures
+
+    factory = ctx.sessions()
+    with db.transaction(factory) as session:
+        tz = zone(tz_name) if tz_name else organization_zone(session)
+    summary = import_exposures(factory, file, tz=tz, clock=utc_now, rejects=rejects)
+    show_row_errors(summary.errors, summary.rejected)
+    what = "days" if summary.kind == "daily" else "events"
+    click.echo(f"{file}: {summary.rows_read:,} rows read ({what}): {summary.inserted:,} new, {summary.replaced:,} "
+               f"replaced, {summary.unchanged:,} unchanged, {summary.rejected:,} rejected")
+    if summary.rejects_path:
+        click.echo(f"  rejected rows with their reasons: {summary.rejects_path}")
+        raise SystemExit(EXIT_REJECTED)

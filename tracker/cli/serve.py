@@ -1,0 +1,110 @@
+"""`tracker serve` (the dashboard under waitress) and `tracker demo` (the demo newsroom, then the dashboard)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+import click
+
+from tracker import db, queries
+from tracker.cli.context import Context, pass_ctx, read_as_of
+from tracker.dates import isoformat_local, zone
+from tracker.errors import UsageError
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_bind(host: str, user_count: int) -> None:
+    if not _is_loopback(host) and user_count == 0:
+        raise UsageError(
+            f"refusing to serve on {host} without users: the dashboard shows donor data; add a login first "
+            "(tracker user add NAME --role admin), or use --host 127.0.0.1"
+        )
+
+
+def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, refresh_seconds: int = 60) -> None:
+    from waitress.server import create_server
+
+    from dashboards.app import create_app
+
+    with db.transaction(ctx.sessions()) as session:
+        zones = queries.campaign_timezones(session)
+        users = queries.user_count(session)
+    _check_bind(host, users)
+    fixed = read_as_of(as_of, zones.pop() if len(zones) == 1 else "UTC") if as_of else None
+    origins = tuple(o.strip() for o in os.environ.get("TRACKER_CORS_ORIGINS", "").split(",") if o.strip())
+    loopback = _is_loopback(host)
+    app = create_app(ctx.sessions(), as_of=fixed, cors_origins=origins, require_login=None if loopback else True,
+                     refresh_seconds=refresh_seconds)
+    try:
+        server = create_server(app.server, host=host, port=port, threads=threads)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from None
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"dashboard at http://{shown}:{server.effective_port}/  (Ctrl-C stops it)")
+    if users == 0:
+        click.echo("no users are set up: the dashboard is open to anyone on this computer "
+                   "(tracker user add NAME --role admin turns login on)")
+    elif not os.environ.get("TRACKER_SECRET_KEY"):
+        click.echo("TRACKER_SECRET_KEY is not set: logins end when the dashboard restarts")
+    if fixed:
+        click.echo(f"showing the campaigns as of {fixed.isoformat()}")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        click.echo("dashboard stopped")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
+@click.option("--as-of", "as_of", help="Show the campaigns as they stood at this moment instead of now.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
+@click.option("--refresh", "refresh_seconds", default=60, show_default=True, type=click.IntRange(5, 3600),
+              help="Seconds between the pages' automatic refreshes (each page can pause them).")
+@pass_ctx
+def serve_cmd(ctx: Context, host: str, port: int, as_of: str | None, threads: int, refresh_seconds: int) -> None:
+    """Serve the staff dashboard with a production WSGI server (waitress).
+
+    Example: tracker serve --port 8050 --refresh 30
+    """
+    _serve(ctx, host, port, as_of, threads, refresh_seconds)
+
+
+@click.command("demo")
+@click.option("--as-of", "as_of", help="Build the current campaign up to this moment instead of now.")
+@click.option("--no-serve", is_flag=True, help="Only build the demo database; do not serve the dashboard.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
+@pass_ctx
+def demo_cmd(ctx: Context, as_of: str | None, no_serve: bool, host: str, port: int) -> None:
+    """Build the demo newsroom (three earlier Decembers and the current one) and serve the dashboard.
+
+    The data is the same every time for the same --as-of. Running it again rebuilds the demo;
+    it refuses to touch a database that holds campaigns of your own.
+
+    Example: tracker demo --as-of 2026-12-28T12:00 --no-serve
+    """
+    from tracker import demo
+
+    db.upgrade(ctx.engine)
+    moment = read_as_of(as_of, demo.TIMEZONE)
+    with db.transaction(ctx.sessions()) as session:
+        built = demo.build(session, now=moment)
+    click.echo(
+        f"demo built in {db.safe_url(ctx.url)}: {built.campaigns} campaigns, {built.donations:,} gifts "
+        f"from {built.donors:,} donors, as of {isoformat_local(moment, zone(demo.TIMEZONE))}"
+    )
+    if built.hint:
+        click.echo(built.hint)
+    if not no_serve:
+        _serve(ctx, host, port, as_of, threads=8)

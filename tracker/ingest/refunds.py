@@ -1,0 +1,79 @@
+"""Refunds reported as rows of their own (PayPal), tied to their gifts by the gift's id in the same source.
+
+A refund whose gift is not in the database yet waits (donation_id empty) and is tied when the
+gift arrives; each refund is recorded once, by its own id. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from tracker import rollups
+from tracker.ingest.loader import ImportSummary, bulk_insert, chunked, settle
+from tracker.ingest.records import RefundRow
+from tracker.models import Donation, Refund
+
+
+def apply_refunds(session: Session, source: str, refunds: list[RefundRow], import_id: int, summary: ImportSummary) -> None:
+    """Record refund rows (each once, by its own id), tie them to their gifts, and update those gifts.
+
+    Refunds whose gift is not in the database yet wait, and are tied when the gift arrives.
+    """
+    if refunds:
+        by_id = {r.external_id: r for r in refunds}
+        seen = set()
+        for part in chunked(list(by_id)):
+            seen.update(session.scalars(
+                select(Refund.external_id).where(Refund.source == source, Refund.external_id.in_(part))
+            ))
+        new = [r for r in by_id.values() if r.external_id not in seen]
+        summary.unchanged += len(refunds) - len(new)
+        summary.updated += len(new)
+        summary.refunds_new += len(new)
+        bulk_insert(session, Refund.__table__, [
+            {"source": source, "external_id": r.external_id, "donation_external_id": r.donation_external_id,
+             "donation_id": None, "amount_cents": r.amount_cents, "refunded_at": r.refunded_at, "import_id": import_id}
+            for r in new
+        ])
+    # tie every waiting refund of this source whose gift is now known, then settle those gifts
+    waiting = session.execute(
+        select(Refund.id, Refund.donation_external_id).where(Refund.source == source, Refund.donation_id.is_(None))
+    ).all()
+    gift_ids = {}
+    for part in chunked(sorted({w.donation_external_id for w in waiting})):
+        gift_ids.update(session.execute(
+            select(Donation.external_id, Donation.id).where(Donation.source == source, Donation.external_id.in_(part))
+        ).all())
+    links = [{"r_id": w.id, "d_id": gift_ids[w.donation_external_id]} for w in waiting if w.donation_external_id in gift_ids]
+    if links:
+        session.execute(
+            update(Refund.__table__).where(Refund.__table__.c.id == bindparam("r_id")).values(donation_id=bindparam("d_id")),
+            links,
+        )
+    summary.refunds_waiting = len(waiting) - len(links)
+    touched = sorted({link["d_id"] for link in links})
+    deltas, changed_donors = rollups.Deltas(), []
+    for part in chunked(touched):
+        totals = dict(session.execute(
+            select(Refund.donation_id, func.sum(Refund.amount_cents)).where(Refund.donation_id.in_(part))
+            .group_by(Refund.donation_id)
+        ).all())
+        for gift in session.execute(
+            select(Donation.id, Donation.donor_id, Donation.amount_cents, Donation.refunded_cents, Donation.fee_cents,
+                   Donation.currency, Donation.donated_at, Donation.status, Donation.recurring)
+            .where(Donation.id.in_(part))
+        ):
+            if gift.status in ("failed", "pending"):
+                continue
+            refunded = min(gift.amount_cents, max(gift.refunded_cents, int(totals.get(gift.id, 0))))
+            status = settle(gift.status, gift.amount_cents, refunded)
+            if (refunded, status) != (gift.refunded_cents, gift.status):
+                session.execute(
+                    update(Donation).where(Donation.id == gift.id).values(refunded_cents=refunded, status=status)
+                )
+                old = gift._asdict()
+                deltas.change(old, {**old, "refunded_cents": refunded, "status": status})
+                changed_donors.append(gift.donor_id)
+    deltas.flush(session)
+    rollups.refresh_first_gifts(session, changed_donors)
