@@ -160,3 +160,42 @@ def test_the_installed_command_prints_its_version_and_never_a_traceback(tmp_path
     broken = subprocess.run([*exe, "ingest", "donations", "nope.csv"], capture_output=True, text=True, env=env, timeout=60)
     assert broken.returncode == 1 and "Traceback" not in broken.stderr
     assert broken.stderr.startswith("tracker: ") and broken.stderr.count("\n") == 1
+
+
+def test_each_edge_says_how_to_choose_a_campaign_in_its_own_words(tracker, db_url, tmp_path):
+    from conftest import serving
+    from dashboards.app import create_app
+    from tracker.config import load
+    from tracker.errors import ConfigError
+    from tracker.reporting.schedule import Scheduler
+
+    for year in (2025, 2026):
+        assert tracker("campaign", "create", "--slug", f"dec-{year}", "--name", f"Y{year}", "--goal", "1000",
+                       "--start", f"{year}-12-01", "--end", f"{year}-12-31", "--timezone", "UTC").code == 0
+    several = tracker("status")
+    assert several.code == 2 and "there are 2 campaigns" in several.err and "choose one with --campaign SLUG" in several.err
+    unknown = tracker("status", "--campaign", "dec-2099")
+    assert unknown.code == 2 and "no campaign 'dec-2099' (campaigns: dec-2026, dec-2025); see: tracker campaign list" \
+        in unknown.err
+    backwards = tracker("export", "daily", "--campaign", "dec-2026", "--from", "2026-12-20", "--to", "2026-12-10")
+    assert backwards.code == 2 and backwards.err.startswith("tracker: --from/--to: the last day 2026-12-10 is before")
+    # the configuration file names its own key
+    (tmp_path / "t.toml").write_text('[[reports]]\nname = "morning"\ncron = "0 8 * * *"\nto = ["d@example.org"]\n'
+                                     '[mail]\nhost = "127.0.0.1"\nfrom = "t@example.org"\n')
+    engine = db.make_engine(db_url)
+    try:
+        with pytest.raises(ConfigError) as caught:
+            Scheduler(db.session_factory(engine), load(tmp_path / "t.toml"))
+        assert 'name one with campaign = "SLUG"' in str(caught.value) and "--campaign" not in str(caught.value)
+        # the public API: 404 for a campaign that is not there, the message only
+        with serving(create_app(db.session_factory(engine)).server) as base:
+            import urllib.error
+            import urllib.request
+
+            with pytest.raises(urllib.error.HTTPError) as http:
+                urllib.request.urlopen(f"{base}/api/progress?campaign=dec-2099", timeout=10)
+            body = json.loads(http.value.read())
+            assert http.value.code == 404 and body["field"] == "campaign"
+            assert "tracker" not in body["error"] and "--campaign" not in body["error"]
+    finally:
+        engine.dispose()
