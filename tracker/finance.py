@@ -107,6 +107,8 @@ class Reconciliation:
 
 
 def reconciliation(session: Session, c: Campaign, w: Window) -> Reconciliation:
+    """Raised over the window three ways: by source and by day from the gifts, and as `tracker status`
+    counts it (from the rollups, a separate path)."""
     days = queries.day_breakdown(session, c, w.first, w.last, w.end)
     status = queries.raised_between(session, c.currency, w.starts_at, w.end, c.raised_basis)[0] if w.opened else 0
     return Reconciliation(queries.source_breakdown(session, c, w.starts_at, w.end), days, status)
