@@ -356,7 +356,7 @@ def test_jsonl_bad_lines_are_rejected_with_their_line(sessions, tmp_path):
     path = write_csv(tmp_path / "g.jsonl", '{"donation_id": "a", "amount": 5, "donated_at": "2026-12-01T10:00Z"}\n{oops\n[1, 2]\n')
     summary = load(sessions, path)
     assert summary.inserted == 1 and [(e.line, e.message[:13]) for e in summary.errors] == [
-        (2, "not valid JSO"), (3, "each line mus")]
+        (2, "not valid JSO"), (3, "the line is n")]
 
 
 def test_every_import_is_recorded_with_its_file_hash(sessions):

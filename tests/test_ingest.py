@@ -178,7 +178,7 @@ def test_statuses_and_refunds_are_stored(sessions, tmp_path, status, refunded, s
 @pytest.mark.parametrize(
     "header, row, words",
     [
-        ("status", "maybe", "status 'maybe' is not one of"),
+        ("status", "maybe", "status 'maybe' is not a status the tracker knows; use one of"),
         ("refunded_amount", "60", "between 0 and the amount"),
         ("recurring", "sometimes", "not true or false"),
         ("email", "not-an-email", "not an e-mail address"),

@@ -18,8 +18,10 @@ from tracker.errors import ConfigError, ValueProblem
 
 UTC = timezone.utc
 _NO_YEAR = datetime(1, 1, 1)
+_OTHER_DEFAULT = datetime(2, 2, 2)
 _ONE_TICK = timedelta(microseconds=1)  # timestamps are stored to the microsecond
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b")
+_GMT_SIGNED = re.compile(r"(?i)\b(?:GMT|UTC|UT)\s*[+-]\s*\d")
 _GMT_OFFSET = re.compile(r"^(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
 
 # Zone abbreviations payment processors write in their own time-zone columns (PayPal's TimeZone),
@@ -61,7 +63,8 @@ def zone_from_text(text: str) -> tzinfo:
     try:
         return zone(t)
     except ConfigError:
-        raise ValueProblem(f"TimeZone {text!r} is not a time zone (PST, GMT, Europe/London, GMT-08:00)") from None
+        raise ValueProblem(f"TimeZone {text!r} is not a time zone; use an abbreviation PayPal writes (PST), an IANA "
+                           "name (Europe/London) or an offset (GMT-08:00)") from None
 
 
 def utc_now() -> datetime:
@@ -90,7 +93,26 @@ def _in_zone(parsed: datetime, raw: str, tz: tzinfo | None) -> datetime:
                 "add the offset (e.g. -08:00) or pass --timezone, e.g. America/Los_Angeles"
             )
         parsed = localize(parsed, tz)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueProblem(f"{raw!r} is outside the dates the tracker can store (years 1 to 9999 in UTC); "
+                           "check the year") from None
+
+
+def _refuse_zone_name(name: str | None, offset: int | None) -> tzinfo | None:
+    """dateutil's hook for the zone of a timestamp: an offset as written, UTC and GMT as UTC, and never a
+    guessed abbreviation."""
+    if name is None and offset is None:
+        return None  # no zone written: the caller reads it in the file's zone
+    if name is None or (name.upper() in ("UTC", "GMT", "Z", "UT") and offset in (None, 0)):
+        if offset is not None and abs(offset) >= 86_400:
+            raise ValueProblem("the UTC offset is a day or more; write an offset from -23:59 to +23:59, e.g. -08:00")
+        return timezone(timedelta(seconds=offset or 0))
+    raise ValueProblem(
+        f"the time zone {name!r} is an abbreviation the tracker will not guess (EST is -05:00 in New York but "
+        "+10:00 in Australia); write the UTC offset instead, e.g. 2026-12-01T01:00:00-05:00"
+    )
 
 
 def iso_instant(text: str, tz: tzinfo | None) -> datetime | None:
@@ -100,13 +122,13 @@ def iso_instant(text: str, tz: tzinfo | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            if tz is None:
+                return None
+            parsed = parsed.replace(tzinfo=tz)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        if tz is None:
-            return None
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
 
 
 def parse_timestamp(text: str, tz: tzinfo | None, *, dayfirst: bool = False, fmt: str | None = None) -> datetime:
@@ -134,9 +156,14 @@ def parse_timestamp(text: str, tz: tzinfo | None, *, dayfirst: bool = False, fmt
         return _in_zone(parsed, raw, tz)
     if len(raw) >= 10 and raw[4] == "-" and raw[7] == "-":
         try:
-            return _in_zone(datetime.fromisoformat(raw), raw, tz)
+            parsed = datetime.fromisoformat(raw)
         except ValueError:
             pass  # let dateutil say what is wrong
+        else:
+            return _in_zone(parsed, raw, tz)
+    if _GMT_SIGNED.search(raw):  # "GMT+3": +03:00 to people, -03:00 in POSIX (and to dateutil)
+        raise ValueProblem(f"{raw!r}: GMT+N is read both ways (+N and -N hours); write the offset itself, "
+                           "e.g. 2026-12-01T10:00:00+03:00")
     numeric = _NUMERIC_DATE.match(raw)
     if numeric:  # 03/02/2019: read in the order the file uses, never guessed row by row
         first, second = int(numeric.group(1)), int(numeric.group(2))
@@ -150,16 +177,25 @@ def parse_timestamp(text: str, tz: tzinfo | None, *, dayfirst: bool = False, fmt
         parsed = dateutil_parser.isoparse(raw)
     except (ValueError, OverflowError):
         try:
-            parsed = dateutil_parser.parse(raw, dayfirst=dayfirst, default=_NO_YEAR)
-        except (ValueError, OverflowError) as exc:
+            parsed = dateutil_parser.parse(raw, dayfirst=dayfirst, default=_NO_YEAR, tzinfos=_refuse_zone_name)
+        except ValueProblem:
+            raise
+        except (ValueError, OverflowError, TypeError) as exc:
             reason = str(exc)
+            if "offset must be" in reason:
+                raise ValueProblem(f"{raw!r} has a UTC offset of a day or more; write an offset from -23:59 to "
+                                   "+23:59, e.g. -08:00") from None
             if "out of range" in reason or "must be in" in reason:
-                raise ValueProblem(f"{raw!r} is not a real date ({reason})") from None
+                raise ValueProblem(f"{raw!r} is not a real date ({reason}); correct the date") from None
             raise ValueProblem(
                 f"{raw!r} is not a date; write it as ISO 8601, e.g. 2026-12-31T18:30:00-08:00"
             ) from None
-        if parsed.year == 1:
-            raise ValueProblem(f"{raw!r} has no year; write the full date, e.g. 2026-12-31")
+        # dateutil fills what a text leaves out from its default: read it again with another default,
+        # and whatever changes was never written ("Dec 2026" has no day, "12/31" no year)
+        other = dateutil_parser.parse(raw, dayfirst=dayfirst, default=_OTHER_DEFAULT, tzinfos=_refuse_zone_name)
+        missing = [part for part in ("year", "month", "day") if getattr(parsed, part) != getattr(other, part)]
+        if missing:
+            raise ValueProblem(f"{raw!r} has no {' and no '.join(missing)}; write the full date, e.g. 2026-12-31")
     return _in_zone(parsed, raw, tz)
 
 

@@ -7,6 +7,7 @@ directory (see default_sqlite_path). Schema changes go through Alembic (migratio
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -170,7 +171,7 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 # The newest migration's revision. Checked against Alembic's own head by a test, so it cannot drift;
 # kept here so that every command can check the schema without importing Alembic (~0.15 s a command).
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 
 
 def _stored_revision(engine: Engine) -> str | None:
@@ -196,6 +197,27 @@ def require_schema(engine: Engine) -> None:
         raise SchemaError(
             f"the database at {where} is at schema revision {current}, this tracker needs {head}; run: tracker db upgrade"
         )
+
+
+def process_name() -> str:
+    """This process, as records of who is doing something name it: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def process_gone(name: str | None) -> bool:
+    """Whether the process `name` (host:pid) is known to have ended: it ran on this host and is not running.
+
+    False when it is running, or ran on another host (nothing here can tell)."""
+    host, _, pid = (name or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # someone else's process: it is running
+        return False
+    return False
 
 
 def bump_revision(session: Session, now: datetime) -> None:

@@ -161,6 +161,9 @@ class ImportBatch(Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     rejects_path: Mapped[str | None] = mapped_column(String(1000))
     message: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200), comment="host:pid of the process running the import")
+    older: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                       comment="rows older than the stored gift: their details were kept")
 
 
 class Donation(Base):
@@ -195,6 +198,10 @@ class Donation(Base):
     recorded_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, index=True, comment="when the gift was first imported (start of its import); empty before 0003"
     )
+    file_rank: Mapped[int | None] = mapped_column(
+        BigInteger, comment="how new the details are: the first import of the file they came from (newer wins)")
+    source_updated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="when the source last changed the gift, where it says; beats file_rank")
 
 
 class GiftBucket(Base):

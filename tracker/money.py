@@ -30,7 +30,7 @@ def parse_cents(text: str | int | Decimal) -> int:
         return _decimal_to_cents(text)
     raw = str(text).strip()
     if not raw:
-        raise ValueProblem("the amount is empty")
+        raise ValueProblem("the amount is empty; write the gift's amount, e.g. 25.00")
     s = raw
     negative = False
     if s.startswith("(") and s.endswith(")"):
@@ -50,10 +50,31 @@ def parse_cents(text: str | int | Decimal) -> int:
     return -cents if negative else cents
 
 
+# currencies an amount's own symbol allows: "$" is written for several dollars
+MARK_CURRENCIES = {"€": ("EUR",), "£": ("GBP",), "¥": ("JPY", "CNY"),
+                   "$": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN")}
+
+
+def written_currencies(text: str) -> tuple[str, ...]:
+    """The currencies an amount's own symbol or code names ("€25" -> ("EUR",), "25 GBP" -> ("GBP",));
+    () when it names none."""
+    s = str(text).strip().strip("()").strip()
+    for word in (s[:3], s[-3:]):
+        if len(s) > 3 and word.isalpha() and word.isupper():
+            return (word,)
+    for mark, currencies in MARK_CURRENCIES.items():
+        if mark in s:
+            return currencies
+    return ()
+
+
 def _decimal_to_cents(value: Decimal) -> int:
     if not value.is_finite():
-        raise ValueProblem(f"{value} is not an amount")
-    return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        raise ValueProblem(f"{value} is not an amount; write it like 25 or 25.50")
+    try:
+        return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except InvalidOperation:  # more digits than Decimal's precision: no gift is that large
+        raise ValueProblem(f"{value:.3e} is not an amount any gift has; check the number") from None
 
 
 def cents_to_decimal_str(cents: int) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tracker import queries
 from tracker.dates import zone
+from tracker.ingest import import_state
 
 CONTENT = "imports-content"
 TAB = "imports"
@@ -37,7 +38,7 @@ def content(batches: list, tz: ZoneInfo, can_download: bool) -> dmc.Stack | dmc.
             rejects = html.A(f"{b.rejected:,} (download)", href=f"/download/rejects/{b.id}", id=f"rejects-{b.id}")
         body.append(dmc.TableTr([
             dmc.TableTd(f"{b.started_at.astimezone(tz):%b %d %H:%M}"), dmc.TableTd(b.filename.rsplit("/", 1)[-1]),
-            dmc.TableTd(b.format), dmc.TableTd(dmc.Badge(b.status, variant="light")),
+            dmc.TableTd(b.format), dmc.TableTd(dmc.Badge(import_state(b), variant="light")),
             dmc.TableTd(f"{b.rows_read:,}"), dmc.TableTd(f"{b.inserted:,}"), dmc.TableTd(f"{b.updated:,}"),
             dmc.TableTd(f"{b.unchanged:,}"), dmc.TableTd(rejects),
         ], id=f"import-{b.id}"))

@@ -138,6 +138,10 @@ def run(argv: list[str] | None) -> int:
 
         if isinstance(exc, SQLAlchemyError):
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            if reason and reason[0] == "database is locked":
+                click.echo("tracker: the database is busy: another import or program is writing to it; run this "
+                           "again when it has finished", err=True)
+                return 1
             click.echo(f"tracker: database error: {reason[0] if reason else type(exc).__name__}", err=True)
             return 1
         click.echo(

@@ -10,6 +10,7 @@ import click
 from tracker import db, queries
 from tracker.cli.context import EXIT_REJECTED, Context, organization_zone, pass_ctx, show_row_errors
 from tracker.dates import utc_now, zone
+from tracker.ingest.run import import_state
 from tracker.errors import UsageError, ValueProblem
 from tracker.money import parse_cents
 
@@ -42,9 +43,12 @@ def ingest_group() -> None:
 @click.option("--first-load", type=click.Choice(["auto", "yes", "no"]), default="auto", show_default=True,
               help="Into a database with no gift yet: load in one transaction and build the secondary indexes once "
                    "at the end (auto: for a file of 16 MB or more).")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="The file's text encoding, e.g. cp1252 for a file saved by an older Excel (checked before a row is "
+                   "written).")
 @pass_ctx
 def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, dayfirst, currency, max_gift,
-                     strict, rejects, quiet, chunk_rows, first_load) -> None:
+                     strict, rejects, quiet, chunk_rows, first_load, encoding) -> None:
     """Import gifts from a file: the tracker's CSV, Stripe or PayPal exports, JSON Lines, or any CSV with a mapping.
 
     A gift is identified by (source, id): importing the same or an overlapping file again
@@ -70,7 +74,7 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
         tz = zone(tz_name) if tz_name else organization_zone(session)
     rules = RowRules(source="", timezone=tz, currency=currency.upper(), max_gift_cents=max_cents, dayfirst=dayfirst)
     request = ImportRequest(path=file, format=fmt, mapping=mapping, source=source, strict=strict, rejects=rejects,
-                            chunk_rows=chunk_rows, first_load=first_load)
+                            chunk_rows=chunk_rows, first_load=first_load, encoding=encoding)
     show = not quiet and sys.stderr.isatty()
     bar = None
     if show:
@@ -104,6 +108,9 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
         click.echo(f"  skipped on purpose: {kinds}")
     if summary.superseded:
         click.echo(f"  {summary.superseded} rows repeated an earlier row's id with other content; the later row was kept")
+    if summary.older:
+        click.echo(f"  {summary.older:,} rows are older than what is stored (a file imported after theirs changed those "
+                   "gifts): their amounts and details were kept as stored")
     if summary.refunds_waiting:
         click.echo(f"  {summary.refunds_waiting} refunds wait for their payment to be imported")
     if summary.rejects_path:
@@ -133,8 +140,8 @@ def imports_group() -> None:
 def imports_list(ctx: Context, limit: int) -> None:
     """List imports, newest first: file, format, status and what happened to the rows.
 
-    An import still "running" long after it started was stopped before it finished; run it
-    again to complete it.
+    An import whose process ended before it finished (killed, or its machine restarted) shows as
+    "interrupted" (on another machine, as "running"); run it again to complete it.
 
     Example: tracker imports list --limit 5
     """
@@ -147,7 +154,7 @@ def imports_list(ctx: Context, limit: int) -> None:
                    f"{'READ':>8} {'NEW':>8} {'UPDATED':>8} {'SAME':>8} {'SKIPPED':>8} {'REJECTED':>8}  FILE  SHA-256")
         for b in rows:
             click.echo(
-                f"{b.id:>4}  {b.started_at:%Y-%m-%d %H:%M:%S}  {b.format:<8} {b.source[:14]:<14} {b.status:<15} "
+                f"{b.id:>4}  {b.started_at:%Y-%m-%d %H:%M:%S}  {b.format:<8} {b.source[:14]:<14} {import_state(b):<15} "
                 f"{b.rows_read:>8,} {b.inserted:>8,} {b.updated:>8,} {b.unchanged:>8,} {b.skipped:>8,} "
                 f"{b.rejected:>8,}  {b.filename}  {b.sha256[:12]}"
             )

@@ -8,6 +8,7 @@ twice; `run` streams a file through them in committed chunks.
 from tracker.ingest.fields import RowRules
 from tracker.ingest.loader import ImportSummary
 from tracker.ingest.records import NormalizedDonation
-from tracker.ingest.run import FORMATS, ImportRequest, detect_format, run_import
+from tracker.ingest.run import FORMATS, ImportRequest, detect_format, import_state, run_import
 
-__all__ = ["FORMATS", "ImportRequest", "ImportSummary", "NormalizedDonation", "RowRules", "detect_format", "run_import"]
+__all__ = ["FORMATS", "ImportRequest", "ImportSummary", "NormalizedDonation", "RowRules", "detect_format",
+           "import_state", "run_import"]

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from tracker.dates import iso_instant, parse_timestamp
 from tracker.errors import RowError, ValueProblem
-from tracker.ingest.records import NormalizedDonation
+from tracker.ingest.records import LIMITS, NormalizedDonation
 from tracker.models import STATUSES
-from tracker.money import cents_to_decimal_str, format_money, parse_cents
+from tracker.money import cents_to_decimal_str, format_money, parse_cents, written_currencies
 
 DEFAULT_MAX_GIFT_CENTS = 10_000_000 * 100
 _TRUE = {"true", "yes", "y", "1", "t"}
@@ -42,12 +42,20 @@ class RowRules:
     statuses: dict[str, str] = field(default_factory=dict)  # source status text (lower-case) -> tracker status
 
 
-def amount_cents(text: str, rules: RowRules) -> int:
-    """Cents from an amount as written in this file (fast path for plain "25.00")."""
+def amount_cents(text: str, rules: RowRules, currency: str | None = None) -> int:
+    """Cents from an amount as written in this file (fast path for plain "25.00").
+
+    An amount that writes a currency of its own ("€25", "25 GBP") must agree with `currency` (the
+    row's, else the organization's): "€25" in a USD file is refused, never counted as $25."""
     text = text.strip()
     if _PLAIN_AMOUNT.match(text):
         whole, _, frac = text.partition(".")
         return int(whole) * 100 + int((frac + "00")[:2])
+    expected = currency or rules.currency
+    written = written_currencies(text)
+    if written and expected not in written:
+        raise ValueProblem(f"{text!r} is written in {written[0]}, but the gift's currency is {expected}; correct the "
+                           "amount or give the gift's currency in its currency column")
     if rules.decimal_comma:
         bare = text.lstrip("$€£ ").rstrip(" €")
         if not _COMMA_AMOUNT.match(bare):
@@ -74,14 +82,21 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
     def bad(message: str) -> RowError:
         return RowError(path, line, message)
 
+    for name, value in d.items():
+        if "\x00" in value:
+            return bad(f"{name} holds a NUL character (\\x00), which no database column takes; remove it from the file")
+    for name, limit in LIMITS.items():
+        value = get(name)
+        if value and len(value) > limit:
+            return bad(f"{name} is {len(value):,} characters long, more than the {limit} it may have; shorten it")
     donation_id = get("donation_id", "")
     if not donation_id:
-        return bad("donation_id is empty; every row needs the gift's id from its source")
-    if len(donation_id) > 200:
-        return bad("donation_id is longer than 200 characters")
+        return bad("donation_id is empty; give every row the gift's id from its source")
+    raw_currency = get("currency")
+    row_currency = raw_currency.upper() if raw_currency else rules.currency
     raw_amount = get("amount", "")
     try:
-        amount = amount_cents(raw_amount, rules)
+        amount = amount_cents(raw_amount, rules, row_currency)
     except ValueProblem as exc:
         return bad(f"amount: {exc}")
     if amount < 0:
@@ -98,12 +113,11 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
         donated_at = timestamp(raw_date, rules)
     except ValueProblem as exc:
         return bad(f"donated_at: {exc}")
-    raw_currency = get("currency")
     if raw_currency:
         currency = raw_currency.upper()
         if currency != rules.currency:
             if not _CURRENCY.match(currency):
-                return bad(f"currency {raw_currency!r} is not a three-letter ISO code such as USD")
+                return bad(f"currency {raw_currency!r} is not a three-letter ISO code; write one such as USD or EUR")
             return bad(
                 f"currency {currency} is not the organization's currency {rules.currency} and no exchange rate is "
                 "known; convert the amount to the organization's currency first"
@@ -116,20 +130,20 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
         status = rules.statuses.get(lowered, lowered) if rules.statuses else lowered
         if status not in STATUSES:
             known = sorted(rules.statuses) if rules.statuses else STATUSES
-            return bad(f"status {raw_status!r} is not one of {', '.join(known)}")
+            return bad(f"status {raw_status!r} is not a status the tracker knows; use one of {', '.join(known)}")
     else:
         status = "succeeded"
     refunded = 0
     raw_refunded = get("refunded_amount")
     if raw_refunded:
         try:
-            refunded = amount_cents(raw_refunded, rules)
+            refunded = amount_cents(raw_refunded, rules, row_currency)
         except ValueProblem as exc:
             return bad(f"refunded_amount: {exc}")
         if refunded < 0 or refunded > amount:
             return bad(
                 f"refunded_amount {cents_to_decimal_str(refunded)} must be between 0 and the amount "
-                f"{cents_to_decimal_str(amount)}"
+                f"{cents_to_decimal_str(amount)}; correct it (a refund of the whole gift is its amount)"
             )
     if status == "refunded" and not refunded:
         refunded = amount
@@ -139,7 +153,7 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
     raw_fee = get("fee")
     if raw_fee:
         try:
-            fee = amount_cents(raw_fee, rules)
+            fee = amount_cents(raw_fee, rules, row_currency)
         except ValueProblem as exc:
             return bad(f"fee: {exc}")
         if fee < 0:
@@ -154,7 +168,7 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
         elif lowered in _FALSE:
             recurring = False
         else:
-            return bad(f"recurring {raw_recurring!r} is not true or false")
+            return bad(f"recurring {raw_recurring!r} is not true or false; write true or false (or leave it empty)")
     email = get("email")
     if email:
         email = email.lower()
@@ -193,6 +207,8 @@ def fast_builder(index: dict[str, int], rules: RowRules) -> Callable[[int, list[
     width = max([i_id, i_amount, i_date] + [i for i in optional if i is not None]) + 1
     tz, currency, max_gift, source = rules.timezone, rules.currency, rules.max_gift_cents, rules.source
     plain, email_ok = _PLAIN_AMOUNT.match, _EMAIL.match
+    max_id, max_email, max_name, max_donor, max_channel, max_variant = (LIMITS[k] for k in (
+        "donation_id", "email", "name", "donor_id", "channel", "appeal_variant"))
 
     def cents(text: str) -> int:
         whole, _, frac = text.partition(".")
@@ -202,7 +218,7 @@ def fast_builder(index: dict[str, int], rules: RowRules) -> Callable[[int, list[
         if len(v) < width:
             return None
         donation_id, amount_text, date_text = v[i_id].strip(), v[i_amount].strip(), v[i_date].strip()
-        if not donation_id or len(donation_id) > 200 or not plain(amount_text):
+        if not donation_id or len(donation_id) > max_id or not plain(amount_text):
             return None
         amount = cents(amount_text)
         if amount > max_gift:
@@ -236,6 +252,9 @@ def fast_builder(index: dict[str, int], rules: RowRules) -> Callable[[int, list[
         name = v[i_name].strip() or None if i_name is not None else None
         channel = v[i_channel].strip().lower() or None if i_channel is not None else None
         variant = v[i_variant].strip() or None if i_variant is not None else None
+        if ((email and len(email) > max_email) or (name and len(name) > max_name) or len(donor_ref) > max_donor
+                or (channel and len(channel) > max_channel) or (variant and len(variant) > max_variant)):
+            return None  # from_fields says which is too long
         return NormalizedDonation(
             line, donation_id, amount, when, key, email, name, currency, "succeeded", 0, fee, channel, variant, recurring,
         )

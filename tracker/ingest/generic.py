@@ -35,7 +35,14 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
         raise InputFileError(
             f"{path}: missing required column(s) {', '.join(missing)}; the header has: {', '.join(header)}"
         )
-    index = {name: i for i, name in reversed(list(enumerate(names)))}  # the first column of a name wins
+    # a name written twice comes suffixed (amount, amount_2: csvfile.dedupe)
+    twice = sorted({n.rpartition("_")[0] for n in names if n.rpartition("_")[0] in REQUIRED + OPTIONAL
+                    and n.rpartition("_")[2].isdigit() and n.rpartition("_")[0] in names})
+    if twice:
+        where = [str(i + 1) for i, n in enumerate(names) if n == twice[0] or n.startswith(twice[0] + "_")]
+        raise InputFileError(f"{path}: the header names {twice[0]!r} more than once (columns {', '.join(where)}), so "
+                             "it cannot tell which is meant; remove or rename the extra column")
+    index = {name: i for i, name in enumerate(names)}
     wanted = [(name, index[name]) for name in REQUIRED + OPTIONAL if name in index]
     width = max(i for _, i in wanted) + 1
     where = str(path)

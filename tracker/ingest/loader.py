@@ -60,6 +60,7 @@ class ImportSummary:
     rejects_path: str | None = None
     strict_failed: bool = False
     first_load: bool = False  # loaded as a first load (tracker.ingest.firstload)
+    older: int = 0  # rows older than the gift stored (from a file imported after theirs): their details were kept
 
     @property
     def duplicates(self) -> int:
@@ -75,27 +76,39 @@ def settle(status: str, amount: int, refunded: int) -> str:
     return status
 
 
-def merge(old: dict, new: dict) -> dict | None:
+def merge(old: dict, new: dict, *, newer: bool = True) -> dict | None:
     """The values to store when `new` arrives for a gift stored as `old`; None when nothing changes.
 
-    Status only moves forward; failed is final and only follows pending; the refunded amount
-    never shrinks. A row that would move the gift backwards is old news and changes nothing.
+    Two rules, one for each kind of value:
+    - the status only moves forward (failed is final and only follows pending) and the refunded
+      amount never shrinks, whichever row is newer: a refund seen once stays;
+    - everything else (amount, fee, time, donor, channel, ...) is the newer row's: `newer` says
+      whether `new` is at least as new as what is stored (see `is_newer`). An older file can
+      therefore never undo a correction, nor a refund.
     """
     if old["status"] == "failed":
         return None
+    merged = dict(new if newer else old)
     if new["status"] == "failed":
         if old["status"] != "pending":
             return None
-        merged = dict(new)
+        merged["status"] = "failed"
     else:
-        if RANK[new["status"]] < RANK[old["status"]]:
-            return None
-        merged = dict(new)
+        status = new["status"] if RANK[new["status"]] >= RANK[old["status"]] else old["status"]
         merged["refunded_cents"] = min(merged["amount_cents"], max(old["refunded_cents"], new["refunded_cents"]))
-        merged["status"] = settle(merged["status"], merged["amount_cents"], merged["refunded_cents"])
+        merged["status"] = settle(status, merged["amount_cents"], merged["refunded_cents"])
     if all(merged[c] == old[c] for c in COLUMNS):
         return None
     return merged
+
+
+def is_newer(new_rank: int, new_updated: datetime | None, old_rank: int | None, old_updated: datetime | None) -> bool:
+    """Whether a row is at least as new as the stored gift: by the source's own updated time when both have
+    one, else by the age of the file it came from (`rank`: the first import of that file's content; a gift
+    stored before ranks were kept has none and is older than any file)."""
+    if new_updated is not None and old_updated is not None:
+        return new_updated >= old_updated
+    return old_rank is None or new_rank >= old_rank
 
 
 def chunked(items: list, size: int = IN_LIMIT):
@@ -108,6 +121,28 @@ def raw_connection(session: Session):
     """(is PostgreSQL, the DB-API connection) of the session's transaction, for the hot paths."""
     conn = session.connection()
     return conn.dialect.name == "postgresql", conn.connection.driver_connection
+
+
+WRITES_LOCK = 7_265_004_012  # PostgreSQL advisory lock key: one transaction writes gifts at a time
+
+
+def lock_writes(session: Session) -> None:
+    """Take, for the rest of the session's transaction, the right to write gifts, waiting for whoever has it.
+
+    Every writer of gifts takes it first (an import's chunk, its refunds, a webhook's event), so two
+    writers never interleave their statements: on PostgreSQL an advisory transaction lock (two
+    imports of overlapping files deadlocked on the donors and buckets they share without it); on
+    SQLite the write lock itself, taken at BEGIN (a transaction that reads first and writes later
+    is refused at once, not queued, when another writer got in between)."""
+    pg, raw = raw_connection(session)
+    cur = raw.cursor()
+    try:
+        if pg:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [WRITES_LOCK])
+        elif not raw.in_transaction:
+            cur.execute("BEGIN IMMEDIATE")
+    finally:
+        cur.close()
 
 
 def _db_value(value, pg: bool):
@@ -144,12 +179,12 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
 
 STAGE_COLUMNS = (
     "external_id", "donor_key", "email", "name", "amount_cents", "refunded_cents", "fee_cents", "currency",
-    "donated_at", "status", "channel", "appeal_variant", "recurring",
+    "donated_at", "status", "channel", "appeal_variant", "recurring", "updated_at",
 )
 _STAGE_DDL = """CREATE TEMP TABLE IF NOT EXISTS import_stage (
     external_id VARCHAR(200), donor_key VARCHAR(400), email VARCHAR(320), name VARCHAR(300), amount_cents BIGINT,
     refunded_cents BIGINT, fee_cents BIGINT, currency VARCHAR(3), donated_at TIMESTAMP, status VARCHAR(24),
-    channel VARCHAR(80), appeal_variant VARCHAR(80), recurring BOOLEAN)"""
+    channel VARCHAR(80), appeal_variant VARCHAR(80), recurring BOOLEAN, updated_at TIMESTAMP)"""
 
 
 class Prepared(NamedTuple):
@@ -170,11 +205,12 @@ def prepare(gifts: list[NormalizedDonation], pg: bool) -> Prepared:
     if pg:
         rows = [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, min(g.refunded_cents, g.amount_cents),
                  g.fee_cents, g.currency, g.donated_at.replace(tzinfo=None), g.status, g.channel, g.appeal_variant,
-                 g.recurring) for g in gifts]
+                 g.recurring, g.updated_at and g.updated_at.replace(tzinfo=None)) for g in gifts]
         return Prepared(rows, [], deltas)
     rows = [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, min(g.refunded_cents, g.amount_cents),
              g.fee_cents, g.currency, g.donated_at.replace(tzinfo=None).isoformat(" ", "microseconds"),
-             g.status, g.channel, g.appeal_variant, int(g.recurring)) for g in gifts]
+             g.status, g.channel, g.appeal_variant, int(g.recurring),
+             g.updated_at and g.updated_at.replace(tzinfo=None).isoformat(" ", "microseconds")) for g in gifts]
     return Prepared(rows, _earliest(gifts, rows), deltas)
 
 
@@ -222,14 +258,16 @@ def _stage(session: Session, rows: list[tuple]) -> None:
 
 def write_chunk(
     session: Session, source: str, gifts: list[NormalizedDonation], import_id: int, summary: ImportSummary,
-    prepared: Prepared | None = None,
+    prepared: Prepared | None = None, rank: int | None = None,
 ) -> None:
     """Insert the gifts that are new, move changed ones forward, count the rest as unchanged.
 
     `gifts` must have distinct external ids (`prepared`, if given, is `prepare(gifts)`). The chunk
     is staged, then merged by set-based SQL: new donors and new gifts are inserted by the database
     itself; only gifts already stored come back to Python, to apply the forward-only rules.
+    `rank` is the age of the file the gifts come from (see `is_newer`; default: this import's id).
     """
+    rank = import_id if rank is None else rank
     pg, raw = raw_connection(session)
     ph = "%s" if pg else "?"
     if prepared is None:
@@ -247,7 +285,7 @@ def write_chunk(
             donor_known = "SELECT 1 FROM donors d WHERE d.key = s.donor_key OFFSET 0"
             donor_join = "CROSS JOIN LATERAL (SELECT id FROM donors WHERE key = s.donor_key OFFSET 0) dn"
             stored_join = (
-                f"CROSS JOIN LATERAL (SELECT id, {', '.join(COLUMNS)} FROM donations x "
+                f"CROSS JOIN LATERAL (SELECT id, {', '.join(COLUMNS)}, file_rank, source_updated_at FROM donations x "
                 "WHERE x.source = %s AND x.external_id = s.external_id OFFSET 0) d"
             )
         else:  # SQLite always looks these up through the indexes
@@ -267,17 +305,18 @@ def write_chunk(
         # Gifts not stored yet go in first, skipping the stored ones in the same probe of the unique
         # index that inserts the rest (looking them up first probed it twice: on SQLite 11.2 s
         # against 9.4 s per million). Nearly always nothing is skipped, and nothing more is asked.
-        cols = ", ".join(("source", "external_id", "import_id", "recorded_at", "donor_id", *COLUMNS[1:]))
+        cols = ", ".join(("source", "external_id", "import_id", "recorded_at", "file_rank", "source_updated_at",
+                          "donor_id", *COLUMNS[1:]))
         select_new = (
-            f"SELECT {ph}, s.external_id, {ph}, (SELECT started_at FROM imports WHERE id = {ph}), dn.id, "
-            f"{', '.join('s.' + c for c in COLUMNS[1:])} FROM import_stage s {donor_join} ORDER BY s.external_id"
+            f"SELECT {ph}, s.external_id, {ph}, (SELECT started_at FROM imports WHERE id = {ph}), {ph}, s.updated_at, "
+            f"dn.id, {', '.join('s.' + c for c in COLUMNS[1:])} FROM import_stage s {donor_join} ORDER BY s.external_id"
         )
         if pg:
             # a gift another import is writing meanwhile is waited for, then found stored below
             cur.execute(
                 f"INSERT INTO donations ({cols}) {select_new} ON CONFLICT (source, external_id) DO NOTHING "
                 "RETURNING external_id",
-                [source, import_id, import_id],
+                [source, import_id, import_id, rank],
             )
             written = {row[0] for row in cur.fetchall()}
             inserted = len(written)
@@ -288,7 +327,7 @@ def write_chunk(
         else:
             cur.execute("SELECT coalesce(max(id), 0) FROM donations")
             before = cur.fetchone()[0]  # SQLite has one writer: the gifts inserted now are the ids above
-            cur.execute(f"INSERT OR IGNORE INTO donations ({cols}) {select_new}", [source, import_id, import_id])
+            cur.execute(f"INSERT OR IGNORE INTO donations ({cols}) {select_new}", [source, import_id, import_id, rank])
             inserted = cur.rowcount
             with_stored = f"import_stage s {donor_join} {stored_join} WHERE d.id <= ?"
             stored_args = [source, before]
@@ -297,7 +336,8 @@ def write_chunk(
         if inserted < len(gifts):
             cur.execute(
                 f"SELECT d.id, dn.id, {', '.join('s.' + c for c in STAGE_COLUMNS[4:])}, "
-                f"{', '.join('d.' + c for c in COLUMNS)}, s.external_id FROM {with_stored}",
+                f"{', '.join('d.' + c for c in COLUMNS)}, d.file_rank, d.source_updated_at, s.external_id "
+                f"FROM {with_stored}",
                 stored_args,
             )
             stored = cur.fetchall()
@@ -319,18 +359,24 @@ def write_chunk(
     finally:
         cur.close()
     updates, moved_donors = [], []
-    width = len(STAGE_COLUMNS) - 4
+    width = len(STAGE_COLUMNS) - 4  # the staged values after the donor's: the gift's columns, then updated_at
     for row in stored:
         gift_id, donor_id = row[0], row[1]
-        new = dict(zip(COLUMNS[1:], row[2:2 + width]))
+        new = dict(zip(COLUMNS[1:], row[2:2 + width - 1]))
         new["donor_id"] = donor_id
-        old = dict(zip(COLUMNS, row[2 + width:-1]))
+        old = dict(zip(COLUMNS, row[2 + width:2 + width + len(COLUMNS)]))
+        new_updated, (old_rank, old_updated) = row[1 + width], row[2 + width + len(COLUMNS):-1]
         for values in (new, old):
             values["donated_at"], values["recurring"] = _utc(values["donated_at"]), bool(values["recurring"])
-        merged = merge(old, new)
+        new_updated, old_updated = (None if t is None else _utc(t) for t in (new_updated, old_updated))
+        newer = is_newer(rank, new_updated, old_rank, old_updated)
+        if not newer and any(new[c] != old[c] for c in COLUMNS if c not in ("status", "refunded_cents")):
+            summary.older += 1
+        merged = merge(old, new, newer=newer)
         if merged is None:
             summary.unchanged += 1
         else:
+            merged["file_rank"], merged["source_updated_at"] = (rank, new_updated) if newer else (old_rank, old_updated)
             updates.append({"b_id": gift_id, "import_id": import_id, **merged})
             deltas.change(old, merged)
             moved_donors += (old["donor_id"], merged["donor_id"])

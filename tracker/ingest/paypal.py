@@ -59,9 +59,9 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
 
         kind = v("type")
         if not kind:
-            return RowError(where, line, "Type is empty; PayPal rows say what they are (Donation Payment, Refund, ...)")
+            return RowError(where, line, "Type is empty; PayPal rows say what they are (Donation Payment, Refund, ...): download the activity again")
         if not v("date"):
-            return RowError(where, line, "Date is empty; every PayPal row has the date of the transaction")
+            return RowError(where, line, "Date is empty; every PayPal row has the date of the transaction: download the activity again")
         try:
             tz = zone_from_text(v("zone") or "UTC")
             row_rules = replace(rules, timezone=tz)
@@ -74,11 +74,11 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
         kind_l = kind.lower()
         if ("refund" in kind_l or "reversal" in kind_l) and gross < 0:
             if not v("ref"):
-                return RowError(where, line, f"refund {txn} has no Reference Txn ID; it cannot be tied to its payment")
+                return RowError(where, line, f"refund {txn} has no Reference Txn ID, so it cannot be tied to its payment; add the payment's Transaction ID")
             if status_text not in COMPLETED:
                 return Skipped(line, f"refund {txn} is {v('status') or 'not completed'}", "refund not completed")
             if (v("currency") or rules.currency).upper() != rules.currency:
-                return RowError(where, line, f"refund in {v('currency')}, not the organization's currency {rules.currency}")
+                return RowError(where, line, f"refund in {v('currency')}, not the organization's currency {rules.currency}; convert it, or import it with --currency {v('currency')}")
             return RefundRow(line, txn, v("ref"), -gross, when)
         if "payment" not in kind_l or gross <= 0 or v("impact").lower() == "debit":
             return Skipped(line, f"not an incoming payment ({kind}, {v('gross')})", f"not an incoming payment: {kind}")
@@ -93,7 +93,7 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
         elif status_text == "partially refunded":
             status = "partially_refunded"
         else:
-            return RowError(where, line, f"Status {v('status')!r} is not a PayPal payment status (Completed, Pending, ...)")
+            return RowError(where, line, f"Status {v('status')!r} is not a PayPal payment status; use Completed, Pending, Refunded, ...")
         fee = v("fee").lstrip("-")
         data = {
             "donation_id": txn, "amount": v("gross"), "donated_at": when.isoformat(), "currency": v("currency"),

@@ -10,6 +10,18 @@ from datetime import datetime
 from typing import NamedTuple
 
 from tracker.errors import RowError
+from tracker.models import Donation, Donor
+
+# The longest value each text field may hold, from the columns that store it: the same limit on
+# SQLite (which would store any length) and PostgreSQL (which would refuse the row).
+LIMITS = {
+    "donation_id": Donation.__table__.c.external_id.type.length,
+    "email": Donor.__table__.c.email.type.length,
+    "name": Donor.__table__.c.name.type.length,
+    "channel": Donation.__table__.c.channel.type.length,
+    "appeal_variant": Donation.__table__.c.appeal_variant.type.length,
+    "donor_id": Donor.__table__.c.key.type.length - len("id:"),  # stored as the donor key "id:<donor_id>"
+}
 
 
 class NormalizedDonation(NamedTuple):
@@ -32,6 +44,7 @@ class NormalizedDonation(NamedTuple):
     channel: str | None
     appeal_variant: str | None
     recurring: bool
+    updated_at: datetime | None = None  # when the source last changed the gift, where it says (UTC)
 
     def content(self) -> tuple:
         """What makes two rows with the same id the same gift (everything but the line)."""

@@ -16,18 +16,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.errors import InputFileError, RowError, UsageError
 from tracker.ingest import generic, jsonl, mapping as mapping_mod, paypal, stripe
-from tracker.ingest.csvfile import CsvFile, file_sha256
+from tracker.ingest.csvfile import ENCODING, CsvFile, CsvProblem, scan
 from tracker.ingest.fields import RowRules
-from tracker.ingest.loader import ImportSummary
+from tracker.ingest.loader import ImportSummary, lock_writes
 from tracker.ingest.records import NormalizedDonation, Outcome, RefundRow, Skipped
 from tracker.ingest.refunds import apply_refunds
 from tracker.ingest.rejects import RejectsFile, default_rejects_path
 from tracker.ingest.writer import ChunkWriter, store_counts
-from tracker.db import bump_revision
+from tracker.db import bump_revision, process_gone, process_name
 from tracker.models import ImportBatch
 
 FORMATS = ("generic", "stripe", "paypal", "mapping", "jsonl")
@@ -53,13 +54,14 @@ class ImportRequest:
     # a first load (one transaction, secondary indexes built at the end) when no gift is stored yet:
     # auto for a file of FIRST_LOAD_MIN_BYTES or more, yes whatever its size, no never
     first_load: str = "auto"
+    encoding: str = ENCODING  # the file's text encoding (checked for the whole file before a row is written)
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: Path, encoding: str = ENCODING) -> str:
     """Recognize a file's format from its header (or JSON Lines from its first character)."""
     if jsonl.looks_like(path):
         return "jsonl"
-    source = CsvFile(path)
+    source = CsvFile(path, encoding=encoding)
     source.close()
     for name, module in CSV_FORMATS.items():
         if module.matches(source.header):
@@ -76,7 +78,7 @@ class Reader:
 
     def __init__(self, request: ImportRequest, rules: RowRules):
         path = Path(request.path)
-        self.format = request.format or ("mapping" if request.mapping else detect_format(path))
+        self.format = request.format or ("mapping" if request.mapping else detect_format(path, request.encoding))
         if self.format not in FORMATS:
             raise UsageError(f"unknown format {self.format!r}; use one of {', '.join(FORMATS)}")
         if request.mapping and self.format != "mapping":
@@ -89,10 +91,10 @@ class Reader:
         self.source = request.source or (self.mapping.source if self.mapping and self.mapping.source else self.format)
         self.rules = replace(rules, source=self.source)
         if self.format == "jsonl":
-            self._jsonl = jsonl.JsonlSource(path, self.rules)
+            self._jsonl = jsonl.JsonlSource(path, self.rules, request.encoding)
             self.header = self._jsonl.header
             return
-        self._csv = CsvFile(path, header_line=self.mapping.header_line if self.mapping else 1)
+        self._csv = CsvFile(path, header_line=self.mapping.header_line if self.mapping else 1, encoding=request.encoding)
         try:
             if self.mapping:
                 self._normalize = mapping_mod.normalizer(path, self._csv.header, self.rules, self.mapping)
@@ -113,9 +115,12 @@ class Reader:
         if self.format == "jsonl":
             yield from self._jsonl.records()
             return
-        normalize = self._normalize
+        normalize, where = self._normalize, str(self._csv.path)
         for line, values in self._csv.rows():
-            yield line, values, normalize(line, values)
+            if isinstance(values, CsvProblem):
+                yield line, list(values.values), RowError(where, line, values.message)
+            else:
+                yield line, values, normalize(line, values)
 
 
 def run_import(
@@ -138,8 +143,14 @@ def run_import(
     rejects_path = request.rejects or default_rejects_path(path)
     if not os.access(rejects_path.parent if rejects_path.parent != Path("") else Path("."), os.W_OK):
         raise UsageError(f"cannot write the rejects file in {rejects_path.parent}; pass --rejects PATH")
+    if rejects_path.exists() and path.exists() and rejects_path.samefile(path):
+        raise UsageError(f"--rejects {rejects_path} is the input file itself; name another file for the rejected rows")
     summary = ImportSummary(path=str(path), format=reader.format, source=reader.source)
-    sha = file_sha256(path)
+    try:  # the whole file is read once before any row is written: its digest, its encoding, its quotes
+        sha = scan(path, encoding=request.encoding, quotes=reader.format != "jsonl").sha256
+    except BaseException:
+        reader.close()
+        raise
 
     if request.strict:
         checked = _strict_check(Reader(request, rules), rejects_path, summary)
@@ -160,6 +171,9 @@ def run_import(
         session.add(batch)
         session.flush()
         summary.import_id = batch_id = batch.id
+        # how new this file's content is: the first import of a file with the same bytes (a file imported
+        # again is as old as its first import, so it never undoes what a later file corrected)
+        rank = session.scalar(select(func.min(ImportBatch.id)).where(ImportBatch.sha256 == sha))
 
     rejects = RejectsFile(rejects_path, reader.header)
     chunk: dict[str, NormalizedDonation] = {}
@@ -172,7 +186,7 @@ def run_import(
     sys.setswitchinterval(HANDOFF_SWITCH_SECONDS)
     first_load = request.first_load == "yes" or (
         request.first_load == "auto" and path.stat().st_size >= FIRST_LOAD_MIN_BYTES)
-    writer = ChunkWriter(sessions, batch_id, reader.source, summary, first_load=first_load)
+    writer = ChunkWriter(sessions, batch_id, reader.source, summary, first_load=first_load, rank=rank)
     since_commit = 0  # gifts handed over since the last commit
     try:
         for line, values, outcome in reader.records():
@@ -209,6 +223,7 @@ def run_import(
             writer.put(chunk, commit=True)
         writer.close()
         with sessions.begin() as session:
+            lock_writes(session)
             apply_refunds(session, reader.source, refunds, batch_id, summary)
             batch = session.get(ImportBatch, batch_id)
             store_counts(batch, summary)
@@ -230,6 +245,14 @@ def run_import(
         wrote = rejects.close()
     _settle_rejects_file(wrote, rejects_path, request, summary, sessions, batch_id)
     return summary
+
+
+def import_state(batch: ImportBatch) -> str:
+    """An import's status as people should read it: "interrupted" for one still marked running whose
+    process is known to have ended (killed, or its machine restarted); run it again to complete it."""
+    if batch.status == "running" and process_gone(batch.owner):
+        return "interrupted"
+    return batch.status
 
 
 def _settle_rejects_file(wrote, rejects_path, request, summary, sessions, batch_id) -> None:
@@ -266,4 +289,5 @@ def _new_batch(path: Path, sha: str, reader: Reader, clock) -> ImportBatch:
     return ImportBatch(
         filename=str(path), sha256=sha, format=reader.format, source=reader.source, started_at=clock(),
         status="running", rows_read=0, inserted=0, updated=0, unchanged=0, skipped=0, superseded=0, rejected=0,
+        older=0, owner=process_name(),
     )

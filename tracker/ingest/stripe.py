@@ -86,7 +86,7 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
         raw_status = v("status").lower()
         status = STATUS.get(raw_status)
         if status is None:
-            return RowError(where, line, f"Status {v('status')!r} is not a Stripe charge status (Paid, Refunded, Failed)")
+            return RowError(where, line, f"Status {v('status')!r} is not a Stripe charge status; use Paid, Refunded or Failed, as Stripe exports them")
         if status == "succeeded" and v("captured").lower() in ("false", "f", "0"):
             status = "pending"  # authorized, not captured: not money yet
         currency = (v("currency") or rules.currency).upper()

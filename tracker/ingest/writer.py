@@ -9,16 +9,32 @@ from __future__ import annotations
 import queue
 import threading
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from tracker.errors import DatabaseError
 from tracker.ingest.firstload import defer_indexes, restore_indexes
-from tracker.ingest.loader import ImportSummary, prepare, write_chunk
+from tracker.ingest.loader import ImportSummary, lock_writes, prepare, write_chunk
 from tracker.models import ImportBatch
 
 ANALYZE_EVERY = 100_000  # on PostgreSQL, refresh the statistics of donors and donations after this many new gifts
+WAIT_FOR_WRITER_MS = 600_000  # on SQLite, how long a chunk waits for another writer (an import) to commit
 
 
-WRITER_COUNTS = ("inserted", "updated", "unchanged")  # what write_chunk counts
+class DatabaseBusy(DatabaseError):
+    """Another writer held the database for longer than an import waits."""
+
+
+def busy(exc: BaseException) -> BaseException:
+    """SQLite's "database is locked" after the wait, as words; any other error as it is."""
+    if isinstance(exc, OperationalError) and "locked" in str(exc.orig):
+        return DatabaseBusy(f"another import (or program) kept writing to the database for more than "
+                            f"{WAIT_FOR_WRITER_MS // 60_000} minutes; what this import committed so far is kept: run "
+                            "it again when the other has finished, and it completes")
+    return exc
+
+
+WRITER_COUNTS = ("inserted", "updated", "unchanged", "older")  # what write_chunk counts
 
 
 def store_counts(batch: ImportBatch, summary: ImportSummary, written: ImportSummary | None = None) -> None:
@@ -29,6 +45,7 @@ def store_counts(batch: ImportBatch, summary: ImportSummary, written: ImportSumm
     batch.updated = summary.updated + extra["updated"]
     batch.unchanged = summary.unchanged + extra["unchanged"]
     batch.superseded = summary.superseded
+    batch.older = summary.older + extra["older"]
 
 
 class ChunkWriter:
@@ -54,8 +71,10 @@ class ChunkWriter:
     before the one commit at the end. A kill then leaves the database as it was before the import.
     """
 
-    def __init__(self, sessions, batch_id: int, source: str, summary: ImportSummary, first_load: bool = False):
+    def __init__(self, sessions, batch_id: int, source: str, summary: ImportSummary, first_load: bool = False,
+                 rank: int | None = None):
         self._args = (sessions, batch_id, source, summary)
+        self._rank = rank  # how new the file's content is (loader.is_newer)
         self._try_first_load = first_load
         self._deferred = None  # what the first load set aside, while its transaction is open
         self.first_load = False  # the import ran as a first load
@@ -78,6 +97,7 @@ class ChunkWriter:
                 unchecked = conn.dialect.name == "sqlite"
                 if unchecked:
                     conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # only outside a transaction
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={WAIT_FOR_WRITER_MS}")
                     conn.commit()
                 try:
                     self._write_all(conn)
@@ -85,9 +105,10 @@ class ChunkWriter:
                     if unchecked:
                         conn.rollback()
                         conn.exec_driver_sql("PRAGMA foreign_keys=ON")  # before the connection goes back to the pool
+                        conn.exec_driver_sql("PRAGMA busy_timeout=30000")  # the engine's (db.make_engine)
                         conn.commit()
         except BaseException as exc:  # handed to the reader thread
-            self._error = self._error or exc
+            self._error = self._error or busy(exc)
             while not self._drained:  # let a waiting reader go on to see the error
                 self._drained = self._queue.get() is None
 
@@ -103,17 +124,18 @@ class ChunkWriter:
                     if session is None:
                         session = Session(bind=conn)
                         session.begin()
+                        lock_writes(session)
                         pending = ImportSummary(path=summary.path, format=summary.format, source=source)
                         if self._try_first_load:
                             self._try_first_load = False
                             self._deferred = defer_indexes(session)
                             self.first_load = self._deferred is not None
-                    write_chunk(session, source, chunk, batch_id, pending, prepared)
+                    write_chunk(session, source, chunk, batch_id, pending, prepared, rank=self._rank)
                     if commit and self._deferred is None:
                         self._commit(session, pending)
                         session = None
                 except BaseException as exc:
-                    self._error = exc
+                    self._error = busy(exc)
                     self._deferred = None  # rolled back with the rest
                     if session is not None:
                         session.rollback()

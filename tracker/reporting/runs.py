@@ -16,7 +16,6 @@ duplicate e-mail in that case, never a lost report.
 from __future__ import annotations
 
 import os
-import socket
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from tracker.config import Retry
 from tracker.errors import TrackerError
 from tracker.models import ReportRun
 
-OWNER = f"{socket.gethostname()}:{os.getpid()}"
+OWNER = db.process_name()
 DONE = ("sent", "written", "skipped")
 
 
