@@ -42,9 +42,17 @@ def total(sessions):
         return session.execute(select(func.count(), func.coalesce(func.sum(Donation.amount_cents), 0))).one()
 
 
-def row(status="succeeded", refunded=0, amount=100):
-    return {"donor_id": 1, "amount_cents": amount, "refunded_cents": refunded, "fee_cents": None, "currency": "USD",
-            "donated_at": utc(2026, 12, 3), "status": status, "channel": None, "appeal_variant": None, "recurring": False}
+def row(status="succeeded", refunded=0, amount=100, dispute=None, disputed=0):
+    """A stored or arriving gift as the loader sees it: the parts, and what counts worked out from them."""
+    from tracker.ingest.states import effective
+
+    if status == "disputed":
+        status, dispute = "succeeded", dispute or "open"
+    counted = effective(status, amount, refunded, dispute, disputed)
+    return {"donor_id": 1, "amount_cents": amount, "refunded_cents": counted.refunded_cents, "fee_cents": None,
+            "currency": "USD", "donated_at": utc(2026, 12, 3), "status": counted.status, "channel": None,
+            "appeal_variant": None, "recurring": False, "payment_status": status, "refund_cents": refunded,
+            "dispute_status": dispute, "dispute_cents": disputed}
 
 
 @pytest.mark.parametrize(
@@ -64,6 +72,14 @@ def row(status="succeeded", refunded=0, amount=100):
         (row("succeeded"), row("failed"), None),
         (row("succeeded"), row("succeeded"), None),
         (row("succeeded", amount=100), row("succeeded", amount=120), ("succeeded", 0)),  # a corrected amount
+        # a dispute is beside the payment: it can end either way, and a closed one never reopens
+        (row("disputed"), row("succeeded", dispute="won"), ("succeeded", 0)),
+        (row("disputed"), row("succeeded", dispute="lost"), ("refunded", 100)),
+        (row("partially_refunded", 30, dispute="open"), row("succeeded", dispute="lost", disputed=70), ("refunded", 100)),
+        (row("succeeded", dispute="won"), row("disputed"), None),  # a late "dispute created" changes nothing
+        (row("succeeded", dispute="lost"), row("succeeded"), None),
+        (row("succeeded", dispute="lost", disputed=40), row("partially_refunded", 20), ("partially_refunded", 60)),
+        (row("refunded", 100), row("disputed"), ("disputed", 100)),  # held back while open, however much is left
     ],
 )
 def test_status_only_moves_forward(old, new, result):

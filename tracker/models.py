@@ -190,7 +190,7 @@ class Donation(Base):
     fee_cents: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     donated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(24), default="succeeded")
+    status: Mapped[str] = mapped_column(String(24), default="succeeded")  # what counts (tracker.ingest.states)
     channel: Mapped[str | None] = mapped_column(String(80))
     appeal_variant: Mapped[str | None] = mapped_column(String(80))
     recurring: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -198,6 +198,14 @@ class Donation(Base):
     recorded_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, index=True, comment="when the gift was first imported (start of its import); empty before 0003"
     )
+    payment_status: Mapped[str] = mapped_column(
+        String(24), default="succeeded", server_default="succeeded",
+        comment="the payment as the source says: pending, succeeded, partially_refunded, refunded, failed")
+    refund_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0",
+                                              comment="refunds seen (refunded_cents also holds a lost dispute)")
+    dispute_status: Mapped[str | None] = mapped_column(String(8), comment="open, won or lost; empty: none")
+    dispute_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0",
+                                               comment="the amount disputed (0: not said)")
     file_rank: Mapped[int | None] = mapped_column(
         BigInteger, comment="how new the details are: the first import of the file they came from (newer wins)")
     source_updated_at: Mapped[datetime | None] = mapped_column(
@@ -417,6 +425,53 @@ class DataRevision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger, default=0)
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebhookEvent(Base):
+    """One delivery a payment processor sent (its inbox): stored before it is answered, applied after.
+
+    (provider, event_id) is unique, so a delivery sent twice is stored once. `status`: received (to
+    apply), applying (a worker has it until lease_until), applied, ignored (a type the tracker does
+    not use, or test mode), waiting (it concerns a gift not received yet), failed (retried at
+    next_attempt_at), gave_up (failed too often: shown, replayed by hand).
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        UniqueConstraint("provider", "event_id"),
+        Index("ix_webhook_events_due", "status", "next_attempt_at"),
+        Index("ix_webhook_events_object", "provider", "object_id"),
+        CheckConstraint("status IN ('received', 'applying', 'applied', 'ignored', 'waiting', 'failed', 'gave_up')",
+                        name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16), comment="stripe or paypal")
+    account: Mapped[str | None] = mapped_column(String(200), comment="the processor's account (Stripe) or webhook id")
+    event_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(120))
+    object_id: Mapped[str | None] = mapped_column(String(200), comment="the charge or transaction it is about")
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="when the processor made the event")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[str] = mapped_column(Text, comment="the raw body, as delivered")
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    owner: Mapped[str | None] = mapped_column(String(200), comment="host:pid of the worker applying it")
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookRefusal(Base):
+    """How many deliveries were refused, by provider and reason (bad signature, too old, too large, ...)."""
+
+    __tablename__ = "webhook_refusals"
+
+    provider: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # Statuses whose gifts count towards "raised" (their amount minus any refunded amount).

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from tracker.dates import iso_instant, parse_timestamp
 from tracker.errors import RowError, ValueProblem
 from tracker.ingest.records import LIMITS, NormalizedDonation
+from tracker.ingest.states import DISPUTES
 from tracker.models import STATUSES
 from tracker.money import cents_to_decimal_str, format_money, parse_cents, written_currencies
 
@@ -73,7 +74,7 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
     """Check one row's generic fields and build the gift, or say what is wrong with it.
 
     Fields: donation_id, amount, donated_at (required); email, donor_id, name, currency, channel,
-    appeal_variant, recurring, status, refunded_amount, fee. This runs once per imported row, so it
+    appeal_variant, recurring, status, refunded_amount, fee, dispute_status, dispute_amount. This runs once per imported row, so it
     is written for speed: values are stripped once, and the common cases are tried first.
     """
     d = {k: v.strip() for k, v in data.items() if v}
@@ -145,6 +146,21 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
                 f"refunded_amount {cents_to_decimal_str(refunded)} must be between 0 and the amount "
                 f"{cents_to_decimal_str(amount)}; correct it (a refund of the whole gift is its amount)"
             )
+    dispute = get("dispute_status", "").lower() or None
+    if dispute is not None and dispute not in DISPUTES:
+        return bad(f"dispute_status {get('dispute_status')!r} is not a dispute's state; write open, won or lost "
+                   "(or leave it empty)")
+    if status == "disputed":  # a dispute is beside the payment, not a step of it
+        status, dispute = "succeeded", dispute or "open"
+    dispute_cents = 0
+    if get("dispute_amount"):
+        try:
+            dispute_cents = amount_cents(get("dispute_amount"), rules, row_currency)
+        except ValueProblem as exc:
+            return bad(f"dispute_amount: {exc}")
+        if not 0 <= dispute_cents <= amount:
+            return bad(f"dispute_amount {cents_to_decimal_str(dispute_cents)} must be between 0 and the amount "
+                       f"{cents_to_decimal_str(amount)}; correct it")
     if status == "refunded" and not refunded:
         refunded = amount
     if status == "succeeded" and refunded:
@@ -186,7 +202,7 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
     channel = get("channel")
     return NormalizedDonation(
         line, donation_id, amount, donated_at, key, email, get("name"), currency, status, refunded, fee,
-        channel.lower() if channel else None, get("appeal_variant"), recurring,
+        channel.lower() if channel else None, get("appeal_variant"), recurring, None, dispute, dispute_cents,
     )
 
 

@@ -1,7 +1,8 @@
 """The tracker's own CSV layout ("generic"): columns matched by header name, in any order.
 
 Required: donation_id, amount, donated_at. Optional: email, donor_id, name, currency, channel,
-appeal_variant, recurring, status, refunded_amount, fee. Other columns are ignored.
+appeal_variant, recurring, status, refunded_amount, fee, dispute_status (open, won, lost),
+dispute_amount. Other columns are ignored.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ NAME = "generic"
 REQUIRED = ("donation_id", "amount", "donated_at")
 OPTIONAL = (
     "email", "donor_id", "name", "currency", "channel", "appeal_variant",
-    "recurring", "status", "refunded_amount", "fee",
+    "recurring", "status", "refunded_amount", "fee", "dispute_status", "dispute_amount",
 )
 
 

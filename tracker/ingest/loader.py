@@ -1,9 +1,11 @@
 """Write gifts to the database: insert new ones, move changed ones forward, never count one twice.
 
-A gift is identified by (source, external id). A gift's status only moves forward —
-pending -> succeeded -> partially_refunded -> disputed -> refunded, and failed (only from pending)
-is final — so an older file can never undo a refund; refunded amounts never shrink. Work is done
-in chunks; the caller owns the transaction.
+A gift is identified by (source, external id). Its payment only moves forward (pending ->
+succeeded, refunds never shrink, failed is final) and its dispute too (open -> won or lost), so an
+older file or a late webhook delivery can never undo a refund or reopen a dispute
+(tracker.ingest.states); its other details are the newest's. What counts (`status`,
+`refunded_cents`) is worked out from those and stored beside them. Work is done in chunks; the
+caller owns the transaction.
 
 The hot path (staging a chunk, then merging it with set-based SQL) talks to the DB-API connection
 of the session's transaction directly: multi-row INSERTs on SQLite, COPY on PostgreSQL. Through
@@ -25,14 +27,16 @@ from tracker import rollups
 from tracker.dates import UTC
 from tracker.errors import RowError
 from tracker.ingest.records import NormalizedDonation
+from tracker.ingest.states import Effective, effective, merge_dispute, merge_payment
 from tracker.models import COUNTED_STATUSES, Donation
 from tracker.sqlbatch import values_batches
 
-RANK = {"pending": 0, "succeeded": 1, "partially_refunded": 2, "disputed": 3, "refunded": 4}
 COLUMNS = (
     "donor_id", "amount_cents", "refunded_cents", "fee_cents", "currency", "donated_at",
     "status", "channel", "appeal_variant", "recurring",
+    "payment_status", "refund_cents", "dispute_status", "dispute_cents",
 )
+DETAILS = ("donor_id", "amount_cents", "fee_cents", "currency", "donated_at", "channel", "appeal_variant", "recurring")
 COUNTED_IN = "(" + ", ".join(f"'{s}'" for s in COUNTED_STATUSES) + ")"
 IN_LIMIT = 5000  # ids per IN (...) list: well under SQLite's limit on bound parameters
 
@@ -67,36 +71,27 @@ class ImportSummary:
         return self.unchanged
 
 
-def settle(status: str, amount: int, refunded: int) -> str:
-    """The status that fits a refunded amount: all of it refunded -> refunded; part of a paid gift -> partially_refunded."""
-    if status in ("succeeded", "partially_refunded", "disputed") and amount > 0 and refunded >= amount:
-        return "refunded"
-    if status == "succeeded" and refunded > 0:
-        return "partially_refunded"
-    return status
-
-
 def merge(old: dict, new: dict, *, newer: bool = True) -> dict | None:
     """The values to store when `new` arrives for a gift stored as `old`; None when nothing changes.
 
     Two rules, one for each kind of value:
-    - the status only moves forward (failed is final and only follows pending) and the refunded
-      amount never shrinks, whichever row is newer: a refund seen once stays;
-    - everything else (amount, fee, time, donor, channel, ...) is the newer row's: `newer` says
+    - the payment and the dispute only move forward, whichever row is newer (tracker.ingest.states):
+      a refund seen once stays, a closed dispute never reopens;
+    - the details (amount, fee, time, donor, channel, ...) are the newer row's: `newer` says
       whether `new` is at least as new as what is stored (see `is_newer`). An older file can
-      therefore never undo a correction, nor a refund.
+      therefore never undo a correction.
+    The effective status and refunded amount are then worked out again from the parts.
     """
-    if old["status"] == "failed":
+    if old["payment_status"] == "failed":
         return None
-    merged = dict(new if newer else old)
-    if new["status"] == "failed":
-        if old["status"] != "pending":
-            return None
-        merged["status"] = "failed"
-    else:
-        status = new["status"] if RANK[new["status"]] >= RANK[old["status"]] else old["status"]
-        merged["refunded_cents"] = min(merged["amount_cents"], max(old["refunded_cents"], new["refunded_cents"]))
-        merged["status"] = settle(status, merged["amount_cents"], merged["refunded_cents"])
+    merged = {**old, **{c: (new if newer else old)[c] for c in DETAILS}}
+    merged["payment_status"] = merge_payment(old["payment_status"], new["payment_status"]) or old["payment_status"]
+    merged["refund_cents"] = min(merged["amount_cents"], max(old["refund_cents"], new["refund_cents"]))
+    merged["dispute_status"], merged["dispute_cents"] = merge_dispute(
+        (old["dispute_status"], old["dispute_cents"]), (new["dispute_status"], new["dispute_cents"]), newer)
+    merged["status"], merged["refunded_cents"] = effective(
+        merged["payment_status"], merged["amount_cents"], merged["refund_cents"], merged["dispute_status"],
+        merged["dispute_cents"])
     if all(merged[c] == old[c] for c in COLUMNS):
         return None
     return merged
@@ -177,14 +172,12 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
     raw.executemany(sql, [tuple(_db_value(row[c], False) for c in cols) for row in rows])
 
 
-STAGE_COLUMNS = (
-    "external_id", "donor_key", "email", "name", "amount_cents", "refunded_cents", "fee_cents", "currency",
-    "donated_at", "status", "channel", "appeal_variant", "recurring", "updated_at",
-)
+STAGE_COLUMNS = ("external_id", "donor_key", "email", "name", *COLUMNS[1:], "updated_at")
 _STAGE_DDL = """CREATE TEMP TABLE IF NOT EXISTS import_stage (
     external_id VARCHAR(200), donor_key VARCHAR(400), email VARCHAR(320), name VARCHAR(300), amount_cents BIGINT,
     refunded_cents BIGINT, fee_cents BIGINT, currency VARCHAR(3), donated_at TIMESTAMP, status VARCHAR(24),
-    channel VARCHAR(80), appeal_variant VARCHAR(80), recurring BOOLEAN, updated_at TIMESTAMP)"""
+    channel VARCHAR(80), appeal_variant VARCHAR(80), recurring BOOLEAN, payment_status VARCHAR(24),
+    refund_cents BIGINT, dispute_status VARCHAR(8), dispute_cents BIGINT, updated_at TIMESTAMP)"""
 
 
 class Prepared(NamedTuple):
@@ -201,37 +194,44 @@ def prepare(gifts: list[NormalizedDonation], pg: bool) -> Prepared:
     the writer's statements; on the writer's they took it about 9 s per million gifts, holding the
     interpreter while the reader waited (generic layout, SQLite). The writer redoes the last two
     only for a batch that holds gifts already stored."""
-    deltas = _sums(gifts)
+    states = [counted_state(g) for g in gifts]
+    deltas = _sums(gifts, states)
     if pg:
-        rows = [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, min(g.refunded_cents, g.amount_cents),
-                 g.fee_cents, g.currency, g.donated_at.replace(tzinfo=None), g.status, g.channel, g.appeal_variant,
-                 g.recurring, g.updated_at and g.updated_at.replace(tzinfo=None)) for g in gifts]
+        rows = [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, e.refunded_cents, g.fee_cents, g.currency,
+                 g.donated_at.replace(tzinfo=None), e.status, g.channel, g.appeal_variant, g.recurring, g.status,
+                 min(g.refunded_cents, g.amount_cents), g.dispute_status, g.dispute_cents,
+                 g.updated_at and g.updated_at.replace(tzinfo=None)) for g, e in zip(gifts, states)]
         return Prepared(rows, [], deltas)
-    rows = [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, min(g.refunded_cents, g.amount_cents),
-             g.fee_cents, g.currency, g.donated_at.replace(tzinfo=None).isoformat(" ", "microseconds"),
-             g.status, g.channel, g.appeal_variant, int(g.recurring),
-             g.updated_at and g.updated_at.replace(tzinfo=None).isoformat(" ", "microseconds")) for g in gifts]
-    return Prepared(rows, _earliest(gifts, rows), deltas)
+    rows = [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, e.refunded_cents, g.fee_cents, g.currency,
+             g.donated_at.replace(tzinfo=None).isoformat(" ", "microseconds"), e.status, g.channel, g.appeal_variant,
+             int(g.recurring), g.status, min(g.refunded_cents, g.amount_cents), g.dispute_status, g.dispute_cents,
+             g.updated_at and g.updated_at.replace(tzinfo=None).isoformat(" ", "microseconds"))
+            for g, e in zip(gifts, states)]
+    return Prepared(rows, _earliest(gifts, states, rows), deltas)
 
 
-def _sums(gifts: list[NormalizedDonation]) -> rollups.Deltas:
+def counted_state(g: NormalizedDonation) -> Effective:
+    """What counts of a gift as it arrives (its effective status and refunded amount)."""
+    return effective(g.status, g.amount_cents, g.refunded_cents, g.dispute_status, g.dispute_cents)
+
+
+def _sums(gifts: list[NormalizedDonation], states: list[Effective]) -> rollups.Deltas:
     """What these gifts add to gift_buckets."""
     deltas = rollups.Deltas()
     add, contribution = deltas.add, rollups.contribution
-    for g in gifts:
-        add(g.currency, g.donated_at,
-            contribution(g.status, g.amount_cents, min(g.refunded_cents, g.amount_cents), g.fee_cents, g.recurring))
+    for g, e in zip(gifts, states):
+        add(g.currency, g.donated_at, contribution(e.status, g.amount_cents, e.refunded_cents, g.fee_cents, g.recurring))
     return deltas
 
 
-def _earliest(gifts: list[NormalizedDonation], rows: list[tuple]) -> list[tuple]:
+def _earliest(gifts: list[NormalizedDonation], states: list[Effective], rows: list[tuple]) -> list[tuple]:
     """(donor key, earliest counted gift with something left after refunds) per donor of these
     gifts, in key order, the time as SQLite stores it (`rows`: their staging rows, whose times,
     all written alike, sort as text)."""
     firsts: dict[str, str] = {}
     get, counted = firsts.get, COUNTED_STATUSES
-    for g, row in zip(gifts, rows):
-        if g.status in counted and g.amount_cents > g.refunded_cents:
+    for g, e, row in zip(gifts, states, rows):
+        if e.status in counted and g.amount_cents > e.refunded_cents:
             seen = get(g.donor_key)
             if seen is None or row[8] < seen:
                 firsts[g.donor_key] = row[8]
@@ -350,9 +350,10 @@ def write_chunk(
         firsts, deltas = prepared.firsts, prepared.deltas
         if known:  # the gifts stored before count by the rules below instead
             fresh = [g for g in gifts if g.external_id not in known]
-            deltas = _sums(fresh)
+            fresh_states = [counted_state(g) for g in fresh]
+            deltas = _sums(fresh, fresh_states)
             if not pg:
-                firsts = _earliest(fresh, [row for row in prepared.rows if row[0] not in known])
+                firsts = _earliest(fresh, fresh_states, [row for row in prepared.rows if row[0] not in known])
         _first_gifts(cur, pg, firsts, old_donors, known)
         summary.inserted += inserted
         cur.execute("TRUNCATE import_stage" if pg else "DELETE FROM import_stage")
@@ -370,7 +371,7 @@ def write_chunk(
             values["donated_at"], values["recurring"] = _utc(values["donated_at"]), bool(values["recurring"])
         new_updated, old_updated = (None if t is None else _utc(t) for t in (new_updated, old_updated))
         newer = is_newer(rank, new_updated, old_rank, old_updated)
-        if not newer and any(new[c] != old[c] for c in COLUMNS if c not in ("status", "refunded_cents")):
+        if not newer and any(new[c] != old[c] for c in DETAILS):
             summary.older += 1
         merged = merge(old, new, newer=newer)
         if merged is None:

@@ -27,6 +27,9 @@ LIMITS = {
 class NormalizedDonation(NamedTuple):
     """One valid gift, ready to store: cents, UTC, a donor key. `line` is its line in the input file.
 
+    `status` and `refunded_cents` are the payment's as the source says (pending, succeeded,
+    partially_refunded, refunded, failed); a dispute is beside them.
+
     A named tuple rather than a dataclass: one is made per imported row, and tuples are made fastest.
     """
 
@@ -45,12 +48,15 @@ class NormalizedDonation(NamedTuple):
     appeal_variant: str | None
     recurring: bool
     updated_at: datetime | None = None  # when the source last changed the gift, where it says (UTC)
+    dispute_status: str | None = None  # open, won or lost: a dispute beside the payment (tracker.ingest.states)
+    dispute_cents: int = 0  # the amount disputed (0: not said)
 
     def content(self) -> tuple:
         """What makes two rows with the same id the same gift (everything but the line)."""
         return (
             self.amount_cents, self.donated_at, self.donor_key, self.currency, self.status,
             self.refunded_cents, self.fee_cents, self.channel, self.appeal_variant, self.recurring,
+            self.updated_at, self.dispute_status, self.dispute_cents,
         )
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker import rollups
-from tracker.ingest.loader import ImportSummary, bulk_insert, chunked, settle
+from tracker.ingest.loader import ImportSummary, bulk_insert, chunked
 from tracker.ingest.records import RefundRow
+from tracker.ingest.states import effective, settle
 from tracker.models import Donation, Refund
 
 
@@ -61,17 +62,18 @@ def apply_refunds(session: Session, source: str, refunds: list[RefundRow], impor
         ).all())
         for gift in session.execute(
             select(Donation.id, Donation.donor_id, Donation.amount_cents, Donation.refunded_cents, Donation.fee_cents,
-                   Donation.currency, Donation.donated_at, Donation.status, Donation.recurring)
+                   Donation.currency, Donation.donated_at, Donation.status, Donation.recurring, Donation.payment_status,
+                   Donation.refund_cents, Donation.dispute_status, Donation.dispute_cents)
             .where(Donation.id.in_(part))
         ):
-            if gift.status in ("failed", "pending"):
+            if gift.payment_status in ("failed", "pending"):
                 continue
-            refunded = min(gift.amount_cents, max(gift.refunded_cents, int(totals.get(gift.id, 0))))
-            status = settle(gift.status, gift.amount_cents, refunded)
-            if (refunded, status) != (gift.refunded_cents, gift.status):
-                session.execute(
-                    update(Donation).where(Donation.id == gift.id).values(refunded_cents=refunded, status=status)
-                )
+            refunds = min(gift.amount_cents, max(gift.refund_cents, int(totals.get(gift.id, 0))))
+            payment = settle(gift.payment_status, gift.amount_cents, refunds)
+            status, refunded = effective(payment, gift.amount_cents, refunds, gift.dispute_status, gift.dispute_cents)
+            if (refunds, payment) != (gift.refund_cents, gift.payment_status):
+                session.execute(update(Donation).where(Donation.id == gift.id).values(
+                    refund_cents=refunds, payment_status=payment, refunded_cents=refunded, status=status))
                 old = gift._asdict()
                 deltas.change(old, {**old, "refunded_cents": refunded, "status": status})
                 changed_donors.append(gift.donor_id)

@@ -4,7 +4,8 @@ Columns are found by header name, never by position (Stripe lets users choose th
 What counts is what finance expects: live-mode charges that were captured and paid; the gift is
 Amount less Amount Refunded (the Converted amounts when the charge's currency is not the
 organization's). Test-mode rows and rows without an id (failed payment intents) are skipped and
-reported. Times in "(UTC)" columns are UTC. The donor is the Customer Email, else the Customer ID.
+reported. A dispute (Dispute Status) is kept beside the payment: open holds the gift back, won returns
+it, lost counts as refunded (tracker.ingest.states). Times in "(UTC)" columns are UTC. The donor is the Customer Email, else the Customer ID.
 Metadata columns such as "appeal_variant (metadata)" or "variant (metadata)" feed the appeal
 variant; "channel (metadata)" the channel.
 """
@@ -34,6 +35,11 @@ STATUS = {
     "canceled": "failed",
     "disputed": "disputed",
 }
+
+
+# Stripe's dispute statuses: a closed one that took no money (won, an inquiry closed, a refund instead)
+# returns the gift; lost counts as refunded; the rest (needs_response, under_review, warning_*) are open
+DISPUTE = {"won": "won", "warning_closed": "won", "charge_refunded": "won", "lost": "lost"}
 
 
 def matches(header: list[str]) -> bool:
@@ -90,15 +96,11 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
         if status == "succeeded" and v("captured").lower() in ("false", "f", "0"):
             status = "pending"  # authorized, not captured: not money yet
         currency = (v("currency") or rules.currency).upper()
-        amount_text, refunded_text = v("amount"), v("refunded")
+        amount_text, refunded_text, disputed_text = v("amount"), v("refunded"), v("disputed")
         if currency != rules.currency and v("conv_currency").upper() == rules.currency and v("conv_amount"):
-            amount_text, refunded_text, currency = v("conv_amount"), v("conv_refunded"), rules.currency
-        dispute = v("dispute_status").lower()
-        if dispute and dispute not in ("won", "warning_closed"):
-            if dispute == "lost":
-                status, refunded_text = "refunded", amount_text
-            else:
-                status = "disputed"
+            # the disputed amount is in the charge's currency: a lost dispute then takes what is left
+            amount_text, refunded_text, disputed_text, currency = v("conv_amount"), v("conv_refunded"), "", rules.currency
+        dispute = DISPUTE.get(v("dispute_status").lower(), "open") if v("dispute_status") else ""
         email, customer = v("email"), v("customer")
         data = {
                 "donation_id": charge, "amount": amount_text, "donated_at": v("created"), "currency": currency,
@@ -106,6 +108,7 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
                 "fee": v("fee"), "email": email, "donor_id": "" if email or not customer else f"stripe:{customer}",
                 "name": v("name"), "channel": v("channel"), "appeal_variant": v("variant"),
                 "recurring": "true" if (v("invoice") or "subscription" in v("description").lower()) else "false",
+                "dispute_status": dispute, "dispute_amount": disputed_text if dispute else "",
         }
         return fields.from_fields(where, line, data, utc_rules)
 
