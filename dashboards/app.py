@@ -8,6 +8,7 @@ with as_of), the viewer's role, the page cache, and an inline alert for a Tracke
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -16,10 +17,11 @@ from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboards import api, auth, downloads, shell
+from dashboards import api, auth, downloads, hooks, shell
 from dashboards.cache import CompressedAssets, PageCache, to_the_minute
 from dashboards.pages import appeals, donors, finance, imports, overview, reports, users
 from tracker import queries
+from tracker.config import Webhooks
 from tracker.dates import parse_as_of, utc_now
 from tracker.errors import TrackerError, ValueProblem
 
@@ -58,12 +60,15 @@ def create_app(
     cors_origins: tuple[str, ...] = (),
     require_login: bool | None = None,
     secret_key: str | None = None,
+    webhooks: Webhooks | None = None,
+    wake: threading.Event | None = None,
 ) -> Dash:
     """The dashboard app reading through `sessions`; `as_of` pins the moment shown (else the clock).
 
     The same server answers the public /api endpoints (dashboards/api.py); `cors_origins` are the
     web origins allowed to call them from a browser ("*" for any). Login (dashboards/auth.py) is
-    required when users exist, or always with `require_login=True`.
+    required when users exist, or always with `require_login=True`. `webhooks` says how the
+    processors' deliveries to /hooks/* are checked (dashboards/hooks.py); `wake` is set when one is stored.
     """
     server = Flask(__name__)
     # compressed with Flask-Compress (zstd, brotli or gzip, as the browser accepts); the component
@@ -81,6 +86,7 @@ def create_app(
     auth.install(app.server, sessions, clock, require_login=require_login, secret_key=secret_key)
     api.register(app.server, sessions, moments.now, cors_origins)
     downloads.register(app.server, sessions, moments.now, as_of is not None, clock)
+    hooks.register(app.server, sessions, clock, webhooks or Webhooks(), wake)
     page = [Input(shell.CAMPAIGN, "value"), Input(shell.REFRESH, "n_intervals"), Input(shell.AS_OF_PICKER, "value")]
 
     def read(fn, *args, **options):

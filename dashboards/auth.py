@@ -7,7 +7,7 @@
   the server restarts). HttpOnly, SameSite=Lax, Secure when TRACKER_COOKIE_SECURE=1 (behind HTTPS).
 - Each request looks the user up again, so a removed user or a changed role takes effect at once.
 - The role is kept on flask.g for the callbacks and download routes: `role()`, `can_see_donors()`.
-- Public: /api/* (aggregates only), /login, /healthz.
+- Public: /api/* (aggregates only), /hooks/* (the processors' webhooks, checked by signature), /login, /healthz.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def install(server: Flask, sessions: sessionmaker[Session], clock: Callable[[], 
     @server.before_request
     def guard():
         path = request.path
-        if path.startswith("/api/") or path in PUBLIC:
+        if path.startswith(("/api/", "/hooks/")) or path in PUBLIC:  # the webhooks check signatures instead
             return None
         if not login_required():
             g.user, g.role, g.open = None, OPEN_ROLE, True

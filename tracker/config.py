@@ -56,6 +56,9 @@ class Alerts:
     cron: str = "*/10 * * * *"  # how often the conditions are checked
     milestones: tuple[int, ...] = (25, 50, 75, 100)  # percent of the goal, and of the new-donor goal
     behind_margin_percent: int | None = 10  # alert when raised is this far below the typical curve; None: never
+    silent_minutes: int = 30  # alert when a webhook source sent nothing this long in the active hours (0: never)
+    active_hours: tuple[int, int] = (7, 23)  # local hours [from, to) in which silence is worth an alert
+    failing_events: int = 5  # alert when this many webhook events have failed (or been given up); 0: never
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,31 @@ class Retry:
 
 
 @dataclass(frozen=True)
+class Webhooks:
+    """Where deliveries from Stripe and PayPal are checked against (the environment wins over the file)."""
+
+    stripe_secrets: tuple[str, ...] = ()  # the endpoint's signing secrets (whsec_...); several while one is rotated
+    paypal_webhook_id: str | None = None
+    paypal_cert: Path | None = None  # PayPal's signing certificate (PEM), as downloaded once: never fetched
+    sources: tuple[str, ...] = ()  # the providers whose silence is alerted on (default: those configured)
+
+    @classmethod
+    def from_env(cls, file: Webhooks | None = None, env=os.environ) -> Webhooks:
+        file = file or cls()
+        secrets = tuple(x.strip() for x in env.get("TRACKER_STRIPE_WEBHOOK_SECRET", "").split(",") if x.strip())
+        cert = env.get("TRACKER_PAYPAL_CERT")
+        return cls(stripe_secrets=secrets or file.stripe_secrets,
+                   paypal_webhook_id=env.get("TRACKER_PAYPAL_WEBHOOK_ID") or file.paypal_webhook_id,
+                   paypal_cert=Path(cert) if cert else file.paypal_cert, sources=file.sources)
+
+    @property
+    def configured(self) -> tuple[str, ...]:
+        """The providers whose deliveries can be checked."""
+        return tuple(p for p, ok in (("stripe", bool(self.stripe_secrets)),
+                                     ("paypal", bool(self.paypal_webhook_id and self.paypal_cert))) if ok)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     database: str | None = None
@@ -79,6 +107,7 @@ class Config:
     reports: tuple[ReportJob, ...] = ()
     alerts: Alerts | None = None
     retry: Retry = Retry()
+    webhooks: Webhooks = Webhooks()
 
     def job(self, name: str) -> ReportJob | None:
         return next((j for j in self.reports if j.name == name), None)
@@ -150,7 +179,7 @@ def parse(raw: dict, path: Path | None = None) -> Config:
             raise problem(place, f"cron {expr!r}: {exc}") from None
         return expr
 
-    known(raw, "top level", ("database", "mail", "reports", "alerts", "retry"))
+    known(raw, "top level", ("database", "mail", "reports", "alerts", "retry", "webhooks"))
     mail = typed(raw, "top level", "mail", dict, {})
     known(mail, "[mail]", MAIL_KEYS)
     mail = {k: str(v) for k, v in mail.items()}
@@ -173,16 +202,25 @@ def parse(raw: dict, path: Path | None = None) -> Config:
     alerts = None
     if "alerts" in raw:
         table = typed(raw, "top level", "alerts", dict)
-        known(table, "[alerts]", ("to", "campaign", "cron", "milestones", "behind_margin_percent"))
+        known(table, "[alerts]", ("to", "campaign", "cron", "milestones", "behind_margin_percent", "silent_minutes",
+                                  "active_hours", "failing_events"))
         milestones = typed(table, "[alerts]", "milestones", list, [25, 50, 75, 100])
         if not all(isinstance(m, int) and not isinstance(m, bool) and 0 < m <= 1000 for m in milestones):
             raise problem("[alerts]", f"milestones must be percentages of the goal such as [25, 50, 75, 100], not {milestones!r}")
         margin = typed(table, "[alerts]", "behind_margin_percent", int, 10)
         if not 0 <= margin < 100:
             raise problem("[alerts]", "behind_margin_percent must be from 0 to 99 (0 turns the alert off)")
+        silent = typed(table, "[alerts]", "silent_minutes", int, Alerts.silent_minutes)
+        hours = typed(table, "[alerts]", "active_hours", list, list(Alerts.active_hours))
+        if not (len(hours) == 2 and all(isinstance(h, int) and 0 <= h <= 24 for h in hours) and hours[0] < hours[1]):
+            raise problem("[alerts]", f"active_hours must be [from, to) local hours such as [7, 23], not {hours!r}")
+        failing = typed(table, "[alerts]", "failing_events", int, Alerts.failing_events)
+        if silent < 0 or failing < 0:
+            raise problem("[alerts]", "silent_minutes and failing_events are 0 (never) or more")
         alerts = Alerts(to=addresses(table, "[alerts]"), campaign=typed(table, "[alerts]", "campaign", str),
                         cron=cron(table, "[alerts]", Alerts.cron), milestones=tuple(sorted(set(milestones))),
-                        behind_margin_percent=margin or None)
+                        behind_margin_percent=margin or None, silent_minutes=silent, active_hours=tuple(hours),
+                        failing_events=failing)
 
     table = typed(raw, "top level", "retry", dict, {})
     keys = ("attempts", "first_delay_seconds", "max_delay_seconds", "grace_minutes", "lease_seconds")
@@ -190,5 +228,17 @@ def parse(raw: dict, path: Path | None = None) -> Config:
     values = {k: typed(table, "[retry]", k, int, getattr(Retry, k)) for k in keys}
     if values["attempts"] < 1 or min(values.values()) < 0:
         raise problem("[retry]", "attempts must be at least 1 and no value may be negative")
+    table = typed(raw, "top level", "webhooks", dict, {})
+    known(table, "[webhooks]", ("stripe_secret", "paypal_webhook_id", "paypal_cert", "sources"))
+    secret = table.get("stripe_secret", [])
+    secrets = [secret] if isinstance(secret, str) else secret
+    if not isinstance(secrets, list) or not all(isinstance(x, str) and x for x in secrets):
+        raise problem("[webhooks]", "stripe_secret is the endpoint's signing secret, or a list of them while rotating")
+    sources = typed(table, "[webhooks]", "sources", list, [])
+    if not all(x in ("stripe", "paypal") for x in sources):
+        raise problem("[webhooks]", f"sources are stripe and paypal, not {sources!r}")
+    cert = typed(table, "[webhooks]", "paypal_cert", str)
+    webhooks = Webhooks(stripe_secrets=tuple(secrets), paypal_webhook_id=typed(table, "[webhooks]", "paypal_webhook_id", str),
+                        paypal_cert=Path(cert) if cert else None, sources=tuple(sources))
     return Config(path=path, database=typed(raw, "top level", "database", str), mail=mail, reports=tuple(jobs),
-                  alerts=alerts, retry=Retry(**values))
+                  alerts=alerts, retry=Retry(**values), webhooks=webhooks)

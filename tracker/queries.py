@@ -53,7 +53,13 @@ def campaign_exists(session: Session, slug: str) -> bool:
 
 
 def campaign_timezones(session: Session) -> set[str]:
+    """The time zones of the campaigns."""
     return set(session.scalars(select(Campaign.timezone).distinct()))
+
+
+def campaign_currencies(session: Session) -> set[str]:
+    """The currencies of the campaigns."""
+    return set(session.scalars(select(Campaign.currency).distinct()))
 
 
 def _raised(basis: str):
@@ -558,3 +564,72 @@ def failed_logins(session: Session, username: str, remote: str, since: datetime)
 def list_imports(session: Session, limit: int = 50) -> list[ImportBatch]:
     """The most recent imports first."""
     return list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
+
+
+def list_webhook_events(session: Session, limit: int = 50, status: str | None = None):
+    """The latest webhook events first (WebhookEvent rows), of one status if given."""
+    from tracker.models import WebhookEvent
+
+    stmt = select(WebhookEvent)
+    if status:
+        stmt = stmt.where(WebhookEvent.status == status)
+    return list(session.scalars(stmt.order_by(WebhookEvent.received_at.desc(), WebhookEvent.id.desc()).limit(limit)))
+
+
+def webhook_counts(session: Session) -> dict[tuple[str, str], int]:
+    """{(provider, status): events} of the inbox."""
+    from tracker.models import WebhookEvent
+
+    return {(p, s): int(n) for p, s, n in session.execute(
+        select(WebhookEvent.provider, WebhookEvent.status, func.count()).group_by(WebhookEvent.provider,
+                                                                                 WebhookEvent.status))}
+
+
+def webhook_refusals(session: Session) -> list[tuple[str, str, int, datetime]]:
+    """(provider, reason, deliveries refused, the last time) of refused deliveries."""
+    from tracker.models import WebhookRefusal
+
+    return [tuple(r) for r in session.execute(select(WebhookRefusal.provider, WebhookRefusal.reason, WebhookRefusal.n,
+                                                     WebhookRefusal.last_at).order_by(WebhookRefusal.provider,
+                                                                                      WebhookRefusal.reason))]
+
+
+def last_received(session: Session, before: datetime | None = None) -> dict[str, datetime]:
+    """{provider: when its latest event was received} (up to `before`)."""
+    from tracker.models import WebhookEvent
+
+    stmt = select(WebhookEvent.provider, func.max(WebhookEvent.received_at)).group_by(WebhookEvent.provider)
+    if before is not None:
+        stmt = stmt.where(WebhookEvent.received_at <= before)
+    return {p: ensure_utc(t) for p, t in session.execute(stmt) if t is not None}
+
+
+def last_file_import(session: Session, before: datetime | None = None) -> datetime | None:
+    """When the latest import of a donations file finished (up to `before`)."""
+    stmt = select(func.max(ImportBatch.finished_at)).where(~ImportBatch.format.like("appeals-%"),
+                                                           ImportBatch.format != "demo")
+    if before is not None:
+        stmt = stmt.where(ImportBatch.finished_at <= before)
+    found = session.scalar(stmt)
+    return ensure_utc(found) if found is not None else None
+
+
+def failing_webhooks(session: Session) -> int:
+    """Webhook events that failed to apply (retrying, or given up)."""
+    from tracker.models import WebhookEvent
+
+    return session.scalar(select(func.count()).select_from(WebhookEvent).where(
+        WebhookEvent.status.in_(("failed", "gave_up")))) or 0
+
+
+def webhook_gifts(session: Session, provider: str, source: str) -> dict[str, tuple[int, int, datetime]]:
+    """{gift id: (amount, counted cents, donated_at)} of the gifts webhooks of `provider` delivered (source `source`)."""
+    from tracker.models import WebhookEvent
+
+    delivered = select(WebhookEvent.object_id).where(WebhookEvent.provider == provider,
+                                                     WebhookEvent.status == "applied",
+                                                     WebhookEvent.object_id.is_not(None)).distinct().subquery()
+    counted = case((Donation.status.in_(COUNTED_STATUSES), NET), else_=0)
+    return {ext: (int(a), int(c), ensure_utc(at)) for ext, a, c, at in session.execute(
+        select(Donation.external_id, Donation.amount_cents, counted, Donation.donated_at)
+        .where(Donation.source == source, Donation.external_id.in_(select(delivered.c.object_id))))}

@@ -37,6 +37,8 @@ COMMANDS = {
     "user": "users:user_group",
     "serve": "serve:serve_cmd",
     "demo": "serve:demo_cmd",
+    "webhooks": "webhooks:webhooks_group",
+    "reconcile": "webhooks:reconcile_group",
 }
 
 

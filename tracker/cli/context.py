@@ -67,6 +67,15 @@ def organization_zone(session) -> ZoneInfo | None:
     return None
 
 
+def organization_currency(session) -> str:
+    """The currency gifts are counted in: $TRACKER_CURRENCY, else the campaigns' when they share one, else USD."""
+    env = os.environ.get("TRACKER_CURRENCY")
+    if env:
+        return env.strip().upper()
+    currencies = queries.campaign_currencies(session)
+    return currencies.pop() if len(currencies) == 1 else "USD"
+
+
 def show_row_errors(errors: list, rejected: int) -> None:
     """The first bad rows as FILE:LINE: reason on stderr, then how many more."""
     for err in errors[:MAX_ERRORS_SHOWN]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import threading
 
 import click
 
 from tracker import db, queries
-from tracker.cli.context import Context, pass_ctx, read_as_of
-from tracker.dates import isoformat_local, zone
+from tracker.cli.context import Context, organization_currency, pass_ctx, read_as_of
+from tracker.dates import isoformat_local, utc_now, zone
 from tracker.errors import UsageError
 
 
@@ -33,15 +34,29 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, 
 
     from dashboards.app import create_app
 
+    from tracker.config import Webhooks
+
     with db.transaction(ctx.sessions()) as session:
         zones = queries.campaign_timezones(session)
         users = queries.user_count(session)
+        currency = organization_currency(session)
     _check_bind(host, users)
     fixed = read_as_of(as_of, zones.pop() if len(zones) == 1 else "UTC") if as_of else None
     origins = tuple(o.strip() for o in os.environ.get("TRACKER_CORS_ORIGINS", "").split(",") if o.strip())
     loopback = _is_loopback(host)
+    webhooks = Webhooks.from_env(ctx.config.webhooks)
+    if webhooks.paypal_cert and not webhooks.paypal_cert.is_file():
+        raise UsageError(f"the PayPal certificate {webhooks.paypal_cert} is not a file; download it once and point "
+                         "TRACKER_PAYPAL_CERT at it")
+    wake, stop = threading.Event(), threading.Event()
     app = create_app(ctx.sessions(), as_of=fixed, cors_origins=origins, require_login=None if loopback else True,
-                     refresh_seconds=refresh_seconds)
+                     refresh_seconds=refresh_seconds, webhooks=webhooks, wake=wake)
+    if webhooks.configured:  # the serving process applies what it receives; `tracker webhooks process` can too
+        from tracker.webhooks.worker import Worker
+
+        worker = Worker(ctx.sessions(), currency=currency, clock=utc_now)
+        threading.Thread(target=worker.serve, args=(stop, wake), kwargs={"log": lambda line: click.echo(line, err=True)},
+                         name="webhook-worker", daemon=True).start()
     try:
         server = create_server(app.server, host=host, port=port, threads=threads)
     except OSError as exc:
@@ -55,11 +70,16 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, 
         click.echo("TRACKER_SECRET_KEY is not set: logins end when the dashboard restarts")
     if fixed:
         click.echo(f"showing the campaigns as of {fixed.isoformat()}")
+    if webhooks.configured:
+        click.echo(f"receiving webhooks from {' and '.join(webhooks.configured)} at /hooks/"
+                   f"{'|'.join(webhooks.configured)} (gifts in {currency})")
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
+        wake.set()
         server.close()
         click.echo("dashboard stopped")
 
