@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import dash_mantine_components as dmc
-from dash import ALL, Dash, Input, Output, State, ctx, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,9 @@ from tracker import queries
 from tracker.config import Webhooks
 from tracker.dates import parse_as_of, utc_now
 from tracker.errors import TrackerError, ValueProblem
+
+
+FRESHNESS = "data-freshness"
 
 
 class Moments:
@@ -137,7 +140,9 @@ def create_app(
                 how = " (pinned with --as-of)"
             else:
                 how = f", refreshing every {refresh_seconds} s"
-            return cache.get(("overview", slug, at, chosen), lambda: read(overview.show, slug, at, how))
+            shown = cache.get(("overview", slug, at, chosen), lambda: read(overview.show, slug, at, how))
+            source = read(overview.freshness_line, clock())  # outside the cache: it moves every second
+            return (*shown[:4], html.Span([shown[4], html.Br(), html.Span(source, id=FRESHNESS)]), *shown[5:])
         except TrackerError as exc:
             return (no_update,) * 5 + (dmc.Alert(str(exc), title="Cannot show this campaign", color="red"), no_update)
 

@@ -329,3 +329,57 @@ def test_schedule_once_is_silent_for_cron_when_it_delivers_nothing(tracker, demo
     told = tracker("--config", str(path), "schedule", "--once", "--verbose", "--as-of", "2026-12-28T10:00")
     assert told.code == 0 and told.err == "nothing due\n"
     assert len(smtp_server.envelopes) == 1
+
+
+# -- where the gifts come from ----------------------------------------------------------------
+
+@pytest.mark.parametrize("minutes_ago, hour, sent", [
+    (45, 10, True),   # quiet for 45 minutes in the active hours
+    (20, 10, False),  # 20 minutes: not yet
+    (600, 7, False),  # silent all night, but the active hours began at 7:00: only just quiet
+    (600, 8, True),   # an hour into the active hours, still nothing
+    (45, 23, False),  # outside the active hours
+])
+def test_a_webhook_source_that_falls_silent_in_the_active_hours_is_alerted_once(minutes_ago, hour, sent):
+    from tracker.campaign import Status
+
+    now = datetime(2026, 12, 28, hour, 5, tzinfo=LA)
+    st = Status(slug="dec-2026", name="Year-end 2026", currency="USD", timezone="America/Los_Angeles", as_of=now,
+                starts_at=datetime(2026, 12, 1, tzinfo=LA), ends_at=datetime(2027, 1, 1, tzinfo=LA), goal_cents=1,
+                raised_cents=0, percent=0, gap_cents=1, donations=0, donors=0, new_donors=0, returning_donors=0,
+                seconds_left=1, needed_per_day_cents=1)
+    last = now - timedelta(minutes=minutes_ago)
+    found = alerts.source_alerts(st, now=now, last_received={"stripe": last}, sources=("stripe",), silent_minutes=30,
+                                 active_hours=(7, 23), failing=0, failing_threshold=5)
+    assert bool(found) == sent
+    if sent:
+        assert found[0].key == f"silent-stripe-{last:%Y%m%dT%H%M%S}" and "has sent no webhook for" in found[0].headline
+    failing = alerts.source_alerts(st, now=now, last_received={}, sources=(), silent_minutes=30, active_hours=(7, 23),
+                                   failing=6, failing_threshold=5)
+    assert [a.key for a in failing] == ["webhooks-failing-20261228"]
+
+
+def test_the_scheduler_mails_a_silent_source_once_per_silence(demo_sessions, smtp_server, tmp_path, monkeypatch):
+    import json as json_lib
+
+    from tracker.models import WebhookEvent
+    from tracker.webhooks import inbox
+    from tracker.webhooks.events import stripe_envelope
+
+    monkeypatch.setenv("TRACKER_STRIPE_WEBHOOK_SECRET", "whsec_x")
+    ten = datetime(2026, 12, 28, 10, tzinfo=LA)
+    ev = {"id": "evt_1", "type": "charge.succeeded", "created": int(ten.timestamp()), "data": {"object": {}}}
+    with demo_sessions.begin() as session:
+        inbox.store(session, "stripe", stripe_envelope(ev), json_lib.dumps(ev), now=ten)
+    cfg = configured(tmp_path, '[alerts]\ncampaign = "dec-2026"\nto = ["dev@example.org"]\nmilestones = [1000]\n'
+                                'behind_margin_percent = 0\n')
+    scheduler = Scheduler(demo_sessions, cfg, log=lambda line: None)
+    assert scheduler.tick(ten + timedelta(minutes=20)) == []
+    first = scheduler.tick(ten + timedelta(minutes=40))
+    assert [(o.slot, o.status) for o in first] == [("silent-stripe-20261228T180000", "sent")]
+    assert scheduler.tick(ten + timedelta(minutes=50)) == []  # the same silence: sent once
+    [mail] = smtp_server.messages()
+    assert "stripe has sent no webhook for 40 minutes" in mail["Subject"]
+    with demo_sessions.begin() as session:  # a delivery comes, then silence again: a new alert
+        session.execute(WebhookEvent.__table__.update().values(received_at=ten + timedelta(hours=1)))
+    assert [o.slot for o in scheduler.tick(ten + timedelta(hours=1, minutes=31))] == ["silent-stripe-20261228T190000"]

@@ -316,3 +316,17 @@ def test_reconcile_lists_what_the_webhooks_and_the_export_disagree_on(hook, sess
     assert "not in the export:        ch_9 $70.00" in out.out
     assert "amounts differ:           ch_2 export $30.00, webhooks $40.00" in out.out
     assert "ch_1" not in out.out and "3 charges" not in out.out
+
+
+def test_the_dashboard_says_where_the_numbers_come_from(hook, sessions, tmp_path):
+    from dashboards.pages import overview
+
+    base, _, worker = hook
+    with sessions.begin() as session:
+        assert overview.freshness_line(session, utc_now()) == "no file imported yet"
+    import_stripe_csv(sessions, tmp_path)
+    h.send_stripe(base, h.event("evt_f", "charge.succeeded", h.charge("ch_f", 700, DEC10), DEC10))
+    worker.run_once()
+    with sessions.begin() as session:
+        line = overview.freshness_line(session, utc_now() + timedelta(seconds=40))
+    assert line.startswith("last gift received 40 s ago (Stripe webhook) · last file import 40 s ago"), line

@@ -197,3 +197,16 @@ def live_copy(session: Session, campaign: Campaign, *, as_of: datetime) -> tuple
     st = campaign_status(session, campaign, as_of=as_of)
     values = live_values(st)
     return st, [(v, render_copy(v, values)) for v in queries.list_variants(session, campaign) if v.active]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Where the numbers come from: when each webhook source last delivered, and the last file import."""
+
+    received: dict  # provider -> when its latest event was received (UTC)
+    imported: datetime | None
+
+
+def freshness(session: Session, *, as_of: datetime) -> Freshness:
+    """When the data last came in, by webhook and by file, up to `as_of`."""
+    return Freshness(queries.last_received(session, before=as_of), queries.last_file_import(session, before=as_of))

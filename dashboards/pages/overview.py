@@ -43,6 +43,33 @@ def show(session: Session, slug: str, at: datetime, how: str = "") -> tuple:
     return cards(view), progress(st), figure(view), channels_figure(view), label, None, segments_table(view)
 
 
+def ago(seconds: float) -> str:
+    """A time ago for people: 40 s, 12 min, 3 h, 2 days."""
+    seconds = max(0, int(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{seconds // 60} min"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86_400} days"
+
+
+PROVIDER_NAMES = {"stripe": "Stripe webhook", "paypal": "PayPal webhook"}
+
+
+def freshness_line(session: Session, now: datetime) -> str:
+    """Where the numbers come from: "last gift received 40 s ago (Stripe webhook) · last file import 3 h ago"."""
+    found = service.freshness(session, as_of=now)
+    parts = []
+    if found.received:
+        provider, at = max(found.received.items(), key=lambda kv: kv[1])
+        parts.append(f"last gift received {ago((now - at).total_seconds())} ago ({PROVIDER_NAMES.get(provider, provider)})")
+    parts.append("no file imported yet" if found.imported is None else
+                 f"last file import {ago((now - found.imported).total_seconds())} ago")
+    return " · ".join(parts)
+
+
 def _card(label: str, value: str, detail: str, testid: str) -> dmc.Paper:
     return dmc.Paper(
         [

@@ -1,4 +1,4 @@
-"""Milestones and alerts, worked out from a campaign's status. Pure: no database, no clock.
+"""Milestones and alerts, worked out from a campaign's status and its sources. Pure: no database, no clock.
 
 - A milestone is a percentage of the goal (or of the new-donor goal) that raised has reached.
 - "Behind the typical curve" holds while raised is more than a margin below where the goal's typical
@@ -11,6 +11,8 @@ the 20th, say), only the highest is sent and the lower ones are recorded as pass
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from tracker.campaign import Status
 from tracker.money import format_money
@@ -55,6 +57,32 @@ def current(st: Status, percents: tuple[int, ...], behind_margin_percent: int | 
         out.append(Alert("behind-typical", "behind", behind_margin_percent,
                          f"{st.name} is behind the typical curve: {money(st.raised_cents)} raised, typically "
                          f"{money(typical)} by now ({money(short)} short, {short * 100 // typical}% behind)"))
+    return out
+
+
+def source_alerts(st: Status, *, now: datetime, last_received: dict[str, datetime], sources: tuple[str, ...],
+                  silent_minutes: int, active_hours: tuple[int, int], failing: int, failing_threshold: int) -> list[Alert]:
+    """Alerts about where the gifts come from: a webhook source silent for `silent_minutes` of the campaign's
+    active hours (local [from, to)), and events that keep failing. Each silence is alerted once (its key is
+    the last delivery it follows); failing events once a day while they fail."""
+    out = []
+    local = now.astimezone(ZoneInfo(st.timezone))
+    inside = st.starts_at <= now < st.ends_at
+    start, end = active_hours
+    if silent_minutes and inside and start <= local.hour < end:
+        opened = datetime.combine(local.date(), time(start), tzinfo=local.tzinfo)
+        for source in sources:
+            last = last_received.get(source)
+            quiet_since = max(last, opened) if last else opened
+            if (now - quiet_since).total_seconds() >= silent_minutes * 60:
+                since = "no delivery yet" if last is None else f"the last at {last.astimezone(local.tzinfo):%b %d %H:%M}"
+                key = f"silent-{source}-{'never' if last is None else last.strftime('%Y%m%dT%H%M%S')}"
+                out.append(Alert(key, f"silent-{source}", 0, f"{st.name}: {source} has sent no webhook for "
+                                 f"{int((now - quiet_since).total_seconds() // 60)} minutes ({since}); check its "
+                                 "dashboard's webhook deliveries and the tracker's /hooks endpoint"))
+    if failing_threshold and failing >= failing_threshold:
+        out.append(Alert(f"webhooks-failing-{local:%Y%m%d}", "failing", 0,
+                         f"{st.name}: {failing} webhook events failed to apply; see tracker webhooks list --status failed"))
     return out
 
 

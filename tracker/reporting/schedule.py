@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import cron, db, queries, service
-from tracker.config import Alerts, Config, ReportJob
+from tracker.config import Alerts, Config, ReportJob, Webhooks
 from tracker.dates import UTC, ensure_utc, utc_now
 from tracker.errors import ConfigError, TrackerError
 from tracker.models import Campaign, ReportRun
@@ -162,14 +162,24 @@ class Scheduler:
     def _status(self, plan: Plan, now: datetime):
         with db.transaction(self.sessions) as session:
             c = session.get(Campaign, plan.campaign_id)
+            self._sources = (queries.last_received(session, before=now), queries.failing_webhooks(session))
             return service.campaign_status(session, c, as_of=now), queries.alert_keys(session, c)
+
+    def _alerts(self, plan: Plan, st, now: datetime) -> list[alert_rules.Alert]:
+        """Every alert of `plan` whose condition holds at `now` (after `_status`)."""
+        cfg = plan.alerts
+        last, failing = self._sources
+        hooks = Webhooks.from_env(self.config.webhooks)
+        return (alert_rules.current(st, cfg.milestones, cfg.behind_margin_percent)
+                + alert_rules.source_alerts(st, now=now, last_received=last, sources=hooks.sources or hooks.configured,
+                                            silent_minutes=cfg.silent_minutes, active_hours=cfg.active_hours,
+                                            failing=failing, failing_threshold=cfg.failing_events))
 
     def check_alerts(self, plan: Plan, now: datetime) -> list[Outcome]:
         """Send each alert whose condition holds and that no one has recorded yet."""
         cfg = plan.alerts
         st, recorded = self._status(plan, now)
-        send, passed = alert_rules.to_send(alert_rules.current(st, cfg.milestones, cfg.behind_margin_percent),
-                                           recorded)
+        send, passed = alert_rules.to_send(self._alerts(plan, st, now), recorded)
         out = []
         for alert, by in passed:
             runs.claim(self.sessions, job="alert", campaign_id=plan.campaign_id, slot=alert.key, kind="alert", now=now,
@@ -217,8 +227,7 @@ class Scheduler:
                 out.append(self.run_report(plan, ensure_utc(run.due_at), now, run=run))
                 continue
             st, _ = self._status(plan, now)
-            alert = next((a for a in alert_rules.current(st, plan.alerts.milestones, plan.alerts.behind_margin_percent)
-                          if a.key == run.slot), None)
+            alert = next((a for a in self._alerts(plan, st, now) if a.key == run.slot), None)
             if alert is None:
                 runs.finish(self.sessions, run.id, status="skipped", now=now, detail="no longer holds; not sent")
                 out.append(self._note(Outcome("alert", plan.slug, run.slot, "skipped", "no longer holds"), plan))
