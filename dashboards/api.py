@@ -3,7 +3,9 @@
 Public by design, so they carry aggregates only (no donor names or e-mails), may be cached for 60
 seconds, and answer cross-origin requests from the configured origins. Errors are JSON with a 4xx
 status (404: no such campaign; 400: a request that cannot be answered) and one line saying what is
-wrong, with the request parameter to change in `field`.
+wrong, with the request parameter to change in `field`; an unknown campaign is "unknown campaign",
+never the value asked for or the campaigns there are. No answer is larger than MAX_BYTES: a bigger
+one (appeal copy grown huge) is a 500 with a one-line JSON error instead, and is never sent.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tracker import campaign as campaign_math, queries, service
 from tracker.errors import NotFound, TrackerError
 
 CACHE_SECONDS = 60
+MAX_BYTES = 64 * 1024
 # the keys of `tracker status --json` that the public progress endpoint repeats
 PROGRESS_KEYS = ("campaign", "name", "currency", "as_of", "goal", "raised", "percent", "gap", "deadline", "phase",
                  "seconds_left", "time_left", "donors", "new_donors")
@@ -30,6 +33,10 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
     def answer(payload: dict, status: int = 200):
         response = jsonify(payload)
         response.status_code = status
+        if len(response.get_data()) > MAX_BYTES:
+            response = jsonify({"error": f"the answer would be larger than {MAX_BYTES // 1024} KB, the most a public "
+                                         "endpoint sends; shorten the appeal copy"})
+            response.status_code = status = 500
         response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}" if status == 200 else "no-store"
         origin = request.headers.get("Origin")
         if origin and ("*" in cors_origins or origin in cors_origins):
@@ -48,8 +55,10 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
 
     def refused(exc: TrackerError):
         """404 for a campaign that is not there, 400 for a request that cannot be answered as asked;
-        the message only, never the CLI's advice."""
-        return answer({"error": exc.message, **({"field": exc.field} if exc.field else {})},
+        the message only, never the CLI's advice, and for an unknown campaign not even the slug asked
+        for (the campaigns there are are not the public's business)."""
+        message = "unknown campaign" if isinstance(exc, NotFound) and exc.kind == "unknown" else exc.message
+        return answer({"error": message, **({"field": exc.field} if exc.field else {})},
                       404 if isinstance(exc, NotFound) else 400)
 
     @server.get("/api/progress")

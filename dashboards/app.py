@@ -9,18 +9,18 @@ with as_of), the viewer's role, the page cache, and an inline alert for a Tracke
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 
 import dash_mantine_components as dmc
 from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboards import api, auth, downloads, hooks, shell
+from dashboards import api, auth, downloads, hooks, security, shell
 from dashboards.cache import CompressedAssets, PageCache, to_the_minute
 from dashboards.pages import appeals, donors, finance, imports, overview, reports, users
-from tracker import queries
+from tracker import queries, users as users_lib
 from tracker.config import Webhooks
 from tracker.dates import parse_as_of, utc_now
 from tracker.errors import TrackerError, ValueProblem
@@ -63,6 +63,10 @@ def create_app(
     cors_origins: tuple[str, ...] = (),
     require_login: bool | None = None,
     secret_key: str | None = None,
+    allowed_hosts: Iterable[str] = (),
+    trusted_proxies: Sequence = (),
+    session_idle: timedelta = users_lib.IDLE,
+    session_max: timedelta = users_lib.ABSOLUTE,
     webhooks: Webhooks | None = None,
     wake: threading.Event | None = None,
 ) -> Dash:
@@ -70,7 +74,10 @@ def create_app(
 
     The same server answers the public /api endpoints (dashboards/api.py); `cors_origins` are the
     web origins allowed to call them from a browser ("*" for any). Login (dashboards/auth.py) is
-    required when users exist, or always with `require_login=True`. `webhooks` says how the
+    required when users exist, or always with `require_login=True`; sessions end after
+    `session_idle` without a request or `session_max` after the login. The server answers to
+    loopback host names, and with logins also to `allowed_hosts` (normalized names, see
+    security.allowed_names); X-Forwarded-For/-Proto are believed from `trusted_proxies` (networks) only. `webhooks` says how the
     processors' deliveries to /hooks/* are checked (dashboards/hooks.py); `wake` is set when one is stored.
     """
     server = Flask(__name__)
@@ -82,11 +89,14 @@ def create_app(
                compress=True, suppress_callback_exceptions=True)  # the Users tab exists for admins only
     app.layout = lambda: dmc.MantineProvider(shell.layout(
         refresh_seconds * 1000, auth.username(), auth.role(), auth.open_mode(), pinned=as_of,
-        donor_level=auth.can_see_donors()))
+        donor_level=auth.can_see_donors(), csrf=auth.csrf_token() if auth.username() else ""))
     moments = Moments(sessions, clock, as_of)
     cache = PageCache(sessions)
     app.server.extensions["tracker_page_cache"] = cache
-    auth.install(app.server, sessions, clock, require_login=require_login, secret_key=secret_key)
+    rule = auth.LoginRule(sessions, require_login)
+    security.install(app.server, open_mode=lambda: not rule.required(), allowed_hosts=allowed_hosts,
+                     trusted_proxies=trusted_proxies)  # first: the Host is checked before anything else
+    auth.install(app.server, sessions, clock, rule, secret_key=secret_key, idle=session_idle, absolute=session_max)
     api.register(app.server, sessions, moments.now, cors_origins)
     downloads.register(app.server, sessions, moments.now, as_of is not None, clock)
     hooks.register(app.server, sessions, clock, webhooks or Webhooks(), wake)
@@ -190,4 +200,5 @@ def create_app(
         return read(users.manage, action, name, role, password, me=auth.username(),
                     admin=auth.role() == "admin" and not auth.open_mode(), now=clock())
 
+    security.allow_scripts(app.server, app.csp_hashes())  # Dash's inline start-up script, by its hash
     return app

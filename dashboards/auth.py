@@ -1,12 +1,20 @@
-"""Login for the dashboard: a signed session cookie, checked before every request but the public ones.
+"""Login for the dashboard: server-side sessions, the login and logout forms, the guard before every request.
 
 - Login is required whenever the database has users, and always when the dashboard is served on an
   address other than loopback (`require_login=True`). With no users, on loopback, it runs open
-  and says so on every page.
-- The session cookie is signed with TRACKER_SECRET_KEY (else a random key: sessions then end when
-  the server restarts). HttpOnly, SameSite=Lax, Secure when TRACKER_COOKIE_SECURE=1 (behind HTTPS).
-- Each request looks the user up again, so a removed user or a changed role takes effect at once.
-- The role is kept on flask.g for the callbacks and download routes: `role()`, `can_see_donors()`.
+  and says so on every page (dashboards/security.py then answers only to loopback host names).
+- A login starts a session kept in the database (tracker.users): the cookie carries its random
+  token, signed as Flask signs its session cookie with TRACKER_SECRET_KEY, else a key generated once
+  and kept in the database (so restarts keep everyone logged in). Logout (a form with the CSRF
+  token), a password change and removing the user end it; so do the idle and absolute lifetimes.
+- The cookie: HttpOnly, SameSite=Lax, Secure when TRACKER_COOKIE_SECURE=1 or when the request came
+  over HTTPS (directly, or from a trusted proxy saying X-Forwarded-Proto: https).
+- Failed logins are throttled per (user name, client address) with growing delays (tracker.users);
+  the client address is the peer's, or X-Forwarded-For's from a trusted proxy.
+- After login the browser goes back only to a path on this site (`safe_next`), never elsewhere.
+- Each request looks the session and its user up again, so an ended session, a removed user or a
+  changed role takes effect at once. The role is kept on flask.g for the callbacks and download
+  routes: `role()`, `can_see_donors()`.
 - Public: /api/* (aggregates only), /hooks/* (the processors' webhooks, checked by signature), /login, /healthz.
 """
 
@@ -18,10 +26,13 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, g, has_request_context, redirect, request, session as cookie
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session, sessionmaker
 
+from dashboards.security import escaped_html, plain
 from tracker import queries, users
 
 ENV_SECRET = "TRACKER_SECRET_KEY"
@@ -48,43 +59,92 @@ def can_see_donors() -> bool:
     return role() in DONOR_LEVEL_ROLES
 
 
-def install(server: Flask, sessions: sessionmaker[Session], clock: Callable[[], datetime], *,
-            require_login: bool | None = None, secret_key: str | None = None) -> None:
-    """Guard every non-public request of `server`. require_login None: exactly when users exist."""
-    server.secret_key = secret_key or os.environ.get(ENV_SECRET) or secrets.token_hex(32)
+def csrf_token() -> str:
+    """This browser's form token (kept in its signed cookie), made on first use; "" outside a request."""
+    if not has_request_context():
+        return ""
+    token = cookie.get("csrf")
+    if not token:
+        token = cookie["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def _csrf_ok() -> bool:
+    return secrets.compare_digest(request.form.get("csrf", ""), cookie.get("csrf") or "\0")
+
+
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path on this site ("/", "/?x=1"), else "/".
+
+    Refused: anything not starting with one "/" (//host, schemes), a backslash (browsers read it as
+    "/"), and any space or control character (browsers drop tabs and newlines, so "/\\t/evil.example"
+    would become "//evil.example")."""
+    if not target or not target.startswith("/") or target.startswith("//") or len(target) > 2000:
+        return "/"
+    if any(ord(c) <= 0x20 or c in "\x7f\\" for c in target):
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target
+
+
+class LoginRule:
+    """Whether a login is needed now: always with `require_login=True`, never with False; with None,
+    exactly when users exist (looked up again every few seconds, so a first user counts at once)."""
+
+    def __init__(self, sessions: sessionmaker[Session], require_login: bool | None):
+        self.sessions, self.fixed = sessions, require_login
+        self.seen, self.at = None, 0.0
+
+    def required(self) -> bool:
+        if self.fixed is not None:
+            return self.fixed
+        if self.seen is None or time.monotonic() - self.at > 5:
+            with self.sessions.begin() as s:
+                self.seen, self.at = queries.user_count(s) > 0, time.monotonic()
+        return self.seen
+
+
+class _Cookies(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked Secure when so configured or when this request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+
+def install(server: Flask, sessions: sessionmaker[Session], clock: Callable[[], datetime], rule: LoginRule, *,
+            secret_key: str | None = None, idle: timedelta = users.IDLE, absolute: timedelta = users.ABSOLUTE) -> None:
+    """Guard every non-public request of `server`; sessions end after `idle` without a request or `absolute`
+    after their login."""
+    key = secret_key or os.environ.get(ENV_SECRET)
+    if not key:
+        with sessions.begin() as s:
+            key = users.signing_key(s, now=clock())
+    server.secret_key = key
+    server.session_interface = _Cookies()
     server.config.update(SESSION_COOKIE_NAME="tracker_session", SESSION_COOKIE_HTTPONLY=True,
                          SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=os.environ.get(ENV_SECURE) == "1",
-                         PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
-    seen = {"users": None, "at": 0.0}
-
-    def login_required() -> bool:
-        if require_login is not None:
-            return require_login
-        if seen["users"] is None or time.monotonic() - seen["at"] > 5:  # a new first user counts within seconds
-            with sessions.begin() as s:
-                seen["users"], seen["at"] = queries.user_count(s) > 0, time.monotonic()
-        return seen["users"]
+                         PERMANENT_SESSION_LIFETIME=absolute)
 
     @server.before_request
     def guard():
         path = request.path
         if path.startswith(("/api/", "/hooks/")) or path in PUBLIC:  # the webhooks check signatures instead
             return None
-        if not login_required():
+        if not rule.required():
             g.user, g.role, g.open = None, OPEN_ROLE, True
             return None
         g.open = False
-        name = cookie.get("user")
-        user = None
-        if name:
+        token, user = cookie.get("sid"), None
+        if token:
             with sessions.begin() as s:
-                found = queries.get_user(s, name)
+                found = users.session_user(s, token, now=clock(), idle=idle, absolute=absolute)
                 user = (found.username, found.role) if found else None
         if user is None:
-            cookie.pop("user", None)
+            for stale in ("sid", "user"):  # "user": the cookie of earlier versions, signed but never trusted now
+                cookie.pop(stale, None)
             if path.startswith("/_dash") or path.startswith("/download/"):
-                return "Your session has ended; log in again.", 401
-            return redirect(f"/login?next={path if path.startswith('/') and not path.startswith('//') else '/'}")
+                return plain("Your session has ended; log in again.", 401)
+            return redirect("/login?" + urlencode({"next": safe_next(path)}))
         g.user, g.role = user
         return None
 
@@ -94,36 +154,41 @@ def install(server: Flask, sessions: sessionmaker[Session], clock: Callable[[], 
 
     @server.route("/login", methods=["GET", "POST"])
     def login():
-        target = request.values.get("next", "/")
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"
+        target = safe_next(request.values.get("next"))
         if request.method == "GET":
-            return _page(target)
-        if not secrets.compare_digest(request.form.get("csrf", ""), cookie.get("csrf", "")):
-            return _page(target, "The form expired; please try again."), 400
-        with sessions.begin() as s:
-            result = users.authenticate(s, request.form.get("username", ""), request.form.get("password", ""),
-                                        remote=request.remote_addr or "unknown", now=clock())
-            name = result.user.username if result.user else None
+            return escaped_html(_page(target))
+        if not _csrf_ok():
+            return escaped_html(_page(target, "The form expired; please try again."), 400)
+        result = users.authenticate(sessions, request.form.get("username", ""), request.form.get("password", ""),
+                                    remote=request.remote_addr or "unknown", now=clock())
         if result.retry_after:
-            minutes = -(-result.retry_after // 60)
-            return _page(target, f"Too many failed logins. Try again in {minutes} minute{'s' * (minutes != 1)}."), 429
-        if name is None:
-            return _page(target, "Wrong user name or password."), 401
-        cookie.clear()
+            wait = result.retry_after
+            words = f"{wait} second{'s' * (wait != 1)}" if wait < 120 else f"{-(-wait // 60)} minutes"
+            response = escaped_html(_page(target, f"Too many failed logins for this user name from your address. "
+                                                  f"Try again in {words}."), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        if result.user is None:
+            return escaped_html(_page(target, "Wrong user name or password."), 401)
+        with sessions.begin() as s:
+            token = users.start_session(s, result.user, now=clock())
+        cookie.clear()  # a new session, a new form token: nothing from before the login carries over
         cookie.permanent = True
-        cookie["user"] = name
+        cookie["sid"] = token
         return redirect(target)
 
     @server.post("/logout")
     def logout():
+        if not _csrf_ok():
+            return plain("The logout form expired; reload the page and log out again.", 400)
+        with sessions.begin() as s:
+            users.end_session(s, cookie.get("sid"), now=clock())
         cookie.clear()
         return redirect("/login")
 
 
 def _page(target: str, error: str | None = None) -> str:
-    token = cookie.get("csrf") or secrets.token_urlsafe(24)
-    cookie["csrf"] = token
+    token = csrf_token()
     e = html.escape
     message = f'<p role="alert" id="login-error" style="color:#b00020">{e(error)}</p>' if error else ""
     field = "display:block;width:100%;font-size:18px;padding:8px;margin:4px 0 14px;box-sizing:border-box"

@@ -5,7 +5,8 @@ GET /download/rejects/IMPORT_ID
 
 Donor-level files (donations, donors, lybunt, rejects) are for the finance and admin roles only;
 a viewer gets 403 whatever the URL says. Files with names and e-mails are recorded in the audit
-log under the login's name. Nothing is cached by the browser or a proxy.
+log under the login's name. Nothing is cached by the browser or a proxy. Every refusal is plain text
+(security.plain), so a campaign or kind typed into the URL can never run as a page.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flask import Flask, Response, request
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboards import auth
+from dashboards.security import plain
 from tracker import finance, queries
 from tracker.dates import parse_as_of
 from tracker.errors import TrackerError, ValueProblem
@@ -42,12 +44,12 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
     def download_export(kind: str):
         personal = request.args.get("personal") == "1"
         if kind not in finance.KINDS:
-            return f"Unknown export {kind!r}; the kinds are {', '.join(finance.KINDS)}.", 404
+            return plain(f"Unknown export {kind!r}; the kinds are {', '.join(finance.KINDS)}.", 404)
         if (kind in finance.DONOR_LEVEL_KINDS or personal) and not auth.can_see_donors():
-            return FORBIDDEN, 403
+            return plain(FORBIDDEN, 403)
         fmt = request.args.get("format", "csv")
         if fmt not in ("csv", "xlsx"):
-            return "format must be csv or xlsx", 400
+            return plain("format must be csv or xlsx", 400)
         try:
             with sessions.begin() as session:
                 c = queries.get_campaign(session, request.args.get("campaign"))
@@ -72,23 +74,23 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
                                   destination=f"dashboard download {name}.csv", now=clock())
                     data, mimetype = text.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
         except (TrackerError, ValueProblem) as exc:
-            return str(exc), 400
+            return plain(str(exc), 400)
         return Response(data, mimetype=mimetype, headers={
             "Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"})
 
     @server.get("/download/rejects/<int:import_id>")
     def download_rejects(import_id: int):
         if not auth.can_see_donors():  # rejected rows are raw input: names, e-mails
-            return FORBIDDEN, 403
+            return plain(FORBIDDEN, 403)
         with sessions.begin() as session:
             batch = session.get(ImportBatch, import_id)
             path = Path(batch.rejects_path) if batch is not None and batch.rejects_path else None
             if path is None:
-                return "This import kept no rejects file.", 404
+                return plain("This import kept no rejects file.", 404)
             try:
                 data = path.read_bytes()
             except OSError:
-                return f"The rejects file {path.name} is no longer on this server.", 404
+                return plain(f"The rejects file {path.name} is no longer on this server.", 404)
             finance.audit(session, actor=auth.username() or "dashboard (open on loopback)",
                           action="download import rejects", detail=f"import {import_id}: {path}",
                           rows=max(0, data.count(b"\n") - 1), now=clock())

@@ -21,8 +21,8 @@ EMPTY_GUIDANCE = (
 )
 
 
-def account(user: str | None, role: str | None, open_mode: bool):
-    """Who is logged in, with a logout button; or, running open, a plain warning."""
+def account(user: str | None, role: str | None, open_mode: bool, csrf: str = ""):
+    """Who is logged in, with a logout button (a form carrying the CSRF token); or, running open, a plain warning."""
     if open_mode:
         return dmc.Alert("No users are set up, so this dashboard is open to anyone on this computer and shows "
                          "everything. Add one with `tracker user add NAME --role admin`.", color="yellow",
@@ -31,15 +31,16 @@ def account(user: str | None, role: str | None, open_mode: bool):
         return None
     return dmc.Group([
         dmc.Text(f"{user} ({role})", id="account-name", c="dimmed"),
-        html.Form(html.Button("Log out", type="submit", id="logout",
-                              style={"font": "inherit", "color": "#0072B2", "background": "none", "border": 0,
-                                     "cursor": "pointer", "padding": "4px 8px"}),
+        html.Form([dcc.Input(type="hidden", name="csrf", value=csrf, id="logout-csrf"),
+                   html.Button("Log out", type="submit", id="logout",
+                               style={"font": "inherit", "color": "#0072B2", "background": "none", "border": 0,
+                                      "cursor": "pointer", "padding": "4px 8px"})],
                   method="post", action="/logout", style={"margin": 0}),
     ], justify="flex-end", gap="xs")
 
 
 def layout(refresh_ms: int, user: str | None = None, role: str | None = None, open_mode: bool = False,
-           pinned: datetime | None = None, donor_level: bool = False) -> dmc.Container:
+           pinned: datetime | None = None, donor_level: bool = False, csrf: str = "") -> dmc.Container:
     """The whole dashboard: header (campaign, as-of, auto-refresh) and one tab per page (Users: admins only)."""
     from dashboards.pages import appeals, donors, finance, imports, overview, reports, users
 
@@ -51,7 +52,7 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
     refresh_label = f"Refresh every {refresh_ms // 1000} s"
     return dmc.Container(
         [
-            account(user, role, open_mode),
+            account(user, role, open_mode, csrf),
             dmc.Group(
                 [
                     dmc.Title("Year-end campaign", order=1),

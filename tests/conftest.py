@@ -29,7 +29,7 @@ from tracker.manage import create_campaign
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 PG_ADMIN_URL = os.environ.get("TRACKER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CHROMIUM = os.environ.get("TRACKER_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-TABLES = ("webhook_events", "webhook_refusals", "login_attempts", "users", "report_runs", "audit_log", "appeal_events", "appeal_daily", "appeal_copy_versions", "gift_buckets", "refunds", "donations", "donors", "imports", "appeal_variants", "campaigns")
+TABLES = ("webhook_events", "webhook_refusals", "web_sessions", "login_throttle", "server_secrets", "users", "report_runs", "audit_log", "appeal_events", "appeal_daily", "appeal_copy_versions", "gift_buckets", "refunds", "donations", "donors", "imports", "appeal_variants", "campaigns")
 
 
 def require(condition: bool, reason: str) -> None:
@@ -187,7 +187,7 @@ def demo_database(folder, now: datetime):
 
 
 @contextmanager
-def serving(flask_app):
+def serving(flask_app, threads: int = 4):
     """Serve a WSGI app with waitress on a free loopback port in a thread; yields the base URL (no trailing slash).
 
     Closing the server while its loop polls may raise in that thread (a closed socket); that is
@@ -195,7 +195,8 @@ def serving(flask_app):
     """
     from waitress.server import create_server
 
-    server = create_server(flask_app, host="127.0.0.1", port=0, threads=4)
+    # as `tracker serve` does: the app, not waitress, decides which X-Forwarded-* headers to believe
+    server = create_server(flask_app, host="127.0.0.1", port=0, threads=threads, clear_untrusted_proxy_headers=False)
     closing = threading.Event()
 
     def run():

@@ -225,7 +225,7 @@ def test_appeal_endpoint_fills_the_placeholders_and_carries_no_personal_data(ser
     assert not any("{" in v[f] or "}" in v[f] for v in variants for f in ("headline", "body", "button"))
     assert variants[0]["headline"] == "Before you go: 3 days left to reach our goal"
     missing = get(f"{served}/api/appeal?campaign=nope")
-    assert missing[0] == 404 and "no campaign 'nope'" in json.loads(missing[2])["error"]
+    assert missing[0] == 404 and json.loads(missing[2]) == {"error": "unknown campaign", "field": "campaign"}
 
 
 def test_results_are_kept_per_copy_version(sessions, make_campaign, tmp_path):
@@ -265,3 +265,60 @@ def test_the_deadline_placeholder_names_the_last_minute_in_the_campaigns_zone(se
         c = queries.get_campaign(session, "dec-2026")
         values = live_values(service.campaign_status(session, c, as_of=utc(2026, 12, 31, 12)))
     assert render("Give by {deadline}: {hours_left} hours left", values) == "Give by December 31, 11:59 p.m.: 6 hours left"
+
+
+# -- copy that cannot amplify, and a public API that says no more than it must -------------------
+
+@pytest.mark.parametrize("placeholder", ["{goal:>99999999}", "{goal!r}", "{raised:,}", "{gap:{days_left}}", "{donors!s:^50}"])
+def test_a_placeholder_with_a_format_or_conversion_is_refused_naming_the_variant_and_field(tracker, make_campaign,
+                                                                                         tmp_path, placeholder):
+    make_campaign()
+    path = tmp_path / "v.toml"
+    path.write_text(TWO.replace("Only {gap} to go", f"Only {placeholder} to go"))
+    result = tracker("appeals", "load", path)
+    assert result.code == 2
+    name = placeholder[1:].split("!")[0].split(":")[0]
+    assert (f"variant 'b': the placeholder {placeholder} in its body has a format or conversion, which copy may "
+            f"not use; write {{{name}}}") in result.err
+    assert "Traceback" not in result.err and tracker("appeals", "report", "--json").code != 0  # nothing was loaded
+
+
+def test_copy_stored_with_a_format_spec_is_filled_without_padding(sessions, make_campaign, tmp_path):
+    from sqlalchemy import update
+
+    from dashboards.app import create_app
+    from tracker.models import AppealVariant
+
+    make_campaign()
+    (tmp_path / "v.toml").write_text(TWO)
+    load_file(sessions, tmp_path / "v.toml")
+    with sessions.begin() as session:  # as an earlier version, which did not check, may have stored it
+        session.execute(update(AppealVariant).where(AppealVariant.key == "b").values(body="Only {gap:>200000}!"))
+        session.execute(update(AppealCopyVersion).values(body="Only {gap:>200000}!"))
+    with serving(create_app(sessions, as_of=utc(2026, 12, 10)).server) as base:
+        status, _, body = get(f"{base}/api/appeal?campaign=dec-2026")
+    assert status == 200 and len(body) < 2_000
+    assert json.loads(body)["variants"][1]["body"] == "Only $400,000!"
+
+
+def test_a_public_answer_over_64_kb_is_a_500_with_one_line_of_json_and_never_sent(sessions, make_campaign, tmp_path):
+    from dashboards.app import create_app
+
+    make_campaign()
+    (tmp_path / "v.toml").write_text(TWO.replace("Only {gap} to go before {deadline}.", "Give. " * 12_000))
+    load_file(sessions, tmp_path / "v.toml")
+    with serving(create_app(sessions, as_of=utc(2026, 12, 10)).server) as base:
+        status, headers, body = get(f"{base}/api/appeal?campaign=dec-2026")
+        progress = get(f"{base}/api/progress?campaign=dec-2026")
+    assert status == 500 and headers["Content-Type"] == "application/json" and headers["Cache-Control"] == "no-store"
+    assert len(body) < 300 and body.count("\n") <= 1 and "Give." not in body
+    assert "larger than 64 KB" in json.loads(body)["error"]
+    assert progress[0] == 200  # a small answer still goes out
+
+
+@pytest.mark.parametrize("endpoint", ["progress", "appeal"])
+def test_the_public_api_says_unknown_campaign_and_nothing_more(served, endpoint):
+    status, headers, body = get(f"{served}/api/{endpoint}?campaign=%3Cscript%3Ealert(1)%3C/script%3E")
+    assert status == 404 and headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"error": "unknown campaign", "field": "campaign"}
+    assert "dec-2026" not in body and "script" not in body and "dec-2025" not in body

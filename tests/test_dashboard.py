@@ -47,6 +47,9 @@ def page():
         pg.errors = []
         pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
         pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+        # every Content-Security-Policy violation is an error too, whether or not the browser logs it
+        pg.add_init_script("document.addEventListener('securitypolicyviolation', e => console.error("
+                           "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile))")
         yield pg
         browser.close()
 

@@ -106,6 +106,30 @@ def test_a_personal_data_export_is_recorded_in_the_audit_log(tracker, make_campa
     assert rows_of(out.out)[0]["donor_name"] == "Ana" and "export donors with personal data" in tracker("audit", "list").out
 
 
+def test_the_audit_names_the_processs_operating_system_user_whatever_logname_says(tracker, make_campaign, tmp_path,
+                                                                                 monkeypatch, sessions):
+    import os
+    import pwd
+
+    from sqlalchemy import select
+
+    from tracker.models import AuditEntry
+
+    make_campaign()
+    path = write_csv(tmp_path / "g.csv", "donation_id,amount,donated_at,email,name\nA,10,2026-12-02 10:00,a@x.org,Ana\n")
+    assert tracker("ingest", "donations", path, "--quiet", "--timezone", "America/Los_Angeles").code == 0
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(name, "mallory")  # anyone can set these before running the command
+    out = tracker("export", "donations", "--include-personal", "--as-of", "2027-01-02", "--out", tmp_path / "p.csv")
+    assert out.code == 0, out.err
+    with sessions.begin() as session:
+        [entry] = session.scalars(select(AuditEntry)).all()
+    me = pwd.getpwuid(os.getuid()).pw_name
+    assert entry.actor == f"{me} (uid {os.getuid()})" and "mallory" not in entry.actor
+    assert "the actor is the operating-system user of the process" in entry.detail
+    assert f"{me} (uid {os.getuid()})" in tracker("audit", "list").out
+
+
 @pytest.mark.parametrize("text, safe", [
     ("=1+1", "'=1+1"), ("+1+1", "'+1+1"), ("-2+3", "'-2+3"), ("@SUM(1,1)", "'@SUM(1,1)"), ("\t=1", "'\t=1"),
     ("\r=1", "'\r=1"), ("-5", "-5"), ("+12.50", "+12.50"), ("Ana Silva", "Ana Silva"), ("", ""),

@@ -1,7 +1,9 @@
 """Popup appeal copy: the variants' files, their placeholders, and the copy as readers see it. Pure.
 
 Copy may hold placeholders filled with the campaign's live numbers ({raised}, {days_left}, ...);
-an unknown one is refused when the variants are loaded. How each variant raises money is in
+an unknown one, or one with a format spec or a conversion ({goal:>99999999}, {goal!r}), is refused
+when the variants are loaded. Rendering only ever puts a value in place of a known name: no
+padding, no attribute or index lookups, whatever text reached the database. How each variant raises money is in
 tracker.appeal_report; the statistics in tracker.appeal_stats.
 """
 
@@ -53,6 +55,15 @@ def placeholders_in(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
 
 
+def formatted_placeholder(text: str) -> str | None:
+    """The first placeholder in `text` written with a format spec or a conversion ("{goal:>9}", "{goal!r}"),
+    as written; None when there is none (raises ValueError on a malformed brace)."""
+    for _, field, spec, conversion in string.Formatter().parse(text):
+        if field is not None and (spec or conversion):
+            return "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+    return None
+
+
 def parse_variants(path: Path) -> list[VariantSpec]:
     """Read and check an appeals TOML file: one [[variant]] table each. Raises UsageError naming file, variant, fix."""
     try:
@@ -88,6 +99,11 @@ def parse_variants(path: Path) -> list[VariantSpec]:
                     f"{where}: unknown placeholder {{{bad[0]}}} in its {field}; known: "
                     + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
                 )
+            spec = formatted_placeholder(t[field])
+            if spec:
+                name = spec[1:].split("!")[0].split(":")[0]
+                raise UsageError(f"{where}: the placeholder {spec} in its {field} has a format or conversion, "
+                                 f"which copy may not use; write {{{name}}}")
         share = t.get("share")
         if share is not None and (not isinstance(share, (int, float)) or not 0 < share <= 1):
             raise UsageError(f"{where}: share must be a fraction between 0 and 1, e.g. 0.34")
@@ -124,8 +140,23 @@ def live_values(st: Status) -> dict[str, str]:
 
 
 def render(text: str, values: dict[str, str]) -> str:
-    """Fill the placeholders of `text` (checked at load time) with `values`."""
-    return text.format_map(values)
+    """Fill the placeholders of `text` with `values`: each known {name} becomes its value, any format spec or
+    conversion ignored; anything else stays as written. So copy stored before the load-time checks
+    cannot pad an answer to megabytes or look up attributes."""
+    out = []
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError:  # a malformed brace (refused at load time): shown as written
+        return text
+    for literal, field, spec, conversion in parts:
+        out.append(literal)
+        if field is None:
+            continue
+        if field in values:
+            out.append(values[field])
+        else:
+            out.append("{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
+    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -399,18 +399,45 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class LoginAttempt(Base):
-    """Each dashboard login attempt, for rate-limiting failures by user name and by address."""
+class WebSession(Base):
+    """A dashboard login session. The cookie carries a long random token; only its SHA-256 is stored, so
+    a copy of the database cannot be used to log in. A session ends at logout, at a password change,
+    when its user is removed (the rows go with the user), or when it has been idle or open too long."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_at", "at"),)
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    username: Mapped[str] = mapped_column(String(80))
-    remote: Mapped[str] = mapped_column(String(64), comment="the client address")
-    ok: Mapped[bool] = mapped_column(Boolean)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="SHA-256 of the cookie's token, hex")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="updated at most once a minute")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, comment="logout or password change")
 
+
+class LoginThrottle(Base):
+    """Failed logins per (user name as typed, client address): how many in a row, and when the next
+    attempt may be checked (growing delays, see tracker.users). A successful login clears the count."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("ix_login_throttle_last_failure_at", "last_failure_at"),)
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    remote: Mapped[str] = mapped_column(String(64), primary_key=True, comment="the client address")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_allowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ServerSecret(Base):
+    """Secrets the server generates once and keeps (the session cookie's signing key when
+    TRACKER_SECRET_KEY is not set), so a restart does not log everyone out."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DataRevision(Base):

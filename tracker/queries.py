@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.campaign import FiscalShare, Segment, Segments
 from tracker.dates import UTC, Window, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginAttempt, ReportRun, User
+from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -550,15 +550,24 @@ def user_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User))
 
 
-def failed_logins(session: Session, username: str, remote: str, since: datetime) -> tuple[int, int, datetime | None]:
-    """Failed logins since a moment: (for this user name, from this address, the oldest of them)."""
-    failed = (LoginAttempt.ok.is_(False)) & (LoginAttempt.at >= since)
-    by_user = case((LoginAttempt.username == username, 1), else_=0)
-    by_address = case((LoginAttempt.remote == remote, 1), else_=0)
-    row = session.execute(select(func.coalesce(func.sum(by_user), 0), func.coalesce(func.sum(by_address), 0),
-                                 func.min(LoginAttempt.at))
-                          .where(failed, (LoginAttempt.username == username) | (LoginAttempt.remote == remote))).one()
-    return int(row[0]), int(row[1]), (ensure_utc(row[2]) if row[2] is not None else None)
+def session_login(session: Session, token_hash: str) -> tuple[WebSession, User] | None:
+    """The dashboard session with this token hash and its user, ended or not (None: no such session)."""
+    row = session.execute(select(WebSession, User).join(User, User.id == WebSession.user_id)
+                          .where(WebSession.token_hash == token_hash)).first()
+    return (row[0], row[1]) if row else None
+
+
+def login_failures(session: Session, username: str, remote: str) -> tuple[int, datetime | None, datetime | None] | None:
+    """(failures in a row, the last one's time, when the next attempt may be checked) for a user name
+    as typed and a client address; None when there is no record. Read fresh, never from the session's cache."""
+    row = session.execute(select(LoginThrottle.failures, LoginThrottle.last_failure_at, LoginThrottle.next_allowed_at)
+                          .where(LoginThrottle.username == username, LoginThrottle.remote == remote)).first()
+    return (int(row[0]), row[1], row[2]) if row else None
+
+
+def server_secret(session: Session, name: str) -> str | None:
+    """A secret the server generated and kept (see models.ServerSecret), or None."""
+    return session.scalar(select(ServerSecret.value).where(ServerSecret.name == name))
 
 
 def list_imports(session: Session, limit: int = 50) -> list[ImportBatch]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,20 @@ from tracker.cli.context import Context, pass_ctx, read_as_of
 from tracker.dates import utc_now
 from tracker.errors import UsageError
 from tracker.finance import KINDS, PERSONAL_KINDS
+
+
+def os_user() -> str:
+    """The operating-system user running this process, by its real uid (not LOGNAME or USER, which anyone can
+    set): "alice (uid 1000)"; where there is no uid (Windows), the login name."""
+    try:
+        import pwd
+    except ImportError:  # Windows
+        return getpass.getuser()
+    uid = os.getuid()
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:  # a uid without a passwd entry (containers)
+        return f"uid {uid}"
 
 
 @contextmanager
@@ -75,7 +90,8 @@ def export_cmd(ctx: Context, kind: str, slug, from_, to, out, fmt, excel, includ
         w = finance.window(c, from_, to, moment)
         with output(out, fmt, f"{c.slug} {kind}") as fh:
             _rows, ties = finance.write(session, c, kind, fh, w, moment, personal=include_personal, excel=excel,
-                                        actor=getpass.getuser(), destination=str(out or "standard output"),
+                                        actor=os_user(), destination=f"{out or 'standard output'} "
+                                        "(command line: the actor is the operating-system user of the process)",
                                         now=utc_now())
     if out is not None:
         click.echo(f"wrote {out}", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import threading
+from datetime import timedelta
 
 import click
 
@@ -29,13 +30,32 @@ def _check_bind(host: str, user_count: int) -> None:
         )
 
 
-def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, refresh_seconds: int = 60) -> None:
+def _duration(variable: str, default: timedelta, unit: timedelta) -> timedelta:
+    """A positive whole number of `unit`s from the environment, else `default`; UsageError naming the variable."""
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) == 0:
+        raise UsageError(f"{variable}={text!r}: give a whole number above 0")
+    return int(text) * unit
+
+
+def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, refresh_seconds: int = 60,
+           allowed_hosts: tuple[str, ...] = (), trusted_proxies: tuple[str, ...] = ()) -> None:
     from waitress.server import create_server
 
+    from dashboards import security
     from dashboards.app import create_app
+    from tracker import users as users_lib
 
     from tracker.config import Webhooks
 
+    names = security.allowed_names(allowed_hosts) | security.allowed_names(
+        security.split_list(os.environ.get("TRACKER_ALLOWED_HOSTS")), "TRACKER_ALLOWED_HOSTS")
+    proxies = security.trusted_networks(trusted_proxies) + security.trusted_networks(
+        security.split_list(os.environ.get("TRACKER_TRUSTED_PROXIES")), "TRACKER_TRUSTED_PROXIES")
+    idle = _duration("TRACKER_SESSION_IDLE_MINUTES", users_lib.IDLE, timedelta(minutes=1))
+    absolute = _duration("TRACKER_SESSION_MAX_HOURS", users_lib.ABSOLUTE, timedelta(hours=1))
     with db.transaction(ctx.sessions()) as session:
         zones = queries.campaign_timezones(session)
         users = queries.user_count(session)
@@ -44,13 +64,16 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, 
     fixed = read_as_of(as_of, zones.pop() if len(zones) == 1 else "UTC") if as_of else None
     origins = tuple(o.strip() for o in os.environ.get("TRACKER_CORS_ORIGINS", "").split(",") if o.strip())
     loopback = _is_loopback(host)
+    if not loopback and host not in ("0.0.0.0", "::", ""):
+        names |= security.allowed_names([f"[{host}]" if ":" in host else host])  # the address it was told to serve on
     webhooks = Webhooks.from_env(ctx.config.webhooks)
     if webhooks.paypal_cert and not webhooks.paypal_cert.is_file():
         raise UsageError(f"the PayPal certificate {webhooks.paypal_cert} is not a file; download it once and point "
                          "TRACKER_PAYPAL_CERT at it")
     wake, stop = threading.Event(), threading.Event()
     app = create_app(ctx.sessions(), as_of=fixed, cors_origins=origins, require_login=None if loopback else True,
-                     refresh_seconds=refresh_seconds, webhooks=webhooks, wake=wake)
+                     refresh_seconds=refresh_seconds, allowed_hosts=names, trusted_proxies=proxies,
+                     session_idle=idle, session_max=absolute, webhooks=webhooks, wake=wake)
     if webhooks.configured:  # the serving process applies what it receives; `tracker webhooks process` can too
         from tracker.webhooks.worker import Worker
 
@@ -58,7 +81,9 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, 
         threading.Thread(target=worker.serve, args=(stop, wake), kwargs={"log": lambda line: click.echo(line, err=True)},
                          name="webhook-worker", daemon=True).start()
     try:
-        server = create_server(app.server, host=host, port=port, threads=threads)
+        # waitress would drop every X-Forwarded-* header; the app itself keeps them from trusted proxies only
+        # and drops the rest (dashboards/security.py), so that it behaves the same under any WSGI server
+        server = create_server(app.server, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=False)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from None
     shown = f"[{host}]" if ":" in host else host
@@ -66,8 +91,11 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, 
     if users == 0:
         click.echo("no users are set up: the dashboard is open to anyone on this computer "
                    "(tracker user add NAME --role admin turns login on)")
-    elif not os.environ.get("TRACKER_SECRET_KEY"):
-        click.echo("TRACKER_SECRET_KEY is not set: logins end when the dashboard restarts")
+    else:
+        if not os.environ.get("TRACKER_SECRET_KEY"):
+            click.echo("TRACKER_SECRET_KEY is not set: cookies are signed with a key generated once and kept in the database")
+        shown_names = ", ".join(f"[{n}]" if ":" in n else n for n in sorted(security.LOOPBACK_NAMES | names))
+        click.echo(f"answering to the host names {shown_names} (more with --allowed-host NAME)")
     if fixed:
         click.echo(f"showing the campaigns as of {fixed.isoformat()}")
     if webhooks.configured:
@@ -91,13 +119,23 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, 
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads of the WSGI server.")
 @click.option("--refresh", "refresh_seconds", default=60, show_default=True, type=click.IntRange(5, 3600),
               help="Seconds between the pages' automatic refreshes (each page can pause them).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A host name the dashboard answers to besides localhost, 127.0.0.1 and [::1] (repeatable; "
+                   "also TRACKER_ALLOWED_HOSTS, comma-separated). Others get 400. Only once logins exist.")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="The address (or network) of a reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are "
+                   "believed (repeatable; also TRACKER_TRUSTED_PROXIES). From anyone else they are ignored.")
 @pass_ctx
-def serve_cmd(ctx: Context, host: str, port: int, as_of: str | None, threads: int, refresh_seconds: int) -> None:
+def serve_cmd(ctx: Context, host: str, port: int, as_of: str | None, threads: int, refresh_seconds: int,
+              allowed_hosts: tuple[str, ...], trusted_proxies: tuple[str, ...]) -> None:
     """Serve the staff dashboard with a production WSGI server (waitress).
 
-    Example: tracker serve --port 8050 --refresh 30
+    Behind a TLS reverse proxy on the same machine: --trusted-proxy 127.0.0.1 and --allowed-host with
+    the public name (see the README's Security section).
+
+    Example: tracker serve --port 8050 --allowed-host tracker.example.org --trusted-proxy 127.0.0.1
     """
-    _serve(ctx, host, port, as_of, threads, refresh_seconds)
+    _serve(ctx, host, port, as_of, threads, refresh_seconds, allowed_hosts, trusted_proxies)
 
 
 @click.command("demo")

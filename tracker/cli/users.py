@@ -9,7 +9,7 @@ import click
 from tracker import db, queries
 from tracker.cli.context import Context, pass_ctx
 from tracker.dates import utc_now
-from tracker.errors import UsageError
+from tracker.errors import NotFound, UsageError
 from tracker.models import ROLES
 
 
@@ -35,15 +35,40 @@ def user_add(ctx: Context, name: str, role: str) -> None:
     from tracker import users
 
     users.check_name(name)
-    if sys.stdin.isatty():
-        password = click.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            raise UsageError("no password on standard input (give it as the first line)")
+    password = _read_password(name)
     with db.transaction(ctx.sessions()) as session:
         users.add(session, name, role, password, now=utc_now())
     click.echo(f"added {name} ({role})")
+
+
+def _read_password(name: str) -> str:
+    """Asked for twice on a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        return click.prompt(f"password for {name}", hide_input=True, confirmation_prompt=True)
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UsageError("no password on standard input (give it as the first line)")
+    return password
+
+
+@user_group.command("passwd")
+@click.argument("name")
+@pass_ctx
+def user_passwd(ctx: Context, name: str) -> None:
+    """Change a login's password (asked for twice, or the first line of standard input) and end every
+    dashboard session it has open.
+
+    Example: tracker user passwd maria
+    """
+    from tracker import users
+
+    with db.transaction(ctx.sessions()) as session:
+        if queries.get_user(session, name) is None:  # before asking for a password
+            raise NotFound(f"no user {name!r}", field="user", kind="unknown")
+    password = _read_password(name)
+    with db.transaction(ctx.sessions()) as session:
+        ended = users.set_password(session, name, password, now=utc_now())
+    click.echo(f"changed the password of {name}; ended {ended} open session{'s' * (ended != 1)}")
 
 
 @user_group.command("list")
@@ -66,7 +91,7 @@ def user_list(ctx: Context) -> None:
 @click.argument("name")
 @pass_ctx
 def user_remove(ctx: Context, name: str) -> None:
-    """Remove a login; its open dashboard sessions end at their next request.
+    """Remove a login and end its open dashboard sessions (adding the name again starts afresh).
 
     Example: tracker user remove maria
     """
