@@ -330,3 +330,31 @@ def test_the_dashboard_says_where_the_numbers_come_from(hook, sessions, tmp_path
     with sessions.begin() as session:
         line = overview.freshness_line(session, utc_now() + timedelta(seconds=40))
     assert line.startswith("last gift received 40 s ago (Stripe webhook) · last file import 40 s ago"), line
+
+
+def test_on_sqlite_a_delivery_while_an_import_holds_the_database_is_spooled_answered_and_applied_once(
+        hook, sessions, db_url):
+    import sqlite3
+
+    from tracker.webhooks import spool
+
+    base, _, worker = hook
+    if not db_url.startswith("sqlite"):  # PostgreSQL's inbox inserts never wait for an import: nothing spools
+        assert spool.folder(sessions.kw["bind"]) is None
+        assert h.send_stripe(base, h.event("evt_s", "charge.succeeded", h.charge("ch_s", 4200, DEC10), DEC10))[0] == 200
+        assert stored(sessions) == {"evt_s": ("received", None)}
+        return
+    holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, as an import's chunk holds it
+    try:
+        ev = h.event("evt_s", "charge.succeeded", h.charge("ch_s", 4200, DEC10), DEC10)
+        assert h.send_stripe(base, ev) == (200, {"ok": True, "message": "received"})
+        assert h.send_stripe(base, ev)[0] == 200  # delivered again while still busy
+        where = spool.folder(sessions.kw["bind"])
+        assert len(spool.waiting(where)) == 2
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert stored(sessions) == {}
+    assert worker.run_once().applied == 1 and spool.waiting(where) == []
+    assert stored(sessions) == {"evt_s": ("applied", None)} and raised(sessions) == 4200

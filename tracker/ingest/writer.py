@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -19,6 +20,9 @@ from tracker.models import ImportBatch
 
 ANALYZE_EVERY = 100_000  # on PostgreSQL, refresh the statistics of donors and donations after this many new gifts
 WAIT_FOR_WRITER_MS = 600_000  # on SQLite, how long a chunk waits for another writer (an import) to commit
+# On SQLite, a pause after each commit: a writer waiting for the lock (the webhook worker, another
+# import) polls at least every 100 ms and gets its turn, instead of the next chunk taking it at once.
+YIELD_AFTER_COMMIT = 0.15
 
 
 class DatabaseBusy(DatabaseError):
@@ -162,6 +166,8 @@ class ChunkWriter:
         session.commit()
         session.close()
         self.committed = total
+        if not self._pg:
+            time.sleep(YIELD_AFTER_COMMIT)
         if self._pg and total.inserted - self._analyzed_at >= ANALYZE_EVERY:
             # Autovacuum refreshes the tables' statistics only now and then, so while an import
             # doubles a table PostgreSQL plans from sizes far too small. The staged rows' lookups

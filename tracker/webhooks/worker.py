@@ -27,10 +27,10 @@ from tracker.db import bump_revision, process_name
 from tracker.ingest.loader import ImportSummary, apply_dispute, lock_writes, write_chunk
 from tracker.ingest.refunds import apply_refunds
 from tracker.models import Donation, WebhookEvent
-from tracker.webhooks import inbox
+from tracker.webhooks import inbox, spool
 from tracker.webhooks.events import (
     PAYPAL_SOURCE, STRIPE_SOURCE, DisputeEffect, EventProblem, GiftEffect, Nothing, RefundEffect, paypal_effect,
-    stripe_effect,
+    paypal_envelope, stripe_effect, stripe_envelope,
 )
 
 SOURCES = {"stripe": STRIPE_SOURCE, "paypal": PAYPAL_SOURCE}
@@ -101,8 +101,10 @@ class Worker:
         self.on_change, self.batch = on_change, batch
 
     def run_once(self) -> Pass:
-        """Apply every event due now (claiming batches until none is left); what was done."""
+        """Move spooled deliveries into the inbox, then apply every event due now (claiming batches until none
+        is left); what was done."""
         done = Pass()
+        self.unspool()
         while True:
             ids = inbox.claim(self.sessions, self.owner, now=self.clock(), limit=self.batch)
             if not ids:
@@ -115,6 +117,21 @@ class Worker:
                         self._batch([event_id], done)
                     except Exception as exc:  # noqa: BLE001 - recorded, retried with backoff, shown
                         self._fail(event_id, exc, done)
+
+    def unspool(self) -> int:
+        """Move the deliveries spooled while SQLite was busy (tracker.webhooks.spool) into the inbox; how many."""
+        moved = 0
+        for path in spool.waiting(spool.folder(self.sessions.kw["bind"])):
+            try:
+                provider, body, received = spool.read(path)
+                envelope = (stripe_envelope if provider == "stripe" else paypal_envelope)(json.loads(body))
+            except (OSError, ValueError, KeyError):
+                continue  # another worker moved it meanwhile
+            with self.sessions.begin() as session:
+                inbox.store(session, provider, envelope, body, now=received)
+            path.unlink(missing_ok=True)  # after the commit: a crash between stores it once more, the same event
+            moved += 1
+        return moved
 
     def _batch(self, ids: list[int], done: Pass) -> None:
         now = self.clock()
