@@ -52,7 +52,7 @@ def row(status="succeeded", refunded=0, amount=100, dispute=None, disputed=0):
     return {"donor_id": 1, "amount_cents": amount, "refunded_cents": counted.refunded_cents, "fee_cents": None,
             "currency": "USD", "donated_at": utc(2026, 12, 3), "status": counted.status, "channel": None,
             "appeal_variant": None, "recurring": False, "payment_status": status, "refund_cents": refunded,
-            "dispute_status": dispute, "dispute_cents": disputed}
+            "dispute_status": dispute, "dispute_cents": disputed, "processor": None, "processor_id": None}
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    text,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -162,6 +163,10 @@ class ImportBatch(Base):
     rejects_path: Mapped[str | None] = mapped_column(String(1000))
     message: Mapped[str | None] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(String(200), comment="host:pid of the process running the import")
+    recognized: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                            comment="rows recognized as a gift stored from another source (processor id)")
+    file_cents: Mapped[int | None] = mapped_column(BigInteger, comment="what the file's gifts count, as it says them")
+    stored_cents: Mapped[int | None] = mapped_column(BigInteger, comment="what the same gifts count as stored after it")
     older: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
                                        comment="rows older than the stored gift: their details were kept")
 
@@ -179,6 +184,9 @@ class Donation(Base):
         Index("ix_donations_window", "donated_at", "currency", "status", "donor_id", "amount_cents", "refunded_cents",
               "fee_cents", "recurring"),
         Index("ix_donations_donor_id_donated_at", "donor_id", "donated_at"),
+        # one gift per payment, whatever file or webhook names it (a CRM row with the Stripe charge id)
+        Index("uq_donations_payment", "processor", "processor_id", unique=True,
+              sqlite_where=text("processor IS NOT NULL"), postgresql_where=text("processor IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -210,6 +218,42 @@ class Donation(Base):
         BigInteger, comment="how new the details are: the first import of the file they came from (newer wins)")
     source_updated_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, comment="when the source last changed the gift, where it says; beats file_rank")
+    processor: Mapped[str | None] = mapped_column(String(16), comment="the payment processor (stripe, paypal), if known")
+    processor_id: Mapped[str | None] = mapped_column(String(200), comment="the processor's id of the payment (ch_...)")
+    duplicate_of: Mapped[int | None] = mapped_column(
+        BigId, comment="the id of the gift this one was merged into as a duplicate: it no longer counts")
+
+
+class GiftAlias(Base):
+    """Another (source, id) a gift arrived under: a CRM's row for a Stripe charge, recognized by the charge id."""
+
+    __tablename__ = "gift_aliases"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(200))
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+
+
+class DuplicatePair(Base):
+    """Two gifts of different sources that look like one (same donor and amount, minutes apart), for a person to
+    decide: undecided (both count), merged (`b` became a duplicate of `a`), kept (both are real)."""
+
+    __tablename__ = "duplicate_pairs"
+    __table_args__ = (
+        UniqueConstraint("a_id", "b_id"),
+        CheckConstraint("status IN ('undecided', 'merged', 'kept')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    a_id: Mapped[int] = mapped_column(ForeignKey("donations.id"))
+    b_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="undecided")
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class GiftBucket(Base):

@@ -74,7 +74,8 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
     """Check one row's generic fields and build the gift, or say what is wrong with it.
 
     Fields: donation_id, amount, donated_at (required); email, donor_id, name, currency, channel,
-    appeal_variant, recurring, status, refunded_amount, fee, dispute_status, dispute_amount. This runs once per imported row, so it
+    appeal_variant, recurring, status, refunded_amount, fee, dispute_status, dispute_amount, processor,
+    processor_id. This runs once per imported row, so it
     is written for speed: values are stripped once, and the common cases are tried first.
     """
     d = {k: v.strip() for k, v in data.items() if v}
@@ -200,9 +201,14 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
     else:
         key = f"anon:{rules.source}:{donation_id}"  # no identity: each such gift is its own donor
     channel = get("channel")
+    processor, processor_id = get("processor", "").lower() or None, get("processor_id") or None
+    if bool(processor) != bool(processor_id):
+        return bad("processor and processor_id go together: name the processor (e.g. stripe) and its id of the "
+                   "payment (e.g. ch_...), or leave both empty")
     return NormalizedDonation(
         line, donation_id, amount, donated_at, key, email, get("name"), currency, status, refunded, fee,
         channel.lower() if channel else None, get("appeal_variant"), recurring, None, dispute, dispute_cents,
+        processor, processor_id,
     )
 
 
@@ -218,13 +224,14 @@ def fast_builder(index: dict[str, int], rules: RowRules) -> Callable[[int, list[
     i_id, i_amount, i_date = index["donation_id"], index["amount"], index["donated_at"]
     optional = [index.get(k) for k in (
         "currency", "status", "refunded_amount", "fee", "recurring", "email", "donor_id", "name", "channel",
-        "appeal_variant")]
-    i_cur, i_status, i_refunded, i_fee, i_rec, i_email, i_donor, i_name, i_channel, i_variant = optional
+        "appeal_variant", "processor", "processor_id", "dispute_status", "dispute_amount")]
+    (i_cur, i_status, i_refunded, i_fee, i_rec, i_email, i_donor, i_name, i_channel, i_variant, i_proc, i_proc_id,
+     i_dispute, i_disputed) = optional
     width = max([i_id, i_amount, i_date] + [i for i in optional if i is not None]) + 1
     tz, currency, max_gift, source = rules.timezone, rules.currency, rules.max_gift_cents, rules.source
     plain, email_ok = _PLAIN_AMOUNT.match, _EMAIL.match
-    max_id, max_email, max_name, max_donor, max_channel, max_variant = (LIMITS[k] for k in (
-        "donation_id", "email", "name", "donor_id", "channel", "appeal_variant"))
+    max_id, max_email, max_name, max_donor, max_channel, max_variant, max_proc, max_proc_id = (LIMITS[k] for k in (
+        "donation_id", "email", "name", "donor_id", "channel", "appeal_variant", "processor", "processor_id"))
 
     def cents(text: str) -> int:
         whole, _, frac = text.partition(".")
@@ -271,8 +278,18 @@ def fast_builder(index: dict[str, int], rules: RowRules) -> Callable[[int, list[
         if ((email and len(email) > max_email) or (name and len(name) > max_name) or len(donor_ref) > max_donor
                 or (channel and len(channel) > max_channel) or (variant and len(variant) > max_variant)):
             return None  # from_fields says which is too long
+        processor = processor_id = None
+        if i_proc is not None or i_proc_id is not None:
+            processor = (v[i_proc].strip().lower() or None) if i_proc is not None else None
+            processor_id = (v[i_proc_id].strip() or None) if i_proc_id is not None else None
+            if bool(processor) != bool(processor_id) or (processor_id and len(processor_id) > max_proc_id) or (
+                    processor and len(processor) > max_proc):
+                return None
+        if (i_dispute is not None and v[i_dispute].strip()) or (i_disputed is not None and v[i_disputed].strip()):
+            return None
         return NormalizedDonation(
             line, donation_id, amount, when, key, email, name, currency, "succeeded", 0, fee, channel, variant, recurring,
+            None, None, 0, processor, processor_id,
         )
 
     return fast

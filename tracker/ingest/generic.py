@@ -2,7 +2,9 @@
 
 Required: donation_id, amount, donated_at. Optional: email, donor_id, name, currency, channel,
 appeal_variant, recurring, status, refunded_amount, fee, dispute_status (open, won, lost),
-dispute_amount. Other columns are ignored.
+dispute_amount, processor and processor_id (the payment processor's id of the same gift, e.g. stripe
+and ch_...: a gift already stored from the processor's own export or webhook is recognized, not
+added). Other columns are ignored.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ NAME = "generic"
 REQUIRED = ("donation_id", "amount", "donated_at")
 OPTIONAL = (
     "email", "donor_id", "name", "currency", "channel", "appeal_variant",
-    "recurring", "status", "refunded_amount", "fee", "dispute_status", "dispute_amount",
+    "recurring", "status", "refunded_amount", "fee", "dispute_status", "dispute_amount", "processor", "processor_id",
 )
 
 

@@ -34,7 +34,7 @@ from tracker.sqlbatch import values_batches
 COLUMNS = (
     "donor_id", "amount_cents", "refunded_cents", "fee_cents", "currency", "donated_at",
     "status", "channel", "appeal_variant", "recurring",
-    "payment_status", "refund_cents", "dispute_status", "dispute_cents",
+    "payment_status", "refund_cents", "dispute_status", "dispute_cents", "processor", "processor_id",
 )
 DETAILS = ("donor_id", "amount_cents", "fee_cents", "currency", "donated_at", "channel", "appeal_variant", "recurring")
 COUNTED_IN = "(" + ", ".join(f"'{s}'" for s in COUNTED_STATUSES) + ")"
@@ -65,6 +65,7 @@ class ImportSummary:
     strict_failed: bool = False
     first_load: bool = False  # loaded as a first load (tracker.ingest.firstload)
     older: int = 0  # rows older than the gift stored (from a file imported after theirs): their details were kept
+    recognized: int = 0  # rows of a gift stored under another source, recognized by its processor id or an alias
 
     @property
     def duplicates(self) -> int:
@@ -89,9 +90,13 @@ def merge(old: dict, new: dict, *, newer: bool = True) -> dict | None:
     merged["refund_cents"] = min(merged["amount_cents"], max(old["refund_cents"], new["refund_cents"]))
     merged["dispute_status"], merged["dispute_cents"] = merge_dispute(
         (old["dispute_status"], old["dispute_cents"]), (new["dispute_status"], new["dispute_cents"]), newer)
+    if not (old["processor"] and old["processor_id"]) and new["processor"] and new["processor_id"]:
+        merged["processor"], merged["processor_id"] = new["processor"], new["processor_id"]
+    else:
+        merged["processor"], merged["processor_id"] = old["processor"], old["processor_id"]
     merged["status"], merged["refunded_cents"] = effective(
         merged["payment_status"], merged["amount_cents"], merged["refund_cents"], merged["dispute_status"],
-        merged["dispute_cents"])
+        merged["dispute_cents"], "duplicate" if old.get("duplicate_of") else None)
     if all(merged[c] == old[c] for c in COLUMNS):
         return None
     return merged
@@ -177,7 +182,8 @@ _STAGE_DDL = """CREATE TEMP TABLE IF NOT EXISTS import_stage (
     external_id VARCHAR(200), donor_key VARCHAR(400), email VARCHAR(320), name VARCHAR(300), amount_cents BIGINT,
     refunded_cents BIGINT, fee_cents BIGINT, currency VARCHAR(3), donated_at TIMESTAMP, status VARCHAR(24),
     channel VARCHAR(80), appeal_variant VARCHAR(80), recurring BOOLEAN, payment_status VARCHAR(24),
-    refund_cents BIGINT, dispute_status VARCHAR(8), dispute_cents BIGINT, updated_at TIMESTAMP)"""
+    refund_cents BIGINT, dispute_status VARCHAR(8), dispute_cents BIGINT, processor VARCHAR(16),
+    processor_id VARCHAR(200), updated_at TIMESTAMP)"""
 
 
 class Prepared(NamedTuple):
@@ -199,13 +205,13 @@ def prepare(gifts: list[NormalizedDonation], pg: bool) -> Prepared:
     if pg:
         rows = [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, e.refunded_cents, g.fee_cents, g.currency,
                  g.donated_at.replace(tzinfo=None), e.status, g.channel, g.appeal_variant, g.recurring, g.status,
-                 min(g.refunded_cents, g.amount_cents), g.dispute_status, g.dispute_cents,
-                 g.updated_at and g.updated_at.replace(tzinfo=None)) for g, e in zip(gifts, states)]
+                 min(g.refunded_cents, g.amount_cents), g.dispute_status, g.dispute_cents, g.processor,
+                 g.processor_id, g.updated_at and g.updated_at.replace(tzinfo=None)) for g, e in zip(gifts, states)]
         return Prepared(rows, [], deltas)
     rows = [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, e.refunded_cents, g.fee_cents, g.currency,
              g.donated_at.replace(tzinfo=None).isoformat(" ", "microseconds"), e.status, g.channel, g.appeal_variant,
              int(g.recurring), g.status, min(g.refunded_cents, g.amount_cents), g.dispute_status, g.dispute_cents,
-             g.updated_at and g.updated_at.replace(tzinfo=None).isoformat(" ", "microseconds"))
+             g.processor, g.processor_id, g.updated_at and g.updated_at.replace(tzinfo=None).isoformat(" ", "microseconds"))
             for g, e in zip(gifts, states)]
     return Prepared(rows, _earliest(gifts, states, rows), deltas)
 
@@ -269,6 +275,18 @@ def write_chunk(
     `recorded_at` when the tracker first received them (default: when import `import_id` started).
     """
     rank = import_id if rank is None else rank
+    seen_payments, later = set(), []
+    for g in gifts:  # one payment named twice in the chunk (two CRM rows of one charge): the second after
+        if g.payment and g.payment in seen_payments:
+            later.append(g)
+        elif g.payment:
+            seen_payments.add(g.payment)
+    if later:
+        again = {id(g) for g in later}
+        first = [g for g in gifts if id(g) not in again]
+        write_chunk(session, source, first, import_id, summary, None, rank, recorded_at)
+        write_chunk(session, source, later, import_id, summary, None, rank, recorded_at)
+        return
     pg, raw = raw_connection(session)
     ph = "%s" if pg else "?"
     if prepared is None:
@@ -285,14 +303,21 @@ def write_chunk(
             # donor and every stored gift once per chunk (time growing with the tables)
             donor_known = "SELECT 1 FROM donors d WHERE d.key = s.donor_key OFFSET 0"
             donor_join = "CROSS JOIN LATERAL (SELECT id FROM donors WHERE key = s.donor_key OFFSET 0) dn"
-            stored_join = (
-                f"CROSS JOIN LATERAL (SELECT id, {', '.join(COLUMNS)}, file_rank, source_updated_at FROM donations x "
-                "WHERE x.source = %s AND x.external_id = s.external_id OFFSET 0) d"
-            )
         else:  # SQLite always looks these up through the indexes
             donor_known = "SELECT 1 FROM donors d WHERE d.key = s.donor_key"
             donor_join = "JOIN donors dn ON dn.key = s.donor_key"
-            stored_join = "JOIN donations d ON d.source = ? AND d.external_id = s.external_id"
+        # a stored gift is found by its own (source, id), by another name it arrived under (an alias),
+        # or by its payment (processor and id): each an index probe, in that order
+        cur.execute(f"SELECT 1 FROM gift_aliases WHERE source = {ph} LIMIT 1", [source])
+        aliased = cur.fetchone() is not None
+        limit = "" if pg else " AND {t}.id <= ?"
+        found = (
+            "coalesce((SELECT x.id FROM donations x WHERE x.source = {ph} AND x.external_id = s.external_id{lx}), "
+            "(SELECT a.donation_id FROM gift_aliases a WHERE a.source = {ph} AND a.external_id = s.external_id), "
+            "(SELECT y.id FROM donations y WHERE y.processor = s.processor AND y.processor_id = s.processor_id{ly}))"
+        ).format(ph=ph, lx=limit.format(t="x"), ly=limit.format(t="y"))
+        stored_columns = (f"{', '.join('s.' + c for c in STAGE_COLUMNS[4:])}, {', '.join('d.' + c for c in COLUMNS)}, "
+                          "d.file_rank, d.source_updated_at, d.duplicate_of, d.source, d.external_id, s.external_id")
         # donors not seen before (e-mail and name from one of their rows), with their first counted gift
         cur.execute("SELECT coalesce(max(id), 0) FROM donors")
         old_donors = cur.fetchone()[0]  # donors above this id are new in this chunk
@@ -310,39 +335,37 @@ def write_chunk(
         recorded_arg = import_id if recorded_at is None else _db_value(recorded_at, pg)
         cols = ", ".join(("source", "external_id", "import_id", "recorded_at", "file_rank", "source_updated_at",
                           "donor_id", *COLUMNS[1:]))
+        not_aliased = (f" WHERE NOT EXISTS (SELECT 1 FROM gift_aliases a WHERE a.source = {ph} "
+                       "AND a.external_id = s.external_id)") if aliased else ""
         select_new = (
             f"SELECT {ph}, s.external_id, {ph}, {recorded}, {ph}, s.updated_at, "
-            f"dn.id, {', '.join('s.' + c for c in COLUMNS[1:])} FROM import_stage s {donor_join} ORDER BY s.external_id"
+            f"dn.id, {', '.join('s.' + c for c in COLUMNS[1:])} FROM import_stage s {donor_join}{not_aliased} "
+            "ORDER BY s.external_id"
         )
+        insert_args = [source, import_id, recorded_arg, rank] + ([source] if aliased else [])
         if pg:
-            # a gift another import is writing meanwhile is waited for, then found stored below
-            cur.execute(
-                f"INSERT INTO donations ({cols}) {select_new} ON CONFLICT (source, external_id) DO NOTHING "
-                "RETURNING external_id",
-                [source, import_id, recorded_arg, rank],
-            )
+            # a gift another import is writing meanwhile is waited for, then found stored below; any unique key
+            # (the gift's own, or its payment's) makes a row a stored gift
+            cur.execute(f"INSERT INTO donations ({cols}) {select_new} ON CONFLICT DO NOTHING RETURNING external_id",
+                        insert_args)
             written = {row[0] for row in cur.fetchall()}
             inserted = len(written)
             skipped = [g.external_id for g in gifts if g.external_id not in written] if inserted < len(gifts) else []
             # the skipped ids joined (with = ANY(array), each row was tested against every element)
-            with_stored = f"unnest(%s::text[]) AS k(id) JOIN import_stage s ON s.external_id = k.id {donor_join} {stored_join}"
-            stored_args = [skipped, source]
+            with_stored = (f"unnest(%s::text[]) AS k(id) JOIN import_stage s ON s.external_id = k.id {donor_join} "
+                           f"JOIN donations d ON d.id = {found}")
+            stored_args = [skipped, source, source]
         else:
             cur.execute("SELECT coalesce(max(id), 0) FROM donations")
             before = cur.fetchone()[0]  # SQLite has one writer: the gifts inserted now are the ids above
-            cur.execute(f"INSERT OR IGNORE INTO donations ({cols}) {select_new}", [source, import_id, recorded_arg, rank])
+            cur.execute(f"INSERT OR IGNORE INTO donations ({cols}) {select_new}", insert_args)
             inserted = cur.rowcount
-            with_stored = f"import_stage s {donor_join} {stored_join} WHERE d.id <= ?"
-            stored_args = [source, before]
+            with_stored = f"import_stage s {donor_join} JOIN donations d ON d.id = {found}"
+            stored_args = [source, before, source, before]
         # the skipped gifts, stored before: the forward-only rules decide
         stored = []
         if inserted < len(gifts):
-            cur.execute(
-                f"SELECT d.id, dn.id, {', '.join('s.' + c for c in STAGE_COLUMNS[4:])}, "
-                f"{', '.join('d.' + c for c in COLUMNS)}, d.file_rank, d.source_updated_at, s.external_id "
-                f"FROM {with_stored}",
-                stored_args,
-            )
+            cur.execute(f"SELECT d.id, dn.id, {stored_columns} FROM {with_stored}", stored_args)
             stored = cur.fetchall()
         # Exactly the gifts not stored must have been written: a gift dropped for any other reason
         # (a constraint OR IGNORE skips, a donor not found) fails the chunk instead of vanishing.
@@ -362,28 +385,45 @@ def write_chunk(
         cur.execute("TRUNCATE import_stage" if pg else "DELETE FROM import_stage")
     finally:
         cur.close()
-    updates, moved_donors = [], []
+    updates, moved_donors, aliases = [], [], []
     width = len(STAGE_COLUMNS) - 4  # the staged values after the donor's: the gift's columns, then updated_at
     for row in stored:
         gift_id, donor_id = row[0], row[1]
         new = dict(zip(COLUMNS[1:], row[2:2 + width - 1]))
         new["donor_id"] = donor_id
         old = dict(zip(COLUMNS, row[2 + width:2 + width + len(COLUMNS)]))
-        new_updated, (old_rank, old_updated) = row[1 + width], row[2 + width + len(COLUMNS):-1]
+        new_updated = row[1 + width]
+        old_rank, old_updated, old["duplicate_of"], old_source, old_external, external = row[2 + width + len(COLUMNS):]
         for values in (new, old):
             values["donated_at"], values["recurring"] = _utc(values["donated_at"]), bool(values["recurring"])
         new_updated, old_updated = (None if t is None else _utc(t) for t in (new_updated, old_updated))
-        newer = is_newer(rank, new_updated, old_rank, old_updated)
+        same = (old_source, old_external) == (source, external)
+        # the processor's own row (its export, its webhook) speaks for the payment over another source's
+        row_own, stored_own = new["processor"] == source, old["processor"] == old_source
+        newer = row_own if row_own != stored_own and not same else is_newer(rank, new_updated, old_rank, old_updated)
+        if not same:
+            summary.recognized += 1
+            if row_own and not stored_own:  # the gift takes the processor's name; the other becomes an alias
+                aliases.append((old_source, old_external, gift_id))
+            else:
+                aliases.append((source, external, gift_id))
         if not newer and any(new[c] != old[c] for c in DETAILS):
             summary.older += 1
         merged = merge(old, new, newer=newer)
-        if merged is None:
+        renamed = not same and row_own and not stored_own
+        if merged is None and not renamed:
             summary.unchanged += 1
-        else:
-            merged["file_rank"], merged["source_updated_at"] = (rank, new_updated) if newer else (old_rank, old_updated)
-            updates.append({"b_id": gift_id, "import_id": import_id, **merged})
-            deltas.change(old, merged)
-            moved_donors += (old["donor_id"], merged["donor_id"])
+            continue
+        if merged is None:
+            merged = dict(old)
+        merged.pop("duplicate_of", None)
+        merged["file_rank"], merged["source_updated_at"] = (rank, new_updated) if newer else (old_rank, old_updated)
+        merged["source"], merged["external_id"] = (source, external) if renamed else (old_source, old_external)
+        updates.append({"b_id": gift_id, "import_id": import_id, **merged})
+        deltas.change(old, merged)
+        moved_donors += (old["donor_id"], merged["donor_id"])
+    if aliases:
+        _add_aliases(session, pg, aliases, import_id)
     if updates:
         stmt = update(Donation.__table__).where(Donation.__table__.c.id == bindparam("b_id"))
         session.execute(stmt, updates)
@@ -393,6 +433,18 @@ def write_chunk(
     moved_donors += [row[1] for row in stored if row[1] > old_donors]
     rollups.refresh_first_gifts(session, moved_donors)
     deltas.flush(session)
+
+
+def _add_aliases(session: Session, pg: bool, aliases: list[tuple[str, str, int]], import_id: int | None) -> None:
+    """Record other names gifts arrived under (source, id -> gift), each once."""
+    from tracker.models import GiftAlias
+
+    if pg:
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    rows = [{"source": s, "external_id": e, "donation_id": d, "import_id": import_id} for s, e, d in aliases]
+    session.execute(insert(GiftAlias.__table__).on_conflict_do_nothing(index_elements=["source", "external_id"]), rows)
 
 
 def _first_gifts(cur, pg: bool, firsts: list[tuple], old_donors: int, known: set[str]) -> None:
@@ -434,6 +486,7 @@ def apply_dispute(session: Session, source: str, external_id: str, state: str, c
     if gift is None:
         return False
     old = {c: getattr(gift, c) for c in COLUMNS}
+    old["duplicate_of"] = gift.duplicate_of
     newer = at is None or gift.source_updated_at is None or at >= gift.source_updated_at
     new = {**old, "dispute_status": state, "dispute_cents": cents}
     merged = merge(old, new, newer=newer)

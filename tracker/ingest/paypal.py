@@ -100,7 +100,8 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
             "status": status, "fee": fee, "email": v("email"), "name": v("name"),
             "recurring": "true" if ("subscription" in kind_l or "recurring" in kind_l or "preapproved" in kind_l)
             else "false",
-            "channel": "paypal",
+            "channel": "paypal", "processor": "paypal" if v("txn") else "",
+            "processor_id": txn if v("txn") else "",
         }
         return fields.from_fields(where, line, data, rules)
 

@@ -21,6 +21,8 @@ LIMITS = {
     "channel": Donation.__table__.c.channel.type.length,
     "appeal_variant": Donation.__table__.c.appeal_variant.type.length,
     "donor_id": Donor.__table__.c.key.type.length - len("id:"),  # stored as the donor key "id:<donor_id>"
+    "processor": Donation.__table__.c.processor.type.length,
+    "processor_id": Donation.__table__.c.processor_id.type.length,
 }
 
 
@@ -50,14 +52,21 @@ class NormalizedDonation(NamedTuple):
     updated_at: datetime | None = None  # when the source last changed the gift, where it says (UTC)
     dispute_status: str | None = None  # open, won or lost: a dispute beside the payment (tracker.ingest.states)
     dispute_cents: int = 0  # the amount disputed (0: not said)
+    processor: str | None = None  # the payment processor whose id this gift also carries (stripe, paypal)
+    processor_id: str | None = None  # that processor's id of the payment (a Stripe charge ch_...)
 
     def content(self) -> tuple:
         """What makes two rows with the same id the same gift (everything but the line)."""
         return (
             self.amount_cents, self.donated_at, self.donor_key, self.currency, self.status,
             self.refunded_cents, self.fee_cents, self.channel, self.appeal_variant, self.recurring,
-            self.updated_at, self.dispute_status, self.dispute_cents,
+            self.updated_at, self.dispute_status, self.dispute_cents, self.processor, self.processor_id,
         )
+
+    @property
+    def payment(self) -> tuple[str, str] | None:
+        """(processor, its id): what names the payment whatever file it is in; None when not known."""
+        return (self.processor, self.processor_id) if self.processor and self.processor_id else None
 
 
 @dataclass(frozen=True, slots=True)

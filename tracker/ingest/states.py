@@ -8,7 +8,7 @@ deliveries (files, webhook events) end in the state of the newest:
   returns it; lost counts as refunded (its amount, else what was left). A closed dispute never
   reopens; won and lost are decided between by the source's own time, when both say one;
 - from those, the gift's effective status and refunded amount, which everything that counts reads
-  (`status` is "disputed" while a dispute is open).
+  (`status` is "disputed" while a dispute is open, "duplicate" once merged into another gift).
 """
 
 from __future__ import annotations
@@ -34,9 +34,13 @@ def settle(status: str, amount: int, refunded: int) -> str:
     return status
 
 
-def effective(payment: str, amount: int, refunds: int, dispute: str | None, dispute_cents: int) -> Effective:
-    """What counts of a gift, from its payment status, refunds and dispute."""
+def effective(payment: str, amount: int, refunds: int, dispute: str | None, dispute_cents: int,
+              withdrawn: str | None = None) -> Effective:
+    """What counts of a gift, from its payment status, refunds and dispute; `withdrawn` ("duplicate": merged
+    into another gift) makes it count nothing whatever the payment says."""
     refunds = min(max(refunds, 0), amount)
+    if withdrawn:
+        return Effective(withdrawn, refunds)
     if payment in ("pending", "failed"):
         return Effective(payment, refunds)
     if dispute == "open":

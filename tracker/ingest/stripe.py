@@ -109,6 +109,7 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
                 "name": v("name"), "channel": v("channel"), "appeal_variant": v("variant"),
                 "recurring": "true" if (v("invoice") or "subscription" in v("description").lower()) else "false",
                 "dispute_status": dispute, "dispute_amount": disputed_text if dispute else "",
+                "processor": "stripe", "processor_id": charge,
         }
         return fields.from_fields(where, line, data, utc_rules)
 
@@ -116,7 +117,7 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
 
 
 _QUICK_FIELDS = ("donation_id", "amount", "donated_at", "currency", "status", "fee", "email", "donor_id", "name",
-                 "channel", "appeal_variant", "recurring")
+                 "channel", "appeal_variant", "recurring", "processor", "processor_id")
 
 
 def _with_quick_path(normalize: Callable[[int, list[str]], Outcome], idx: dict[str, int | None],
@@ -151,7 +152,8 @@ def _with_quick_path(normalize: Callable[[int, list[str]], Outcome], idx: dict[s
             gift = fast(line, [
                 values[i_id], values[i_amount], values[i_created], currency, "succeeded", cell(values, i_fee), email,
                 "" if email or not customer else f"stripe:{customer}", cell(values, i_name),
-                cell(values, i_channel), cell(values, i_variant), "true" if recurring else "false",
+                cell(values, i_channel), cell(values, i_variant), "true" if recurring else "false", "stripe",
+                values[i_id],
             ])
             if gift is not None:
                 return gift

@@ -38,7 +38,7 @@ def busy(exc: BaseException) -> BaseException:
     return exc
 
 
-WRITER_COUNTS = ("inserted", "updated", "unchanged", "older")  # what write_chunk counts
+WRITER_COUNTS = ("inserted", "updated", "unchanged", "older", "recognized")  # what write_chunk counts
 
 
 def store_counts(batch: ImportBatch, summary: ImportSummary, written: ImportSummary | None = None) -> None:
@@ -50,6 +50,7 @@ def store_counts(batch: ImportBatch, summary: ImportSummary, written: ImportSumm
     batch.unchanged = summary.unchanged + extra["unchanged"]
     batch.superseded = summary.superseded
     batch.older = summary.older + extra["older"]
+    batch.recognized = summary.recognized + extra["recognized"]
 
 
 class ChunkWriter:

@@ -186,6 +186,7 @@ def _stripe_gift(charge_id, amount, refunded, charge_currency, created, status, 
         "status": status, "refunded_amount": _cents_text(refunded_cents) if refunded_cents else "",
         "email": email or "", "donor_id": "" if email or not customer else f"stripe:{customer}", "name": name or "",
         "channel": meta(CHANNEL_META), "appeal_variant": meta(VARIANT_META), "recurring": "true" if recurring else "false",
+        "processor": STRIPE_SOURCE, "processor_id": charge_id,
     }
     made = fields.from_fields("stripe webhook", 0, data, fields.RowRules(source=STRIPE_SOURCE, timezone=UTC,
                                                                           currency=currency))
@@ -320,7 +321,8 @@ def _paypal_gift(txn, value, code, created, fee, email, recurring, at, currency)
         raise EventProblem(f"payment {txn} has no create_time")
     data = {"donation_id": txn, "amount": str(value or ""), "donated_at": when.isoformat(), "currency": currency,
             "status": "succeeded", "fee": str(fee).lstrip("-") if fee else "", "email": email or "",
-            "channel": "paypal", "recurring": "true" if recurring else "false"}
+            "channel": "paypal", "recurring": "true" if recurring else "false", "processor": PAYPAL_SOURCE,
+            "processor_id": txn}
     made = fields.from_fields("paypal webhook", 0, data, fields.RowRules(source=PAYPAL_SOURCE, timezone=UTC,
                                                                           currency=currency))
     if not isinstance(made, NormalizedDonation):
