@@ -125,8 +125,9 @@ def window_raised(session: Session, campaign: Campaign, as_of: datetime) -> tupl
     return raised_between(session, campaign.currency, w.starts_at, w.end, campaign.raised_basis)
 
 
-def bucket_series(session: Session, campaign: Campaign, as_of: datetime) -> list[tuple[int, int]]:
-    """(quarter-hour start as epoch seconds, cents raised) over the window up to `as_of`, exact to the gift.
+def bucket_series(session: Session, campaign: Campaign, as_of: datetime, *, gifts: bool = False) -> list[tuple]:
+    """(quarter-hour start as epoch seconds, cents raised[, gifts with a positive net]) over the window up to
+    `as_of`, exact to the gift; quarter hours with nothing raised (and no gift) are left out.
 
     The last, unfinished quarter hour comes from the gifts themselves.
     """
@@ -136,17 +137,18 @@ def bucket_series(session: Session, campaign: Campaign, as_of: datetime) -> list
     end = w.end
     s, e = _epoch(w.starts_at), _epoch(end)
     whole_end = e // BUCKET_SECONDS * BUCKET_SECONDS
+    columns = [GiftBucket.bucket, _bucket_raised(campaign.raised_basis)] + ([GiftBucket.gifts] if gifts else [])
     rows = [
-        (int(b), int(c)) for b, c in session.execute(
-            select(GiftBucket.bucket, _bucket_raised(campaign.raised_basis))
+        tuple(int(x) for x in row) for row in session.execute(
+            select(*columns)
             .where(GiftBucket.currency == campaign.currency, GiftBucket.bucket >= s, GiftBucket.bucket < whole_end)
             .order_by(GiftBucket.bucket)
         )
     ]
     if whole_end < e:
-        tail, _ = raised_between(session, campaign.currency, _instant(whole_end), end, campaign.raised_basis)
-        rows.append((whole_end, tail))
-    return [r for r in rows if r[1]]
+        tail, count = raised_between(session, campaign.currency, _instant(whole_end), end, campaign.raised_basis)
+        rows.append((whole_end, tail, count) if gifts else (whole_end, tail))
+    return [r for r in rows if any(r[1:])]
 
 
 def daily_totals(session: Session, campaign: Campaign, as_of: datetime) -> dict[date, int]:
