@@ -357,6 +357,10 @@ def status_json(st: Status) -> dict:
         "projection": {
             "expected": _money(p.expected_cents), "low": _money(p.low_cents), "high": _money(p.high_cents),
             "level": p.level, "basis": p.basis,
+            "methods": [{"method": m, "weight": round(w, 4), "expected": cents_to_decimal_str(e)}
+                        for m, w, e in p.methods],
+            "track_record": None if p.track_error is None else {
+                "day": p.day, "mean_abs_pct_error": round(p.track_error, 2), "campaigns": p.track_campaigns},
         } if p else None,
         "chance_of_goal": _ratio(p.chance_of_goal) if p else None,
         "goals": {

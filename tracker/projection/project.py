@@ -88,7 +88,12 @@ def project_at(current: Window, raised_cents: int, goal_cents: int, as_of: datet
         weights, spread, used_day = {"bf": 1.0}, Spread(default_sigma(to_come), DEFAULT_DOF, 0), None
     else:
         weights, used_day = row.weights, row.day
-        spread = record.spread(row.day, to_come, len(point.pasts))
+        # the track record is of projections made at the end of that day; what is uncertain is the money still to
+        # come, so between two ends of days (and on the last day, after the last end scored) the spread follows it
+        then = 1 - point_at(current, raised_cents, goal_cents, current.end_of_day(row.day), earlier).typical_share()
+        scored = record.spread(row.day, then, len(point.pasts))
+        scale = min(3.0, to_come / then) if then > 0 else 1.0
+        spread = Spread(scored.sigma * scale, scored.dof, scored.campaigns)
     found = expectations(point)
     expected = combine(found, weights)
     if expected is None:  # none of the chosen methods can say anything here (say, nothing raised yet)
