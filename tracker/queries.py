@@ -19,6 +19,9 @@ from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEven
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
+# The one rule for fees and net (README: Exports): a gift's fee is taken off only when the gift counts and kept
+# something after refunds; a fully refunded gift did not happen, so its fee is not (tracker.export.DonationRow.net_cents)
+FEE_TAKEN = case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)
 
 
 def list_campaigns(session: Session) -> list[Campaign]:
@@ -62,7 +65,7 @@ def _raised(basis: str):
     The fee of a fully refunded gift is not taken off: that gift did not happen (exports still show the fee).
     """
     if basis == "net_of_fees":
-        return NET - case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)
+        return NET - FEE_TAKEN
     return NET
 
 
@@ -300,7 +303,7 @@ def channel_breakdown(session: Session, campaign: Campaign, start: datetime, end
         for ch, g, d, gross, ref, fee, raised in session.execute(
             select(Donation.channel, func.count(case((NET > 0, Donation.id))),
                    func.count(func.distinct(case((NET > 0, Donation.donor_id)))), func.sum(Donation.amount_cents),
-                   func.sum(Donation.refunded_cents), func.sum(case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)),
+                   func.sum(Donation.refunded_cents), func.sum(FEE_TAKEN),
                    func.sum(_raised(campaign.raised_basis)))
             .where(_counted_between(campaign.currency, start, end)).group_by(Donation.channel)
             .order_by(func.sum(_raised(campaign.raised_basis)).desc())
@@ -440,7 +443,7 @@ def day_breakdown(session: Session, campaign: Campaign, first: date, last: date,
     rows = session.execute(
         select(day, func.count(case((NET > 0, Donation.id))), func.count(func.distinct(case((NET > 0, Donation.donor_id)))),
                func.sum(Donation.amount_cents), func.sum(Donation.refunded_cents),
-               func.sum(case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)),
+               func.sum(FEE_TAKEN),
                func.sum(_raised(campaign.raised_basis)))
         .where(_counted_between(campaign.currency, start, end))
         .group_by(day).order_by(day)
@@ -485,7 +488,7 @@ def source_breakdown(session: Session, campaign: Campaign, start: datetime, end:
     return [
         (src, int(g), int(gross), int(ref), int(fee), int(raised)) for src, g, gross, ref, fee, raised in session.execute(
             select(Donation.source, func.count(case((NET > 0, Donation.id))), func.sum(Donation.amount_cents),
-                   func.sum(Donation.refunded_cents), func.sum(case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)),
+                   func.sum(Donation.refunded_cents), func.sum(FEE_TAKEN),
                    func.sum(_raised(campaign.raised_basis)))
             .where(_counted_between(campaign.currency, start, end)).group_by(Donation.source).order_by(Donation.source)
         )
