@@ -16,7 +16,7 @@ from statistics import fmean
 
 from tracker.projection.combine import DEFAULT_DOF, Replay, Spread, TrackRecord, first_year_sigma, outlook
 from tracker.projection.curves import Curve
-from tracker.projection.methods import METHODS, Point, fallback, point_at
+from tracker.projection.methods import METHODS, Point, fallback, point_at_end_of_day
 
 FALLBACK_WEIGHTS = {"bf": 1.0}  # with earlier years but no track record yet: the goal read with their curves
 
@@ -47,7 +47,7 @@ def replays(curves: list[Curve]) -> tuple[Replay, ...]:
             moment = w.end_of_day(day)
             offset = (moment - w.starts_at).total_seconds()
             r = curve.at(offset)
-            point = point_at(w, r, goal, moment, known, curve.gifts_at(offset) if curve.gift_steps else None)
+            point = point_at_end_of_day(w, day, r, goal, known, curve.gifts_at(offset) if curve.gift_steps else None)
             raised.append(r)
             expected.append(expectations(point))
             fallbacks.append(fallback(point))

@@ -30,7 +30,7 @@ from statistics import fmean
 from typing import Callable
 
 from tracker.dates import Window, ensure_utc
-from tracker.projection.curves import Curve, default_share, matched_share
+from tracker.projection.curves import Curve, default_share, match_days, matched_share
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,28 @@ def point_at(current: Window, raised_cents: int, goal_cents: int, as_of: datetim
         count = matched_share(current, as_of, c, gifts=True) if c.final_gifts > 0 else None
         left = round(c.final_gifts * (1 - count)) if count is not None else 0
         pasts.append(Past(cents, c.final_cents, c.goal_cents, count, left))
+    return Point(raised_cents, goal_cents, fraction, tuple(pasts), gifts)
+
+
+def point_at_end_of_day(current: Window, day: int, raised_cents: int, goal_cents: int, earlier: list[Curve],
+                        gifts: int | None = None) -> Point:
+    """As point_at at the end of day `day` (1-based, before the last) of `current`: whole days only, so each earlier
+    campaign's share is read off its running totals laid out on this year's calendar (the backtest's moments)."""
+    pasts = []
+    for c in earlier:
+        days = match_days(current.at(None), c.window.at(None))
+        cents = c.laid_out(days)
+        if c.final_cents <= 0 or cents[-1] <= 0:
+            continue
+        count = None
+        left = 0
+        if c.final_gifts > 0:
+            counts = c.laid_out(days, gifts=True)
+            if counts[-1] > 0:
+                count = counts[day] / counts[-1]
+                left = round(c.final_gifts * (1 - count))
+        pasts.append(Past(cents[day] / cents[-1], c.final_cents, c.goal_cents, count, left))
+    fraction = (current.end_of_day(day) - current.starts_at).total_seconds() / current.seconds
     return Point(raised_cents, goal_cents, fraction, tuple(pasts), gifts)
 
 
