@@ -327,7 +327,7 @@ HOURS = (0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 0.9, 1.2, 1.4, 1.4, 1.3, 1.3, 1.2, 1
 LAST_EVENING = HOURS[:18] + (1.8, 2.3, 2.9, 3.6, 4.4, 5.2)
 WEEKDAY = (1.0, 1.1, 1.0, 1.0, 0.95, 0.8, 0.75)  # Monday to Sunday
 YEAR_END = {24: 0.6, 25: 0.5, 26: 1.6, 27: 1.8, 28: 2.1, 29: 2.9, 30: 4.6, 31: 11.0}  # as the demo's December
-STEEP_END = {26: 2.5, 27: 3, 28: 4, 29: 6, 30: 10, 31: 24}  # the last six days bring about 70%
+STEEP_END = {26: 2.5, 27: 3, 28: 4, 29: 6, 30: 10, 31: 24}  # the last six days bring about three quarters
 
 
 def back_loaded(day: date) -> float:

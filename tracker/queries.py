@@ -141,13 +141,12 @@ def bucket_series(session: Session, campaign: Campaign, as_of: datetime, *, gift
     s, e = _epoch(w.starts_at), _epoch(end)
     whole_end = e // BUCKET_SECONDS * BUCKET_SECONDS
     columns = [GiftBucket.bucket, _bucket_raised(campaign.raised_basis)] + ([GiftBucket.gifts] if gifts else [])
-    rows = [
-        tuple(int(x) for x in row) for row in session.execute(
-            select(*columns)
-            .where(GiftBucket.currency == campaign.currency, GiftBucket.bucket >= s, GiftBucket.bucket < whole_end)
-            .order_by(GiftBucket.bucket)
-        )
-    ]
+    found = session.execute(
+        select(*columns)
+        .where(GiftBucket.currency == campaign.currency, GiftBucket.bucket >= s, GiftBucket.bucket < whole_end)
+        .order_by(GiftBucket.bucket)
+    )
+    rows = ([(int(b), int(c), int(n)) for b, c, n in found] if gifts else [(int(b), int(c)) for b, c in found])
     if whole_end < e:
         tail, count = raised_between(session, campaign.currency, _instant(whole_end), end, campaign.raised_basis)
         rows.append((whole_end, tail, count) if gifts else (whole_end, tail))

@@ -10,6 +10,7 @@ from tracker import campaign as campaign_math, db, queries
 from tracker.cli.context import Context, pass_ctx, read_as_of
 from tracker.money import format_money
 from tracker.projection.combine import RANGE_LEVEL
+from tracker.projection.methods import DESCRIPTIONS
 
 
 @click.command("status")
@@ -174,6 +175,8 @@ def _backtest_text(result) -> str:
         error, held = result.summary_from(day)
         if error is not None:
             lines.append(f"From day {day} on: mean error {error:.1f}%, the 80% range held the final {held:.0%} of the time")
+    lines.append("The methods (README: The projection):")
+    lines += [f"  {m:<10} {DESCRIPTIONS[m]}" for m in methods if m in DESCRIPTIONS]
     if result.calibration:
         lines.append("Chance of reaching the goal, as said and as happened (replayed days by decile of the chance said):")
         lines += [f"  {b.low:.0%}-{b.high:.0%}: said {b.said:.0%} on average, reached {b.reached:.0%} "

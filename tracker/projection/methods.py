@@ -3,7 +3,8 @@
 Pure. A method is a function of a Point (what this campaign has raised, its goal and gifts so
 far, and each earlier campaign read at the moment that matches now) and returns the expected final
 in cents as a float, or None when it cannot say anything. Every method needs at least one earlier
-campaign; without any, `fallback` is the projection.
+campaign; without any, `fallback` is the projection. `point_at` builds the Point from curves
+(`point_at_end_of_day` for the backtest's whole days).
 
 - share: the booking curve, or chain ladder (the tracker's first method). Final = raised / the
   typical share of earlier years at this point. Good late, when a year keeps its shape; unstable
@@ -164,11 +165,11 @@ METHODS: dict[str, Callable[[Point], float | None]] = {
     "pickup": pickup,
     "gifts": gifts,
 }
-DESCRIPTIONS = {
-    "share": "raised / the typical share of earlier years at this point",
-    "bf": "raised + the goal's share still to come",
-    "bf-record": "raised + the goal, corrected by earlier finals against their goals, still to come",
-    "pickup": "raised + what earlier years raised from here on, scaled by goal",
-    "gifts": "raised + the gifts still to come, at earlier years' late average gift",
-    "fallback": "raised + the goal's share still to come by the default curve (without earlier campaigns)",
+DESCRIPTIONS = {  # one line each, for `tracker backtest`
+    "share": "raised / the typical share earlier years had reached by this point",
+    "bf": "raised + the goal x the share still to come",
+    "bf-record": "as bf, the goal corrected by how earlier finals compared with their goals",
+    "pickup": "raised + what earlier years raised from here to their end, scaled by goal",
+    "gifts": "raised + the gifts still to come, at earlier years' average late gift",
+    "fallback": "raised + the goal x what the default curve leaves to come (no earlier campaign)",
 }
