@@ -45,7 +45,9 @@ def test_exports_reconcile_with_status_to_the_cent(tracker, db_url):
     gifts = rows_of(tracker("export", "donations", *args).out)
     counted = [g for g in gifts if g["status"] in ("succeeded", "partially_refunded", "refunded")]
     assert sum(Decimal(g["amount"]) - Decimal(g["refunded"]) for g in counted) == Decimal(status["raised"])
-    assert all(Decimal(g["net"]) == Decimal(g["amount"]) - Decimal(g["refunded"]) - Decimal(g["fee"] or 0) for g in gifts)
+    kept = [g for g in counted if Decimal(g["amount"]) > Decimal(g["refunded"])]
+    assert all(Decimal(g["net"]) == Decimal(g["amount"]) - Decimal(g["refunded"]) - Decimal(g["fee"] or 0) for g in kept)
+    assert all(Decimal(g["net"]) == 0 for g in gifts if g not in kept)  # refunded in full, failed, pending
     channels = rows_of(tracker("export", "channels", *args).out)
     assert sum(Decimal(r["raised"]) for r in channels) == Decimal(status["raised"])
     donors = rows_of(tracker("export", "donors", *args).out)
@@ -78,6 +80,30 @@ def test_csv_conventions_header_order_two_decimals_iso_times_and_a_bom_for_excel
     assert "a@x.org" not in text  # no personal data without --include-personal
     assert row.split(",")[2:10] == ["2026-12-02T10:00:00-08:00", "2026-12-02", "1", "1234.50", "3.10", "1231.40",
                                    "0.00", "USD"]
+
+
+def test_one_rule_for_net_in_every_export_refunded_and_failed_gifts_add_nothing(tracker, make_campaign, tmp_path):
+    make_campaign(raised_basis="net_of_fees")
+    path = write_csv(tmp_path / "g.csv", "donation_id,amount,donated_at,email,status,refunded_amount,fee,channel\n"
+                     "kept,100.00,2026-12-02 10:00,a@x.org,succeeded,,3.20,web\n"
+                     "half,50.00,2026-12-02 11:00,b@x.org,partially_refunded,20.00,1.75,web\n"
+                     "back,40.00,2026-12-02 12:00,c@x.org,refunded,40.00,1.46,web\n"
+                     "declined,25.00,2026-12-02 13:00,d@x.org,failed,,1.03,web\n"
+                     "waiting,30.00,2026-12-02 14:00,e@x.org,pending,,1.17,mail\n"
+                     "contested,60.00,2026-12-03 09:00,f@x.org,disputed,,2.04,mail\n")
+    assert tracker("ingest", "donations", path, "--quiet", "--timezone", "America/Los_Angeles").code == 0
+    args = ("--as-of", "2027-01-02")
+    nets = {g["donation_id"]: g["net"] for g in rows_of(tracker("export", "donations", *args).out)}
+    assert nets == {"kept": "96.80", "half": "28.25", "back": "0.00", "declined": "0.00", "waiting": "0.00",
+                    "contested": "0.00"}
+    daily = rows_of(tracker("export", "daily", *args).out)
+    assert [(d["date"], d["fees"], d["net"], d["raised"]) for d in daily] == [("2026-12-02", "4.95", "125.05", "125.05")]
+    channels = {r["channel"]: (r["fees"], r["raised"]) for r in rows_of(tracker("export", "channels", *args).out)}
+    assert channels == {"web": ("4.95", "125.05")}  # the pending and the disputed gift count nowhere yet
+    recon = rows_of(tracker("export", "reconciliation", *args).out)
+    assert [(r["fees"], r["raised"]) for r in recon if r["section"] == "source"] == [("4.95", "125.05")]
+    assert recon[-1]["key"] == "yes"
+    assert json.loads(tracker("status", "--as-of", "2027-01-02", "--json").out)["raised"] == "125.05"
 
 
 def test_date_filters_are_inclusive_local_days(tracker, make_campaign, tmp_path):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from tracker.dates import Window, ensure_utc, isoformat_local
 from tracker.money import cents_to_decimal_str, percent_of
-from tracker.projection import Curve, Projection, aligned_offset, project_at
+from tracker.projection import Backtest, Curve, Projection, aligned_offset, project_at
 
 SECONDS_PER_DAY = 86_400
 TYPICAL_TOLERANCE = Decimal("0.05")  # within 5% of the typical curve counts as "on" it
@@ -94,6 +94,7 @@ class Figures:
     fiscal: FiscalShare | None = None
     late_gifts: int = 0
     late_cents: int = 0
+    track_record: Backtest | None = None  # the earlier campaigns' backtest (computed from `earlier` when None)
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime, figures: 
         for c in figures.earlier
     )
     projection = project_at(window, totals.raised_cents, campaign.goal_cents, max(as_of, starts_at),
-                            list(figures.earlier))
+                            list(figures.earlier), track=figures.track_record, gifts=totals.donations)
     position = typical = None
     if as_of >= starts_at and projection.typical_share is not None:
         typical = round(campaign.goal_cents * projection.typical_share)
@@ -356,6 +357,10 @@ def status_json(st: Status) -> dict:
         "projection": {
             "expected": _money(p.expected_cents), "low": _money(p.low_cents), "high": _money(p.high_cents),
             "level": p.level, "basis": p.basis,
+            "methods": [{"method": m, "weight": round(w, 4), "expected": cents_to_decimal_str(e)}
+                        for m, w, e in p.methods],
+            "track_record": None if p.track_error is None else {
+                "day": p.day, "mean_abs_pct_error": round(p.track_error, 2), "campaigns": p.track_campaigns},
         } if p else None,
         "chance_of_goal": _ratio(p.chance_of_goal) if p else None,
         "goals": {

@@ -25,6 +25,7 @@ from tracker.ingest.appeals import clear as clear_exposures
 from tracker.ingest.loader import ImportSummary, write_chunk
 from tracker.ingest.records import NormalizedDonation
 from tracker.manage import create_campaign, load_appeals
+from tracker.projection.curves import giving_tuesday
 from tracker.models import AppealDaily, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch, Refund
 
 TIMEZONE = "America/Los_Angeles"
@@ -99,13 +100,6 @@ def current_year(now: datetime) -> int:
     """The year of the demo's current campaign: this year's December from November on, else last year's."""
     local = now.astimezone(zone(TIMEZONE))
     return local.year if local.month >= 11 else local.year - 1
-
-
-def giving_tuesday(year: int) -> date:
-    """The Tuesday after the fourth Thursday of November."""
-    first = date(year, 11, 1)
-    thursdays = [first + timedelta(days=i) for i in range(30) if (first + timedelta(days=i)).weekday() == 3]
-    return thursdays[3] + timedelta(days=5)
 
 
 def december_day_weight(day: date) -> float:

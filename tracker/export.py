@@ -20,6 +20,7 @@ from typing import IO, Iterable
 from zoneinfo import ZoneInfo
 
 from tracker.dates import isoformat_local
+from tracker.models import COUNTED_STATUSES
 from tracker.money import cents_to_decimal_str
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -67,8 +68,13 @@ class DonationRow:
 
     @property
     def net_cents(self) -> int:
-        """What the organization keeps: amount minus refunds minus the processing fee."""
-        return self.amount_cents - self.refunded_cents - (self.fee_cents or 0)
+        """What the gift adds to raised net of fees, the one rule for net (README: Exports): amount minus refunds
+        minus the fee for a gift that counts and kept something after refunds; 0 for a fully refunded gift (its fee
+        is not taken off: the gift did not happen, as raised counts it) and for failed, pending and disputed ones."""
+        if self.status not in COUNTED_STATUSES:
+            return 0
+        kept = self.amount_cents - self.refunded_cents
+        return kept - (self.fee_cents or 0) if kept > 0 else 0
 
 
 class Writer:

@@ -19,6 +19,9 @@ from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEven
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
+# The one rule for fees and net (README: Exports): a gift's fee is taken off only when the gift counts and kept
+# something after refunds; a fully refunded gift did not happen, so its fee is not (tracker.export.DonationRow.net_cents)
+FEE_TAKEN = case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)
 
 
 def list_campaigns(session: Session) -> list[Campaign]:
@@ -68,7 +71,7 @@ def _raised(basis: str):
     The fee of a fully refunded gift is not taken off: that gift did not happen (exports still show the fee).
     """
     if basis == "net_of_fees":
-        return NET - case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)
+        return NET - FEE_TAKEN
     return NET
 
 
@@ -131,8 +134,9 @@ def window_raised(session: Session, campaign: Campaign, as_of: datetime) -> tupl
     return raised_between(session, campaign.currency, w.starts_at, w.end, campaign.raised_basis)
 
 
-def bucket_series(session: Session, campaign: Campaign, as_of: datetime) -> list[tuple[int, int]]:
-    """(quarter-hour start as epoch seconds, cents raised) over the window up to `as_of`, exact to the gift.
+def bucket_series(session: Session, campaign: Campaign, as_of: datetime, *, gifts: bool = False) -> list[tuple]:
+    """(quarter-hour start as epoch seconds, cents raised[, gifts with a positive net]) over the window up to
+    `as_of`, exact to the gift; quarter hours with nothing raised (and no gift) are left out.
 
     The last, unfinished quarter hour comes from the gifts themselves.
     """
@@ -142,17 +146,17 @@ def bucket_series(session: Session, campaign: Campaign, as_of: datetime) -> list
     end = w.end
     s, e = _epoch(w.starts_at), _epoch(end)
     whole_end = e // BUCKET_SECONDS * BUCKET_SECONDS
-    rows = [
-        (int(b), int(c)) for b, c in session.execute(
-            select(GiftBucket.bucket, _bucket_raised(campaign.raised_basis))
-            .where(GiftBucket.currency == campaign.currency, GiftBucket.bucket >= s, GiftBucket.bucket < whole_end)
-            .order_by(GiftBucket.bucket)
-        )
-    ]
+    columns = [GiftBucket.bucket, _bucket_raised(campaign.raised_basis)] + ([GiftBucket.gifts] if gifts else [])
+    found = session.execute(
+        select(*columns)
+        .where(GiftBucket.currency == campaign.currency, GiftBucket.bucket >= s, GiftBucket.bucket < whole_end)
+        .order_by(GiftBucket.bucket)
+    )
+    rows = ([(int(b), int(c), int(n)) for b, c, n in found] if gifts else [(int(b), int(c)) for b, c in found])
     if whole_end < e:
-        tail, _ = raised_between(session, campaign.currency, _instant(whole_end), end, campaign.raised_basis)
-        rows.append((whole_end, tail))
-    return [r for r in rows if r[1]]
+        tail, count = raised_between(session, campaign.currency, _instant(whole_end), end, campaign.raised_basis)
+        rows.append((whole_end, tail, count) if gifts else (whole_end, tail))
+    return [r for r in rows if any(r[1:])]
 
 
 def daily_totals(session: Session, campaign: Campaign, as_of: datetime) -> dict[date, int]:
@@ -304,7 +308,7 @@ def channel_breakdown(session: Session, campaign: Campaign, start: datetime, end
         for ch, g, d, gross, ref, fee, raised in session.execute(
             select(Donation.channel, func.count(case((NET > 0, Donation.id))),
                    func.count(func.distinct(case((NET > 0, Donation.donor_id)))), func.sum(Donation.amount_cents),
-                   func.sum(Donation.refunded_cents), func.sum(case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)),
+                   func.sum(Donation.refunded_cents), func.sum(FEE_TAKEN),
                    func.sum(_raised(campaign.raised_basis)))
             .where(_counted_between(campaign.currency, start, end)).group_by(Donation.channel)
             .order_by(func.sum(_raised(campaign.raised_basis)).desc())
@@ -444,7 +448,7 @@ def day_breakdown(session: Session, campaign: Campaign, first: date, last: date,
     rows = session.execute(
         select(day, func.count(case((NET > 0, Donation.id))), func.count(func.distinct(case((NET > 0, Donation.donor_id)))),
                func.sum(Donation.amount_cents), func.sum(Donation.refunded_cents),
-               func.sum(case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)),
+               func.sum(FEE_TAKEN),
                func.sum(_raised(campaign.raised_basis)))
         .where(_counted_between(campaign.currency, start, end))
         .group_by(day).order_by(day)
@@ -489,7 +493,7 @@ def source_breakdown(session: Session, campaign: Campaign, start: datetime, end:
     return [
         (src, int(g), int(gross), int(ref), int(fee), int(raised)) for src, g, gross, ref, fee, raised in session.execute(
             select(Donation.source, func.count(case((NET > 0, Donation.id))), func.sum(Donation.amount_cents),
-                   func.sum(Donation.refunded_cents), func.sum(case((NET > 0, func.coalesce(Donation.fee_cents, 0)), else_=0)),
+                   func.sum(Donation.refunded_cents), func.sum(FEE_TAKEN),
                    func.sum(_raised(campaign.raised_basis)))
             .where(_counted_between(campaign.currency, start, end)).group_by(Donation.source).order_by(Donation.source)
         )

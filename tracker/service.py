@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from tracker import campaign as cm, queries
 from tracker.dates import ensure_utc
 from tracker.models import AppealVariant, Campaign
-from tracker.projection import Backtest, Curve, backtest, typical_curve
+from tracker.projection import Backtest, Curve, aligned_offset, backtest, matched_offset, typical_curve
 
 if TYPE_CHECKING:  # the appeals' modules are imported by the functions that use them (`tracker status` does not)
     from tracker.appeal_report import AppealReport
@@ -25,8 +25,9 @@ if TYPE_CHECKING:  # the appeals' modules are imported by the functions that use
 
 
 def curve(session: Session, campaign: Campaign, as_of: datetime) -> Curve:
-    """The campaign's cumulative curve up to `as_of` (its whole window once it is over)."""
-    return Curve.from_buckets(campaign.slug, campaign.window, queries.bucket_series(session, campaign, as_of))
+    """The campaign's cumulative curve (cents and gifts) up to `as_of` (its whole window once it is over), with its goal."""
+    return Curve.from_buckets(campaign.slug, campaign.window, queries.bucket_series(session, campaign, as_of, gifts=True),
+                              campaign.goal_cents)
 
 
 def earlier_curves(session: Session, campaign: Campaign, *, as_of: datetime) -> list[Curve]:
@@ -34,9 +35,30 @@ def earlier_curves(session: Session, campaign: Campaign, *, as_of: datetime) -> 
     return [curve(session, c, c.ends_at) for c in queries.earlier_campaigns(session, campaign, ensure_utc(as_of))]
 
 
+def at_the_same_moment(session: Session, campaign: Campaign, as_of: datetime, earlier: list[Curve]) -> list[Curve]:
+    """The earlier curves, each answering exactly (to the gift, not the quarter hour) at the moments that match
+    `as_of`: the same campaign day and wall time, and the day matched by what drives giving (projection.curves)."""
+    as_of = ensure_utc(as_of)
+    window = campaign.window
+    if not window.starts_at < as_of < window.ends_at:
+        return earlier  # before the window or after it the matching moments are its ends: whole quarter hours
+    currency, basis = campaign.currency, campaign.raised_basis
+    out = []
+    for c in earlier:
+        cents, gifts = {}, {}
+        for offset in {aligned_offset(window, as_of, c.window), matched_offset(window, as_of, c.window)}:
+            moment = c.window.starts_at + timedelta(seconds=offset)
+            # what counts "as of" that moment: gifts donated up to and including it
+            cents[offset], gifts[offset] = queries.raised_between(
+                session, currency, c.window.starts_at, moment + timedelta(microseconds=1), basis)
+        out.append(c.with_exact(cents, gifts))
+    return out
+
+
 def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
-                    curves: list[Curve] | None = None) -> cm.Status:
-    """Everything `tracker status` shows for `campaign` at `as_of` (`curves`: earlier_curves, when already at hand)."""
+                    curves: list[Curve] | None = None, track: Backtest | None = None) -> cm.Status:
+    """Everything `tracker status` shows for `campaign` at `as_of` (`curves`: earlier_curves and `track`: their
+    backtest without ranges, when already at hand)."""
     as_of = ensure_utc(as_of)
     earlier = queries.earlier_campaigns(session, campaign, as_of)
     segments = queries.segments(session, campaign, as_of, earlier[-1] if earlier else None)
@@ -46,22 +68,29 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
     totals = cm.Totals(raised_cents=raised, donations=gifts, new_donors=segments.new.donors,
                        donors=segments.new.donors + segments.retained.donors + segments.reactivated.donors)
     window = campaign.window_at(as_of)
+    moment_end = ensure_utc(as_of) + timedelta(microseconds=1)  # as-of counts
 
     def pace(hours: int) -> int:
-        start = max(window.starts_at, window.end - timedelta(hours=hours))
+        # the hours up to as-of, inside the window: after the deadline they shrink, and a day later they are empty
+        start = max(window.starts_at, moment_end - timedelta(hours=hours))
         if window.end <= start:
             return 0
         return queries.raised_between(session, campaign.currency, start, window.end, campaign.raised_basis)[0]
 
+    if curves is None:
+        curves = [curve(session, c, c.ends_at) for c in earlier]
+    if track is None:
+        track = backtest(curves, ranges=False)
     late_gifts, late_cents = queries.late_totals(session, campaign, as_of)
     figures = cm.Figures(
         last_24_hours_cents=pace(24),
         last_7_days_cents=pace(24 * 7),
-        earlier=tuple(curves if curves is not None else (curve(session, c, c.ends_at) for c in earlier)),
+        earlier=tuple(at_the_same_moment(session, campaign, as_of, curves)),
         segments=segments,
         fiscal=queries.fiscal_share(session, campaign, totals.raised_cents, as_of, earlier),
         late_gifts=late_gifts,
         late_cents=late_cents,
+        track_record=track,
     )
     return cm.status(campaign, totals, as_of=as_of, figures=figures)
 
@@ -139,15 +168,16 @@ def overview(session: Session, campaign: Campaign, *, as_of: datetime) -> Overvi
     curve and each earlier year, the projections' track record, and raised by day and channel."""
     c = campaign
     curves = earlier_curves(session, c, as_of=as_of)
+    track = backtest(curves, ranges=False)
     window = c.window_at(as_of)
     earlier = [(cv.slug, [(c.start_date + timedelta(days=d - 1), cents) for d, cents in cv.by_day()
                           if d - 1 <= (c.end_date - c.start_date).days]) for cv in curves]
     return Overview(
-        status=campaign_status(session, c, as_of=as_of, curves=curves),
+        status=campaign_status(session, c, as_of=as_of, curves=curves, track=track),
         cumulative=cm.cumulative_by_day(window, queries.daily_totals(session, c, as_of)),
         goal_line=cm.goal_line(c),
         typical_line=typical_curve(c.window, curves, c.goal_cents),
-        track_record=backtest(curves),
+        track_record=track,
         earlier=earlier,
         channel_days=queries.channel_days(session, c, window),
     )

@@ -112,13 +112,7 @@ def cards(view: Overview) -> list:
         range_text = (f"80% range {format_money(p.low_cents, cur, whole=True)} to "
                       f"{format_money(p.high_cents, cur, whole=True)}, {p.basis}")
         chance, chance_text = f"{p.chance_of_goal:.0%}", "chance of reaching the goal"
-    error, held = view.track_record.summary_from(20)
-    if error is None:
-        track, track_text = "-", "no earlier campaign to replay yet"
-    else:
-        track = f"{error:.1f}% error"
-        track_text = (f"from day 20 on, replaying {len(view.track_record.replayed)} earlier campaigns; "
-                      f"the 80% range held the final {held:.0%} of the time")
+    track, track_text = track_record(st)
     typical = {"behind": "behind the typical curve", "on": "on the typical curve",
                "ahead": "ahead of the typical curve"}.get(st.typical_position or "", "no typical curve yet")
     basis = "gross of fees, net of refunds" if st.raised_basis == "gross" else "net of fees and refunds"
@@ -135,6 +129,18 @@ def cards(view: Overview) -> list:
               f"{format_money(st.last_7_days_cents, cur, whole=True)} in 7 days; {typical}", "pace"),
         _card("Track record", track, track_text, "track-record"),
     ]
+
+
+def track_record(st: campaign_math.Status) -> tuple[str, str]:
+    """The track-record card: the backtest error of the projection as it is made today (this campaign day's
+    weights), not an average over other days."""
+    p = st.projection
+    if p is None or p.track_error is None or p.day is None:
+        return "-", "no earlier campaign to replay yet"
+    n = p.track_campaigns
+    return (f"{p.track_error:.1f}% error",
+            f"how far the projection at the end of campaign day {p.day} was from the final, "
+            f"replaying {n} earlier campaign{'s' if n != 1 else ''}")
 
 
 def notes(view: Overview) -> list[str]:

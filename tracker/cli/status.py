@@ -9,6 +9,8 @@ import click
 from tracker import campaign as campaign_math, db, queries
 from tracker.cli.context import Context, pass_ctx, read_as_of
 from tracker.money import format_money
+from tracker.projection.combine import RANGE_LEVEL
+from tracker.projection.methods import DESCRIPTIONS
 
 
 @click.command("status")
@@ -97,9 +99,12 @@ def _status_text(st: campaign_math.Status) -> str:
 def backtest_cmd(ctx: Context, slug: str | None, as_of: str | None, as_json: bool) -> None:
     """Show how good the projections have been: replay each earlier campaign day by day.
 
-    At the end of each day of each earlier campaign, project its final from only what was known
-    then (its own gifts so far and the campaigns before it), and compare with its real final:
-    the mean absolute percentage error by campaign day, and how often the 80% range held the final.
+    At the end of each day of each earlier campaign, every method projects its final from only
+    what was known then (its own gifts so far and the campaigns before it), and so does their
+    combination, with weights chosen without the campaign being replayed. Printed: the mean
+    absolute percentage error by campaign day for the combination and each method, the weights
+    the current campaign uses on each day, how often the 80% range held the final, and how the
+    chance of reaching the goal compared with what happened, by decile.
 
     Example: tracker backtest --campaign dec-2026
     """
@@ -108,22 +113,72 @@ def backtest_cmd(ctx: Context, slug: str | None, as_of: str | None, as_json: boo
     with db.transaction(ctx.sessions()) as session:
         c = queries.get_campaign(session, slug)
         result = campaign_backtest(session, c, as_of=read_as_of(as_of, c.timezone))
-    error20, held20 = result.summary_from(20)
     if as_json:
-        click.echo(json.dumps({
-            "campaign": c.slug, "replayed": list(result.replayed), "range_level": 0.8,
-            "days": [{"day": d.day, "campaigns": d.campaigns, "mean_abs_pct_error": round(d.mean_abs_pct_error, 2),
-                      "range_held": d.contained} for d in result.days],
-            "from_day_20": {"mean_abs_pct_error": None if error20 is None else round(error20, 2),
-                            "range_held_share": None if held20 is None else round(held20, 4)},
-        }, indent=2))
+        click.echo(json.dumps(backtest_json(c.slug, result), indent=2))
         return
     if not result.replayed:
         click.echo(f"no earlier campaign in {c.currency} before {c.slug}: nothing to replay")
         return
-    click.echo(f"Replayed {', '.join(result.replayed)} (projection at the end of each day vs. the real final)")
-    click.echo("  day  error  range held")
+    click.echo(_backtest_text(result))
+
+
+def _round(x: float | None, places: int = 2) -> float | None:
+    return None if x is None else round(x, places)
+
+
+def backtest_json(slug: str, result) -> dict:
+    """The backtest as `tracker backtest --json` prints it (errors in percent, shares and chances 0-1)."""
+    methods = _methods(result)
+
+    def summary(day: int) -> dict:
+        error, held = result.summary_from(day)
+        return {"mean_abs_pct_error": _round(error), "range_held_share": _round(held, 4),
+                "methods": {m: _round(result.method_summary_from(m, day)) for m in methods}}
+
+    return {
+        "campaign": slug, "replayed": list(result.replayed), "range_level": RANGE_LEVEL, "methods": methods,
+        "days": [{"day": d.day, "campaigns": d.campaigns, "mean_abs_pct_error": round(d.mean_abs_pct_error, 2),
+                  "range_held": d.contained, "coverage": _round(d.coverage, 4),
+                  "methods": {m: {"mean_abs_pct_error": round(x.mean_abs_pct_error, 2), "campaigns": x.campaigns}
+                              for m, x in d.methods.items()},
+                  "weights": {m: round(w, 4) for m, w in d.weights.items()}} for d in result.days],
+        "from_day_1": summary(1), "from_day_10": summary(10), "from_day_20": summary(20),
+        "coverage": {"range_held_share": _round(result.coverage, 4),
+                     "projections": sum(d.campaigns for d in result.days)},
+        "calibration": [{"from": b.low, "to": b.high, "count": b.count, "said": round(b.said, 4),
+                         "reached": round(b.reached, 4)} for b in result.calibration],
+        "calibration_max_gap_points": _round(result.calibration_gap, 1),
+    }
+
+
+def _methods(result) -> list[str]:
+    seen: list[str] = []
     for d in result.days:
-        click.echo(f"  {d.day:>3}  {d.mean_abs_pct_error:5.1f}%  {d.contained}/{d.campaigns}")
-    if error20 is not None:
-        click.echo(f"From day 20 on: mean error {error20:.1f}%, the 80% range held the final {held20:.0%} of the time")
+        seen += [m for m in d.methods if m not in seen]
+    return seen
+
+
+def _backtest_text(result) -> str:
+    methods = _methods(result)
+    n = len(result.replayed)
+    lines = [f"Replayed {', '.join(result.replayed)}: each projected at the end of each day from only what was known then,",
+             "the combination with weights chosen without the campaign replayed. Mean absolute % error of the final:",
+             "  day  combined  range held  " + "  ".join(f"{m:>9}" for m in methods) + "  weights used today on this day"]
+    for d in result.days:
+        cells = "  ".join(f"{d.methods[m].mean_abs_pct_error:8.1f}%" if m in d.methods else f"{'-':>9}" for m in methods)
+        weights = ", ".join(f"{m} {w:.0%}" for m, w in d.weights.items() if round(w * 100) >= 1)
+        lines.append(f"  {d.day:>3}  {d.mean_abs_pct_error:7.1f}%  {d.contained:>4}/{d.campaigns:<5}  {cells}  {weights}")
+    if n > 1:
+        lines.append(f"  (the methods' columns leave out {result.replayed[0]}: with no campaign before it, it gets the goal "
+                     "read with the default curve)")
+    for day in (1, 20):
+        error, held = result.summary_from(day)
+        if error is not None:
+            lines.append(f"From day {day} on: mean error {error:.1f}%, the 80% range held the final {held:.0%} of the time")
+    lines.append("The methods (README: The projection):")
+    lines += [f"  {m:<10} {DESCRIPTIONS[m]}" for m in methods if m in DESCRIPTIONS]
+    if result.calibration:
+        lines.append("Chance of reaching the goal, as said and as happened (replayed days by decile of the chance said):")
+        lines += [f"  {b.low:.0%}-{b.high:.0%}: said {b.said:.0%} on average, reached {b.reached:.0%} "
+                  f"({b.count} day{'s' if b.count != 1 else ''})" for b in result.calibration]
+    return "\n".join(lines)
