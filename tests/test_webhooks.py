@@ -164,6 +164,28 @@ def test_a_gift_by_webhook_and_by_the_stripe_export_is_one_gift_whichever_comes_
         assert session.scalar(select(Donation.fee_cents).where(Donation.external_id == "ch_1")) == 103
 
 
+@pytest.mark.parametrize("with_charge_id", [True, False], ids=["crm-names-the-charge", "crm-without-ids"])
+def test_a_crm_export_of_a_gift_that_came_by_webhook_is_recognized_or_listed(hook, sessions, tmp_path, with_charge_id):
+    base, _, worker = hook
+    crm = write_csv(tmp_path / "crm.csv", f"""\
+        donation_id,donated_at,amount,email,processor,processor_id
+        crm-1,2026-12-10T12:01:00-08:00,25.00,donor@example.org,{"stripe" if with_charge_id else ""},{"ch_1" if with_charge_id else ""}
+        """)
+    summary = run_import(sessions, ImportRequest(path=crm, source="crm"), RowRules(source="", timezone=LA), clock=utc_now)
+    assert summary.inserted == 1
+    h.send_stripe(base, h.event("evt_a", "charge.succeeded", h.charge("ch_1", 2500, datetime(2026, 12, 10, 20,
+                                                                                            tzinfo=timezone.utc)), DEC10))
+    worker.run_once()
+    with sessions.begin() as session:
+        gifts = session.scalar(select(func.count()).select_from(Donation))
+        pairs = queries.undecided_duplicates(session)
+    if with_charge_id:  # one gift, named by Stripe's webhook
+        assert (raised(sessions), gifts, pairs) == (2500, 1, (0, 0))
+        assert gift(sessions, "ch_1").source == "stripe"
+    else:  # two gifts until someone decides, and the pair is listed
+        assert (raised(sessions), gifts, pairs) == (5000, 2, (1, 2500))
+
+
 def test_a_gift_made_before_the_deadline_and_delivered_after_it_counts_and_shows_as_late(hook, sessions):
     base, _, worker = hook
     last_minute = datetime(2026, 12, 31, 23, 58, tzinfo=LA)

@@ -94,6 +94,7 @@ class Figures:
     fiscal: FiscalShare | None = None
     late_gifts: int = 0
     late_cents: int = 0
+    duplicates: tuple[int, int] = (0, 0)  # (pairs, cents) of likely duplicates awaiting a decision
     track_record: Backtest | None = None  # the earlier campaigns' backtest (computed from `earlier` when None)
 
 
@@ -160,6 +161,8 @@ class Status:
     fiscal: FiscalShare | None = None
     late_gifts: int = 0
     late_cents: int = 0
+    duplicate_pairs: int = 0  # likely duplicates awaiting a decision (tracker duplicates list)
+    duplicate_cents: int = 0  # what they count twice if each pair is one gift
     raised_basis: str = "gross"
 
     @property
@@ -299,6 +302,8 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime, figures: 
         fiscal=figures.fiscal,
         late_gifts=figures.late_gifts if closed else 0,
         late_cents=figures.late_cents if closed else 0,
+        duplicate_pairs=figures.duplicates[0],
+        duplicate_cents=figures.duplicates[1],
         raised_basis=getattr(campaign, "raised_basis", "gross") or "gross",
     )
 
@@ -384,6 +389,7 @@ def status_json(st: Status) -> dict:
             "earlier": [{"campaign": slug, "campaign_share": _ratio(share)} for slug, share in st.fiscal.earlier],
         },
         "late_after_deadline": {"gifts": st.late_gifts, "amount": cents_to_decimal_str(st.late_cents)},
+        "duplicates_undecided": {"pairs": st.duplicate_pairs, "amount": cents_to_decimal_str(st.duplicate_cents)},
     }
 
 

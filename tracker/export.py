@@ -180,10 +180,25 @@ def write_daily(out: IO[str], days: list[DayRow], goal_cents: int, *, excel: boo
     return w.rows
 
 
+@dataclass(frozen=True)
+class FileTotal:
+    """One import as the reconciliation shows it: what its file said its gifts count and what they count as stored."""
+    import_id: int
+    source: str
+    filename: str
+    started_at: datetime
+    gifts: int  # the file's gift rows (new, updated and unchanged; the recognized are among them)
+    recognized: int  # of them, gifts stored from another source (the same processor id)
+    file_cents: int
+    stored_cents: int
+
+
 def write_reconciliation(out: IO[str], by_source: list[tuple], days: list[DayRow], status_raised_cents: int,
-                         *, excel: bool = False) -> bool:
-    """Totals by source and by day, a total line, and a last line saying whether they tie to `tracker status`
-    to the cent. `by_source` rows: (source, gifts, gross, refunds, fees, raised). Returns whether they tie."""
+                         *, files: list[FileTotal] = (), duplicates: tuple[int, int] = (0, 0), tz: ZoneInfo | None = None,
+                         excel: bool = False) -> bool:
+    """Totals by source and by day, a total line, and a line saying whether they tie to `tracker status` to the
+    cent; then each import's file total against what its gifts count as stored, and the likely duplicates awaiting
+    a decision. `by_source` rows: (source, gifts, gross, refunds, fees, raised). Returns whether the totals tie."""
     w = Writer(out, RECONCILIATION_COLUMNS, excel=excel)
     for source, gifts, gross, refunds, fees, raised in by_source:
         w.row({1: None}, ["source", source, gifts, money(gross), money(refunds), money(fees), money(raised)])
@@ -197,6 +212,24 @@ def write_reconciliation(out: IO[str], by_source: list[tuple], days: list[DayRow
     w.row({}, ["total", "tracker status", "", "", "", "", money(status_raised_cents)])
     ties = by_source_total == by_day_total == status_raised_cents
     w.row({}, ["ties", "yes" if ties else "NO: the totals differ; report this", "", "", "", "", ""])
+    # The files' own word: "gross" is what the file said its gifts count, "raised" what they count as stored.
+    differ = 0
+    for f in files:
+        when = isoformat_local(f.started_at, tz) if tz else f.started_at.isoformat()
+        w.row({1: None}, ["file", f"import {f.import_id} {f.source} {f.filename} at {when}", f.gifts,
+                          money(f.file_cents), "", "", money(f.stored_cents)])
+        if f.recognized:
+            w.row({1: None}, ["file recognized", f"import {f.import_id}: gifts stored from another source, counted "
+                              "there and not again", f.recognized, "", "", "", ""])
+        differ += f.file_cents != f.stored_cents
+    if files:
+        w.row({}, ["files", "yes: every file's gifts count as stored what the file said" if not differ else
+                   f"{differ} imports' gifts count other amounts as stored than their file said (later refunds, "
+                   "disputes or newer rows from another file): see the file lines", len(files), "", "", "", ""])
+    pairs, cents = duplicates
+    w.row({}, ["duplicates", "none awaiting a decision" if not pairs else
+               "likely duplicate pairs awaiting a decision, both counted (tracker duplicates list); raised counts "
+               "this much twice if each pair is one gift", pairs, "", "", "", money(cents)])
     return ties
 
 

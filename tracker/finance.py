@@ -74,7 +74,8 @@ def write(session: Session, c: Campaign, kind: str, fh: IO[str], w: Window, mome
                                   excel=excel)
     else:
         r = reconciliation(session, c, w)
-        ties = export.write_reconciliation(fh, r.by_source, r.days, r.status_cents, excel=excel)
+        ties = export.write_reconciliation(fh, r.by_source, r.days, r.status_cents, files=r.files,
+                                          duplicates=r.duplicates, tz=c.tz, excel=excel)
     if personal:
         audit(session, actor=actor, action=f"export {kind} with personal data", rows=rows, now=now or moment,
               detail=f"campaign {c.slug}, {w.first} to {w.last}, as of {isoformat_local(moment, c.tz)}, "
@@ -92,6 +93,8 @@ class Reconciliation:
     by_source: list[tuple]  # (source, gifts, gross, refunds, fees, raised)
     days: list
     status_cents: int  # what `tracker status` counts as raised over the same window
+    files: list = ()  # export.FileTotal of the imports made since the campaign opened
+    duplicates: tuple[int, int] = (0, 0)  # likely duplicate pairs awaiting a decision and the cents counted twice
 
     @property
     def by_source_cents(self) -> int:
@@ -111,4 +114,6 @@ def reconciliation(session: Session, c: Campaign, w: Window) -> Reconciliation:
     counts it (from the rollups, a separate path)."""
     days = queries.day_breakdown(session, c, w.first, w.last, w.end)
     status = queries.raised_between(session, c.currency, w.starts_at, w.end, c.raised_basis)[0] if w.opened else 0
-    return Reconciliation(queries.source_breakdown(session, c, w.starts_at, w.end), days, status)
+    files = [export.FileTotal(*row) for row in queries.file_totals(session, w.starts_at, w.as_of or w.last_instant)] if w.opened else []
+    return Reconciliation(queries.source_breakdown(session, c, w.starts_at, w.end), days, status, files,
+                          queries.undecided_duplicates(session, c, w.as_of))

@@ -579,6 +579,19 @@ def list_imports(session: Session, limit: int = 50) -> list[ImportBatch]:
     return list(session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
 
 
+def file_totals(session: Session, since: datetime, until: datetime) -> list[tuple]:
+    """Completed imports started from `since` up to `until`, oldest first: (id, source, filename, started_at, gift
+    rows, of them recognized, file cents, stored cents)."""
+    gifts = ImportBatch.inserted + ImportBatch.updated + ImportBatch.unchanged  # recognized rows are among these
+    return [(i, src, name, ensure_utc(at), int(n or 0), int(rec or 0), int(fc or 0), int(sc or 0))
+            for i, src, name, at, n, rec, fc, sc in session.execute(
+                select(ImportBatch.id, ImportBatch.source, ImportBatch.filename, ImportBatch.started_at, gifts,
+                       ImportBatch.recognized, ImportBatch.file_cents, ImportBatch.stored_cents)
+                .where(ImportBatch.status == "completed", ImportBatch.started_at >= since,
+                       ImportBatch.started_at <= until, ImportBatch.file_cents.is_not(None))
+                .order_by(ImportBatch.id))]
+
+
 def list_webhook_events(session: Session, limit: int = 50, status: str | None = None):
     """The latest webhook events first (WebhookEvent rows), of one status if given."""
     from tracker.models import WebhookEvent
@@ -646,3 +659,46 @@ def webhook_gifts(session: Session, provider: str, source: str) -> dict[str, tup
     return {ext: (int(a), int(c), ensure_utc(at)) for ext, a, c, at in session.execute(
         select(Donation.external_id, Donation.amount_cents, counted, Donation.donated_at)
         .where(Donation.source == source, Donation.external_id.in_(select(delivered.c.object_id))))}
+
+
+def duplicate_pairs(session: Session, status: str | None = "undecided", limit: int = 200) -> list[tuple]:
+    """Likely duplicate pairs with both gifts: (pair, gift a, gift b), the latest found first."""
+    from tracker.models import DuplicatePair
+
+    a, b = aliased(Donation), aliased(Donation)
+    stmt = select(DuplicatePair, a, b).join(a, a.id == DuplicatePair.a_id).join(b, b.id == DuplicatePair.b_id)
+    if status:
+        stmt = stmt.where(DuplicatePair.status == status)
+    return [tuple(r) for r in session.execute(stmt.order_by(DuplicatePair.found_at.desc(), DuplicatePair.id.desc())
+                                              .limit(limit))]
+
+
+def undecided_duplicates(session: Session, campaign: Campaign | None = None, as_of: datetime | None = None) -> tuple[int, int]:
+    """(pairs, cents) of likely duplicates awaiting a decision: the cents counted twice if they are one gift (the
+    later gift's), within the campaign's window (and currency) up to as-of when a campaign is given; without one,
+    (pairs, 0) when the pairs hold more than one currency (see undecided_by_currency)."""
+    if campaign is None:
+        by = undecided_by_currency(session)
+        return sum(n for n, _ in by.values()), (next(iter(by.values()))[1] if len(by) == 1 else 0)
+    from tracker.models import DuplicatePair
+
+    b = aliased(Donation)
+    stmt = (select(func.count(), func.coalesce(func.sum(case((b.status.in_(COUNTED_STATUSES), b.amount_cents
+                                                               - b.refunded_cents), else_=0)), 0))
+            .select_from(DuplicatePair).join(b, b.id == DuplicatePair.b_id).where(DuplicatePair.status == "undecided"))
+    w = campaign.window_at(as_of) if as_of is not None else campaign.window
+    stmt = stmt.where(b.donated_at >= w.starts_at, b.donated_at < w.end, b.currency == campaign.currency)
+    n, cents = session.execute(stmt).one()
+    return int(n), int(cents)
+
+
+def undecided_by_currency(session: Session) -> dict[str, tuple[int, int]]:
+    """Currency -> (pairs, cents counted twice) of all likely duplicates awaiting a decision."""
+    from tracker.models import DuplicatePair
+
+    b = aliased(Donation)
+    counted = func.coalesce(func.sum(case((b.status.in_(COUNTED_STATUSES), b.amount_cents - b.refunded_cents),
+                                          else_=0)), 0)
+    return {cur: (int(n), int(cents)) for cur, n, cents in session.execute(
+        select(b.currency, func.count(), counted).select_from(DuplicatePair).join(b, b.id == DuplicatePair.b_id)
+        .where(DuplicatePair.status == "undecided").group_by(b.currency).order_by(b.currency))}

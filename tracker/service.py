@@ -90,6 +90,7 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
         fiscal=queries.fiscal_share(session, campaign, totals.raised_cents, as_of, earlier),
         late_gifts=late_gifts,
         late_cents=late_cents,
+        duplicates=queries.undecided_duplicates(session, campaign, as_of),
         track_record=track,
     )
     return cm.status(campaign, totals, as_of=as_of, figures=figures)

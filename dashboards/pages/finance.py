@@ -17,6 +17,7 @@ from dashboards.downloads import export_url
 from tracker import finance as finance_lib, queries
 from tracker.finance import DONOR_LEVEL_KINDS, KINDS, PERSONAL_KINDS, Reconciliation
 from tracker.money import format_money
+from tracker.wording import count, verb
 
 KIND = "finance-kind"
 RANGE = "finance-range"
@@ -68,7 +69,27 @@ def summary(r: Reconciliation, currency: str, first, last) -> html.Div:
         dmc.Table(data={"head": ["Source", "Gifts", "Gross", "Refunds", "Fees", "Raised"], "body": body},
                   striped=True, fz="md", id="reconciliation-table"),
         dmc.Alert(verdict, color="green" if r.ties else "red", id="reconciliation-verdict", mt="sm"),
+        *checks(r, money),
     ])
+
+
+def checks(r: Reconciliation, money) -> list:
+    """The checks against the world outside the tracker: the files' own totals and the undecided duplicates."""
+    out = []
+    differ = [f for f in r.files if f.file_cents != f.stored_cents]
+    if r.files:
+        out.append(dmc.Text(
+            f"{count(len(r.files), 'import')} since the campaign opened: their files said {money(sum(f.file_cents for f in r.files))}"
+            f", stored they count {money(sum(f.stored_cents for f in r.files))}"
+            + (f"; {len(differ):,} {verb(len(differ), 'differs', 'differ')} (later refunds, disputes or newer rows): see the CSV's file lines." if differ
+               else "."), id="reconciliation-files", mt="sm"))
+    pairs, cents = r.duplicates
+    if pairs:
+        out.append(dmc.Alert(f"{count(pairs, 'likely duplicate pair')} {verb(pairs, 'awaits', 'await')} a decision "
+                             f"on the Imports tab: raised counts {money(cents)} twice if "
+                             f"{verb(pairs, 'the pair is', 'each pair is')} one gift.", color="yellow",
+                             id="reconciliation-duplicates", mt="sm"))
+    return out
 
 
 def show(session: Session, slug: str, kind: str | None, days: list | None, personal: bool | None, at: datetime, *,

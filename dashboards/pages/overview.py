@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dashboards import figures
 from tracker import campaign as campaign_math, queries, service
 from tracker.money import format_money
+from tracker.wording import count, verb
 from tracker.service import Overview
 
 TAB = "overview"
@@ -144,7 +145,8 @@ def track_record(st: campaign_math.Status) -> tuple[str, str]:
 
 
 def notes(view: Overview) -> list[str]:
-    """One-line facts under the chart: the phase, donor goals, December's share of the year, late gifts."""
+    """One-line facts under the chart: the phase, donor goals, December's share of the year, late gifts,
+    undecided duplicates."""
     st = view.status
     out = [f"Phase: {st.phase.replace('_', ' ')}."]
     for g in st.goals:
@@ -157,6 +159,11 @@ def notes(view: Overview) -> list[str]:
     if st.phase == "closed":
         out.append(f"{format_money(st.late_cents, st.currency)} in {st.late_gifts:,} gifts was imported after the deadline "
                    "(donated in time, so it counts).")
+    if st.duplicate_pairs:
+        n = st.duplicate_pairs
+        out.append(f"{count(n, 'likely duplicate pair')} {verb(n, 'awaits', 'await')} a decision (Imports tab): raised "
+                   f"counts {format_money(st.duplicate_cents, st.currency)} twice if "
+                   f"{verb(n, 'the pair is', 'each pair is')} one gift.")
     return out
 
 

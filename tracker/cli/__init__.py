@@ -39,6 +39,7 @@ COMMANDS = {
     "demo": "serve:demo_cmd",
     "webhooks": "webhooks:webhooks_group",
     "reconcile": "webhooks:reconcile_group",
+    "duplicates": "duplicates:duplicates_group",
 }
 
 

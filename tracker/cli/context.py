@@ -4,6 +4,7 @@ organization's zone. Commands get a `Context` with @pass_ctx; nothing here print
 
 from __future__ import annotations
 
+import getpass
 import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -82,3 +83,17 @@ def show_row_errors(errors: list, rejected: int) -> None:
         click.echo(str(err), err=True)
     if rejected > MAX_ERRORS_SHOWN:
         click.echo(f"... and {rejected - MAX_ERRORS_SHOWN} more rejected rows", err=True)
+
+
+def os_user() -> str:
+    """The operating-system user running this process, by its real uid (not LOGNAME or USER, which anyone can
+    set): "alice (uid 1000)"; where there is no uid (Windows), the login name."""
+    try:
+        import pwd
+    except ImportError:  # Windows
+        return getpass.getuser()
+    uid = os.getuid()
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:  # a uid without a passwd entry (containers)
+        return f"uid {uid}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,24 +9,10 @@ from pathlib import Path
 import click
 
 from tracker import db, queries
-from tracker.cli.context import Context, pass_ctx, read_as_of
+from tracker.cli.context import Context, os_user, pass_ctx, read_as_of
 from tracker.dates import utc_now
 from tracker.errors import UsageError
 from tracker.finance import KINDS, PERSONAL_KINDS
-
-
-def os_user() -> str:
-    """The operating-system user running this process, by its real uid (not LOGNAME or USER, which anyone can
-    set): "alice (uid 1000)"; where there is no uid (Windows), the login name."""
-    try:
-        import pwd
-    except ImportError:  # Windows
-        return getpass.getuser()
-    uid = os.getuid()
-    try:
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except KeyError:  # a uid without a passwd entry (containers)
-        return f"uid {uid}"
 
 
 @contextmanager

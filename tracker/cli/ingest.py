@@ -108,6 +108,12 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
         click.echo(f"  skipped on purpose: {kinds}")
     if summary.superseded:
         click.echo(f"  {summary.superseded} rows repeated an earlier row's id with other content; the later row was kept")
+    if summary.recognized:
+        click.echo(f"  {summary.recognized:,} rows are gifts stored from another source (the same processor id): "
+                   "linked, not added")
+    if summary.duplicates_found:
+        click.echo(f"  {summary.duplicates_found:,} gifts look like gifts of another source (same donor and amount, "
+                   "minutes apart): both count until decided; see: tracker duplicates list")
     if summary.older:
         click.echo(f"  {summary.older:,} rows are older than what is stored (a file imported after theirs changed those "
                    "gifts): their amounts and details were kept as stored")

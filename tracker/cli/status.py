@@ -9,6 +9,7 @@ import click
 from tracker import campaign as campaign_math, db, queries
 from tracker.cli.context import Context, pass_ctx, read_as_of
 from tracker.money import format_money
+from tracker.wording import count, verb
 from tracker.projection.combine import RANGE_LEVEL
 from tracker.projection.methods import DESCRIPTIONS
 
@@ -86,6 +87,11 @@ def _status_text(st: campaign_math.Status) -> str:
         earlier = ", ".join(f"{slug} {share:.1%}" for slug, share in st.fiscal.earlier if share is not None)
         lines.append(f"  Year       {st.fiscal.share:.1%} of fiscal year {st.fiscal.year_starts} to {st.fiscal.year_ends}"
                      + (f" (earlier: {earlier})" if earlier else ""))
+    if st.duplicate_pairs:
+        n = st.duplicate_pairs
+        lines.append(f"  Duplicates {count(n, 'likely pair')} {verb(n, 'awaits', 'await')} a decision "
+                     f"({money(st.duplicate_cents)} counted twice if {verb(n, 'it is', 'each is')} one gift): "
+                     "tracker duplicates list")
     if st.phase == "closed":
         lines.append(f"  Late       {money(st.late_cents)} in {st.late_gifts:,} gifts imported after the deadline")
     return "\n".join(lines)

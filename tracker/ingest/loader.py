@@ -66,6 +66,9 @@ class ImportSummary:
     first_load: bool = False  # loaded as a first load (tracker.ingest.firstload)
     older: int = 0  # rows older than the gift stored (from a file imported after theirs): their details were kept
     recognized: int = 0  # rows of a gift stored under another source, recognized by its processor id or an alias
+    file_cents: int = 0  # what the file's gifts count as the file says them (amount less refunds, counted statuses)
+    stored_cents: int = 0  # what the same gifts count as stored after the import
+    duplicates_found: int = 0  # likely duplicates of gifts from other sources, listed for a decision
 
     @property
     def duplicates(self) -> int:
@@ -214,6 +217,11 @@ def prepare(gifts: list[NormalizedDonation], pg: bool) -> Prepared:
              g.processor, g.processor_id, g.updated_at and g.updated_at.replace(tzinfo=None).isoformat(" ", "microseconds"))
             for g, e in zip(gifts, states)]
     return Prepared(rows, _earliest(gifts, states, rows), deltas)
+
+
+def counted_cents(status: str, amount: int, refunded: int) -> int:
+    """What a gift adds to "raised" (gross of fees): its amount less refunds when its status counts, else 0."""
+    return amount - refunded if status in COUNTED_STATUSES else 0
 
 
 def counted_state(g: NormalizedDonation) -> Effective:
@@ -373,6 +381,11 @@ def write_chunk(
             missing = len(gifts) - len(stored) - inserted
             raise RuntimeError(f"{missing} of {len(gifts) - len(stored)} new gifts in this chunk were not written")
         known = {row[-1] for row in stored}
+        for g, row in zip(gifts, prepared.rows):
+            cents = counted_cents(row[9], g.amount_cents, row[5])  # the staged row's effective status and refund
+            summary.file_cents += cents
+            if g.external_id not in known:
+                summary.stored_cents += cents
         firsts, deltas = prepared.firsts, prepared.deltas
         if known:  # the gifts stored before count by the rules below instead
             fresh = [g for g in gifts if g.external_id not in known]
@@ -411,6 +424,8 @@ def write_chunk(
             summary.older += 1
         merged = merge(old, new, newer=newer)
         renamed = not same and row_own and not stored_own
+        final = merged or old
+        summary.stored_cents += counted_cents(final["status"], final["amount_cents"], final["refunded_cents"])
         if merged is None and not renamed:
             summary.unchanged += 1
             continue

@@ -12,6 +12,7 @@ Classy, Donorbox or CRM export without code. Shipped mappings live in data/mappi
     currency = "USD"               # when there is no currency column
     amount_includes_fee = true     # false when the amount column is net of a (negative) fee column
     header_line = 1                # the line the header is on, when instructions come first
+    processor = "stripe"           # a CRM export: whose id its processor_id column holds
 
     [columns]                      # tracker field = column name, or a list of columns joined by spaces
     donation_id = "Receipt ID"
@@ -19,6 +20,7 @@ Classy, Donorbox or CRM export without code. Shipped mappings live in data/mappi
     donated_at = "Date"
     email = "Donor Email"
     name = ["Donor First Name", "Donor Last Name"]
+    processor_id = "Stripe Charge ID"  # (a CRM export) the gift Stripe's export holds too: recognized, not added
 
     [include]                      # only rows whose column holds one of these values are gifts
     "Kind" = ["CONTRIBUTION"]
@@ -54,7 +56,7 @@ NAME = "mapping"
 FIELDS = REQUIRED + OPTIONAL
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "mappings"
 _OPTIONS = {"name", "source", "timezone", "dayfirst", "date_format", "decimal_comma", "currency", "amount_includes_fee",
-            "header_line"}
+            "header_line", "processor"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Mapping:
     currency: str | None
     amount_includes_fee: bool
     header_line: int = 1
+    processor: str | None = None  # the processor whose ids the processor_id column holds
 
 
 def resolve(name_or_path: str) -> Path:
@@ -104,6 +107,15 @@ def load(path: Path) -> Mapping:
         if key not in REQUIRED + OPTIONAL:
             raise UsageError(f"{path}: [columns] {key} is not a tracker field; use {', '.join(REQUIRED + OPTIONAL)}")
         columns[key] = [value] if isinstance(value, str) else list(value)
+    processor = opts.get("processor")
+    if processor is not None and (not isinstance(processor, str) or not processor.strip()):
+        raise UsageError(f"{path}: [mapping] processor names the payment processor of the processor_id column, "
+                         "e.g. processor = \"stripe\"")
+    if processor and "processor_id" not in columns:
+        raise UsageError(f"{path}: [mapping] processor = {processor!r} needs [columns] processor_id, the column holding "
+                         "that processor's id of each gift (e.g. processor_id = \"Stripe Charge ID\")")
+    if processor and "processor" in columns:
+        raise UsageError(f"{path}: say the processor once: either [mapping] processor or [columns] processor")
     missing = [k for k in REQUIRED if k not in columns]
     if missing:
         raise UsageError(f"{path}: [columns] must say which column holds {', '.join(missing)}")
@@ -126,6 +138,7 @@ def load(path: Path) -> Mapping:
         date_format=opts.get("date_format") or None, decimal_comma=bool(opts.get("decimal_comma", False)),
         currency=opts.get("currency"), amount_includes_fee=bool(opts.get("amount_includes_fee", True)),
         header_line=_header_line(path, opts.get("header_line", 1)),
+        processor=processor.strip().lower() if processor else None,
     )
 
 
@@ -186,6 +199,8 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, mapping: M
             return " ".join(v for v in (cell(i) for i in idxs) if v)
 
         data = {f: get(f) for f in FIELDS}
+        if mapping.processor and data["processor_id"]:
+            data["processor"] = mapping.processor
         if not mapping.amount_includes_fee and columns.get("fee"):
             try:  # the amount column is net of a (negative) fee: the gift is net + fee
                 net = fields.amount_cents(data["amount"], row_rules)

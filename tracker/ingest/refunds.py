@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker import rollups
-from tracker.ingest.loader import ImportSummary, bulk_insert, chunked
+from tracker.ingest.loader import ImportSummary, bulk_insert, chunked, counted_cents
 from tracker.ingest.records import RefundRow
 from tracker.ingest.states import effective, settle
 from tracker.models import Donation, Refund
@@ -29,6 +29,7 @@ def apply_refunds(session: Session, source: str, refunds: list[RefundRow], impor
                 select(Refund.external_id).where(Refund.source == source, Refund.external_id.in_(part))
             ))
         new = [r for r in by_id.values() if r.external_id not in seen]
+        summary.file_cents -= sum(r.amount_cents for r in by_id.values())
         summary.unchanged += len(refunds) - len(new)
         summary.updated += len(new)
         summary.refunds_new += len(new)
@@ -63,15 +64,18 @@ def apply_refunds(session: Session, source: str, refunds: list[RefundRow], impor
         for gift in session.execute(
             select(Donation.id, Donation.donor_id, Donation.amount_cents, Donation.refunded_cents, Donation.fee_cents,
                    Donation.currency, Donation.donated_at, Donation.status, Donation.recurring, Donation.payment_status,
-                   Donation.refund_cents, Donation.dispute_status, Donation.dispute_cents)
+                   Donation.refund_cents, Donation.dispute_status, Donation.dispute_cents, Donation.duplicate_of)
             .where(Donation.id.in_(part))
         ):
             if gift.payment_status in ("failed", "pending"):
                 continue
             refunds = min(gift.amount_cents, max(gift.refund_cents, int(totals.get(gift.id, 0))))
             payment = settle(gift.payment_status, gift.amount_cents, refunds)
-            status, refunded = effective(payment, gift.amount_cents, refunds, gift.dispute_status, gift.dispute_cents)
+            status, refunded = effective(payment, gift.amount_cents, refunds, gift.dispute_status, gift.dispute_cents,
+                                         "duplicate" if gift.duplicate_of else None)
             if (refunds, payment) != (gift.refund_cents, gift.payment_status):
+                summary.stored_cents += (counted_cents(status, gift.amount_cents, refunded)
+                                         - counted_cents(gift.status, gift.amount_cents, gift.refunded_cents))
                 session.execute(update(Donation).where(Donation.id == gift.id).values(
                     refund_cents=refunds, payment_status=payment, refunded_cents=refunded, status=status))
                 old = gift._asdict()

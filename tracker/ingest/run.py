@@ -25,6 +25,7 @@ from tracker.ingest.csvfile import ENCODING, CsvFile, CsvProblem, scan
 from tracker.ingest.fields import RowRules
 from tracker.ingest.loader import ImportSummary, lock_writes
 from tracker.ingest.records import NormalizedDonation, Outcome, RefundRow, Skipped
+from tracker.ingest.duplicates import find_pairs
 from tracker.ingest.refunds import apply_refunds
 from tracker.ingest.rejects import RejectsFile, default_rejects_path
 from tracker.ingest.writer import ChunkWriter, store_counts
@@ -225,6 +226,7 @@ def run_import(
         with sessions.begin() as session:
             lock_writes(session)
             apply_refunds(session, reader.source, refunds, batch_id, summary)
+            summary.duplicates_found = find_pairs(session, import_id=batch_id, now=clock())
             batch = session.get(ImportBatch, batch_id)
             store_counts(batch, summary)
             batch.status, batch.finished_at = "completed", clock()

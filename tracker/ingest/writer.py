@@ -38,7 +38,7 @@ def busy(exc: BaseException) -> BaseException:
     return exc
 
 
-WRITER_COUNTS = ("inserted", "updated", "unchanged", "older", "recognized")  # what write_chunk counts
+WRITER_COUNTS = ("inserted", "updated", "unchanged", "older", "recognized", "file_cents", "stored_cents")  # write_chunk's
 
 
 def store_counts(batch: ImportBatch, summary: ImportSummary, written: ImportSummary | None = None) -> None:
@@ -51,6 +51,8 @@ def store_counts(batch: ImportBatch, summary: ImportSummary, written: ImportSumm
     batch.superseded = summary.superseded
     batch.older = summary.older + extra["older"]
     batch.recognized = summary.recognized + extra["recognized"]
+    batch.file_cents = summary.file_cents + extra["file_cents"]
+    batch.stored_cents = summary.stored_cents + extra["stored_cents"]
 
 
 class ChunkWriter:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.db import bump_revision, process_name
+from tracker.ingest.duplicates import find_pairs
 from tracker.ingest.loader import ImportSummary, apply_dispute, lock_writes, write_chunk
 from tracker.ingest.refunds import apply_refunds
 from tracker.models import Donation, WebhookEvent
@@ -76,6 +77,9 @@ def _apply(session: Session, event: WebhookEvent, currency: str, now: datetime) 
             return "ignored", f"charge {gift.external_id} is known already; its own events count it", False
         write_chunk(session, source, [gift], None, summary, rank=0, recorded_at=event.received_at)
         inbox.wake(session, event.provider, [gift.external_id], now=now)
+        if summary.inserted:  # a new gift: is it a CRM's gift under another name?
+            find_pairs(session, gift_ids=list(session.scalars(select(Donation.id).where(
+                Donation.source == source, Donation.external_id == gift.external_id))), now=now)
         if event.provider == "paypal":  # refunds that came before their payment are tied now
             apply_refunds(session, source, [], None, summary)
         return "applied", None, True
