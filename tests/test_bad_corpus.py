@@ -25,7 +25,7 @@ FIX = re.compile(r"\b(write|use|pass|remove|give|correct|check|shorten|quote|add
 ROW_CASES = {  # field -> bad values, each a reject of its row
     "amount": ["", "five", "-5", "€25", "25 GBP", "$", "1e400", "NaN", "99999999999", "0x10", "1.2.3", "--5", "5-",
                "5..0", "twenty", "12,34,5", "£5", "¥500", "(€3)", "1 000 000", "1e5", "$-5", "½", "5 EUR"],
-    "donated_at": ["", "tomorrow", "2026-02-30", "13/13/2026", "19/02/2026", "2026-12-01 01:00 EST",
+    "donated_at": ["", "tomorrow", "2026-02-30", "13/13/2026", "2026-12-01 01:00 EST",
                    "9999-12-31T23:00-08:00", "0001-01-01T00:00+01:00", "2026-12-01T10:00+25:00", "2026-12-01T25:00",
                    "2026-13-01", "2026-12-01 10:00 GMT+3", "Dec 2026", "12/31", "2026-12-01 10:00 PST",
                    "2026-12-01T10:00:00-08:00 extra", "32/12/2026", "2026-12-05T10:00:00-08:00Z"],
@@ -127,7 +127,7 @@ def cases():
     for i, line in enumerate(stripe_bad):
         out.append((f"stripe-{i}", "s.csv", (stripe + good_stripe + line + "\n").encode(), "60.00", {5}))
     paypal = '"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","From Email Address","Transaction ID","Reference Txn ID"\n'
-    good_paypal = "".join(f'"12/0{i + 2}/2026","10:00:00","PST","P{i}","Donation Payment","Completed","USD","{a}","-0.50",'
+    good_paypal = "".join(f'"12/1{i + 4}/2026","10:00:00","PST","P{i}","Donation Payment","Completed","USD","{a}","-0.50",'
                           f'"p{i}@example.org","TX{i}",""\n' for i, a in enumerate(("10.00", "20.00", "30.00")))
     paypal_bad = ['"12/05/2026","10:00:00","Mars/Olympus","X","Donation Payment","Completed","USD","5.00","-0.50","x@example.org","TXB",""',
                   '"12/05/2026","10:00:00","PST","X","","Completed","USD","5.00","-0.50","x@example.org","TXB",""',
@@ -137,6 +137,19 @@ def cases():
                   '"12/05/2026","10:00:00","PST","X","Donation Payment","Completed","USD","lots","-0.50","x@example.org","TXB",""']
     for i, line in enumerate(paypal_bad):
         out.append((f"paypal-{i}", "p.csv", (paypal + good_paypal + line + "\n").encode(), "60.00", {5}))
+    # conventions the file cannot tell, or tells both ways: refused before a row is written
+    out += [
+        ("paypal-every-date-reads-both-ways", "p.csv", (paypal + good_paypal.replace("12/1", "12/0")).encode(), "0.00",
+         None),
+        ("dates-both-ways", "g.csv", (body + csv_line({**BASE, "donated_at": "19/12/2026"})
+                                      + csv_line({**BASE, "donation_id": "b2", "donated_at": "12/19/2026"})).encode(),
+         "0.00", None),
+        ("amounts-both-ways", "g.csv", (body + csv_line({**BASE, "amount": "5,50"})).encode(), "0.00", None),
+        ("every-amount-reads-both-ways", "g.csv", (",".join(HEADER) + "\n" + csv_line({**BASE, "amount": "1.000"})
+                                                   ).encode(), "0.00", None),
+        ("a-day-above-12-decides", "g.csv", (body + csv_line({**BASE, "donated_at": "19/12/2026 10:00"})).encode(),
+         "65.00", set()),
+    ]
     return out
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from conftest import utc, write_csv
 from tracker.dates import zone
+from tracker.errors import InputFileError
 from tracker.errors import InputFileError, UsageError
 from tracker.ingest import ImportRequest, RowRules, detect_format, run_import
 from tracker.models import Donation, Donor, ImportBatch, Refund
@@ -21,10 +22,13 @@ SAMPLES = Path(__file__).parent.parent / "data" / "samples"
 LA = zone("America/Los_Angeles")
 
 
-def load(sessions, path, *, fmt=None, mapping=None, source=None, currency="USD", tz=LA, dayfirst=False, rejects=None):
+def load(sessions, path, *, fmt=None, mapping=None, source=None, currency="USD", tz=LA, dayfirst=False, rejects=None,
+         asked=False):
+    """Import a file; `asked`: the date order is the importer's `dayfirst` (else only dayfirst=True is said)."""
     rules = RowRules(source="", timezone=tz, currency=currency, dayfirst=dayfirst)
     rejects = rejects or Path(tempfile.mkdtemp()) / "rejects.csv"  # never beside the shipped files
-    request = ImportRequest(path=Path(path), format=fmt, mapping=mapping, source=source, rejects=rejects)
+    request = ImportRequest(path=Path(path), format=fmt, mapping=mapping, source=source, rejects=rejects,
+                            dayfirst=dayfirst if asked else None)
     summary = run_import(sessions, request, rules, clock=lambda: utc(2027, 1, 2))
     assert summary.rows_read == (summary.inserted + summary.updated + summary.unchanged + summary.skipped
                                  + summary.rejected + summary.superseded)
@@ -111,10 +115,11 @@ def test_real_legacy_stripe_export_with_uk_dates(sessions):
     assert (refunded.status, refunded.refunded_cents, refunded.fee_cents) == ("refunded", 2000, 48)
 
 
-def test_uk_dates_without_dayfirst_are_rejected_with_the_fix(sessions):
+def test_uk_dates_without_dayfirst_are_read_day_first_because_the_file_shows_it(sessions):
     summary = load(sessions, REAL / "sdm-payment-exports" / "stripe.csv", currency="GBP")
-    messages = [e.message for e in summary.errors]
-    assert any("pass --dayfirst" in m for m in messages), messages
+    assert (summary.inserted, summary.rejected) == (4, 0)
+    assert "dates read day first, as line 4's 19/02/2019 11:10 shows" in summary.notes
+    assert gifts(sessions, "stripe")["ch_1DzkgvKQq0uhWMx0QrN4z9OV"].donated_at == utc(2019, 2, 3, 13, 7)
 
 
 STRIPE_EDGE_ROWS = """id,Created date (UTC),Amount,Amount Refunded,Currency,Captured,Status,Mode,Customer ID,Customer Email,Fee,Description,Invoice ID,Card Name,Dispute Status,channel (metadata),appeal_variant (metadata)
@@ -234,7 +239,9 @@ def test_real_paypal_file_with_bad_rows_rejects_each_with_its_reason(sessions, t
 
 
 def test_real_personal_paypal_download_has_no_gifts(sessions):
-    summary = load(sessions, REAL / "paypal-activity-download" / "ejbest_Download.CSV")
+    with pytest.raises(InputFileError, match="cannot tell the date order"):  # 01/04/2024 ... no day above 12
+        load(sessions, REAL / "paypal-activity-download" / "ejbest_Download.CSV")
+    summary = load(sessions, REAL / "paypal-activity-download" / "ejbest_Download.CSV", dayfirst=False, asked=True)
     assert (summary.rows_read, summary.skipped, summary.inserted) == (9, 9, 0)
 
 

@@ -108,6 +108,8 @@ class Config:
     alerts: Alerts | None = None
     retry: Retry = Retry()
     webhooks: Webhooks = Webhooks()
+    # source -> its files' conventions said once ({"dayfirst": False}), for files that cannot tell them
+    imports: dict[str, dict[str, bool]] = field(default_factory=dict)
 
     def job(self, name: str) -> ReportJob | None:
         return next((j for j in self.reports if j.name == name), None)
@@ -179,7 +181,7 @@ def parse(raw: dict, path: Path | None = None) -> Config:
             raise problem(place, f"cron {expr!r}: {exc}") from None
         return expr
 
-    known(raw, "top level", ("database", "mail", "reports", "alerts", "retry", "webhooks"))
+    known(raw, "top level", ("database", "mail", "reports", "alerts", "retry", "webhooks", "imports"))
     mail = typed(raw, "top level", "mail", dict, {})
     known(mail, "[mail]", MAIL_KEYS)
     mail = {k: str(v) for k, v in mail.items()}
@@ -240,5 +242,12 @@ def parse(raw: dict, path: Path | None = None) -> Config:
     cert = typed(table, "[webhooks]", "paypal_cert", str)
     webhooks = Webhooks(stripe_secrets=tuple(secrets), paypal_webhook_id=typed(table, "[webhooks]", "paypal_webhook_id", str),
                         paypal_cert=Path(cert) if cert else None, sources=tuple(sources))
+    imports = {}
+    for source, table in typed(raw, "top level", "imports", dict, {}).items():
+        place = f"[imports.{source}]"
+        if not isinstance(table, dict):
+            raise problem(place, "is a table of the source's conventions, e.g. [imports.paypal] dayfirst = false")
+        known(table, place, ("dayfirst", "decimal_comma"))
+        imports[source] = {k: typed(table, place, k, bool) for k in table}
     return Config(path=path, database=typed(raw, "top level", "database", str), mail=mail, reports=tuple(jobs),
-                  alerts=alerts, retry=Retry(**values), webhooks=webhooks)
+                  alerts=alerts, retry=Retry(**values), webhooks=webhooks, imports=imports)

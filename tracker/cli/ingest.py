@@ -13,6 +13,7 @@ from tracker.dates import utc_now, zone
 from tracker.ingest.run import import_state
 from tracker.errors import UsageError, ValueProblem
 from tracker.money import parse_cents
+from tracker.wording import count
 
 
 @click.group("ingest")
@@ -31,7 +32,12 @@ def ingest_group() -> None:
               "actblue, civicrm, opencollective, npsp).")
 @click.option("--source", help="Where the gifts come from (default: the format's name); ids are unique per source.")
 @click.option("--timezone", "tz_name", help="Zone for times without an offset (default: the campaigns' zone).")
-@click.option("--dayfirst", is_flag=True, help="Dates like 05/12/2026 are day first (5 December).")
+@click.option("--dayfirst/--monthfirst", "dayfirst", default=None,
+              help="Dates like 05/12/2026 are day first (5 December) / month first (May 12). Default: the file's "
+                   "dates decide (a day above 12 shows the order); a file where every date reads both ways is refused.")
+@click.option("--decimal-comma/--decimal-point", "decimal_comma", default=None,
+              help="Amounts are written 1.234,56 / 1,234.56. Default: the file's amounts decide; a file where every "
+                   "amount reads both ways (1.000) is refused.")
 @click.option("--currency", default="USD", show_default=True, help="The organization's currency.")
 @click.option("--max-gift", default="10,000,000", show_default=True, help="Reject any single gift above this amount.")
 @click.option("--strict", is_flag=True, help="Load nothing when any row is bad.")
@@ -47,7 +53,7 @@ def ingest_group() -> None:
               help="The file's text encoding, e.g. cp1252 for a file saved by an older Excel (checked before a row is "
                    "written).")
 @pass_ctx
-def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, dayfirst, currency, max_gift,
+def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, dayfirst, decimal_comma, currency, max_gift,
                      strict, rejects, quiet, chunk_rows, first_load, encoding) -> None:
     """Import gifts from a file: the tracker's CSV, Stripe or PayPal exports, JSON Lines, or any CSV with a mapping.
 
@@ -72,9 +78,10 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
     factory = ctx.sessions()
     with db.transaction(factory) as session:
         tz = zone(tz_name) if tz_name else organization_zone(session)
-    rules = RowRules(source="", timezone=tz, currency=currency.upper(), max_gift_cents=max_cents, dayfirst=dayfirst)
+    rules = RowRules(source="", timezone=tz, currency=currency.upper(), max_gift_cents=max_cents)
     request = ImportRequest(path=file, format=fmt, mapping=mapping, source=source, strict=strict, rejects=rejects,
-                            chunk_rows=chunk_rows, first_load=first_load, encoding=encoding)
+                            chunk_rows=chunk_rows, first_load=first_load, encoding=encoding, dayfirst=dayfirst,
+                            decimal_comma=decimal_comma, defaults=ctx.config.imports)
     show = not quiet and sys.stderr.isatty()
     bar = None
     if show:
@@ -101,6 +108,8 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
         )
         raise SystemExit(EXIT_REJECTED)
     click.echo(_import_line(file, summary))
+    for note in summary.notes:
+        click.echo(f"  {note}")
     if summary.first_load:
         click.echo("  first load: one transaction, the indexes built once at the end")
     if summary.skipped:
@@ -127,7 +136,7 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
 
 def _import_line(file, s) -> str:
     return (
-        f"{file}: {s.rows_read:,} rows read: {s.inserted:,} new, {s.updated:,} updated, {s.unchanged:,} unchanged, "
+        f"{file}: {count(s.rows_read, 'row')} read: {s.inserted:,} new, {s.updated:,} updated, {s.unchanged:,} unchanged, "
         f"{s.skipped:,} skipped, {s.rejected:,} rejected (import #{s.import_id})"
     )
 

@@ -49,7 +49,7 @@ def amount_cents(text: str, rules: RowRules, currency: str | None = None) -> int
     An amount that writes a currency of its own ("€25", "25 GBP") must agree with `currency` (the
     row's, else the organization's): "€25" in a USD file is refused, never counted as $25."""
     text = text.strip()
-    if _PLAIN_AMOUNT.match(text):
+    if _PLAIN_AMOUNT.match(text) and not (rules.decimal_comma and "." in text):  # 25.50 is no decimal-comma amount
         whole, _, frac = text.partition(".")
         return int(whole) * 100 + int((frac + "00")[:2])
     expected = currency or rules.currency

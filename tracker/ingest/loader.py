@@ -69,6 +69,7 @@ class ImportSummary:
     file_cents: int = 0  # what the file's gifts count as the file says them (amount less refunds, counted statuses)
     stored_cents: int = 0  # what the same gifts count as stored after the import
     duplicates_found: int = 0  # likely duplicates of gifts from other sources, listed for a decision
+    notes: list[str] = field(default_factory=list)  # what to say once about how the file was read (its conventions)
 
     @property
     def duplicates(self) -> int:

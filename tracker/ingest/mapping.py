@@ -6,9 +6,9 @@ Classy, Donorbox or CRM export without code. Shipped mappings live in data/mappi
     name = "ActBlue paid contributions"
     source = "actblue"             # donation ids are unique per source
     timezone = "America/New_York"  # for times without an offset (default: the organization's)
-    dayfirst = false               # 05/12/2026 is May 12 (true: 5 December)
+    dayfirst = false               # 05/12/2026 is May 12 (true: 5 December; unset: the file's dates decide)
     date_format = ""               # a strptime format when dates need one, e.g. "%d.%m.%Y %H:%M"
-    decimal_comma = false          # amounts written 1.230,99
+    decimal_comma = false          # true: amounts written 1.230,99 (unset: the file's amounts decide)
     currency = "USD"               # when there is no currency column
     amount_includes_fee = true     # false when the amount column is net of a (negative) fee column
     header_line = 1                # the line the header is on, when instructions come first
@@ -69,9 +69,9 @@ class Mapping:
     statuses: dict[str, str]
     refunded_when: dict[str, set[str]]
     timezone: str | None
-    dayfirst: bool
+    dayfirst: bool | None  # None: decided from the file's dates (tracker.ingest.conventions)
     date_format: str | None
-    decimal_comma: bool
+    decimal_comma: bool | None  # None: decided from the file's amounts
     currency: str | None
     amount_includes_fee: bool
     header_line: int = 1
@@ -134,12 +134,20 @@ def load(path: Path) -> Mapping:
     return Mapping(
         name=opts.get("name", path.stem), source=opts.get("source"), columns=columns, include=sets("include"),
         exclude=sets("exclude"), statuses=statuses, refunded_when=sets("refunded_when"),
-        timezone=opts.get("timezone") or None, dayfirst=bool(opts.get("dayfirst", False)),
-        date_format=opts.get("date_format") or None, decimal_comma=bool(opts.get("decimal_comma", False)),
+        timezone=opts.get("timezone") or None, dayfirst=_flag(path, opts, "dayfirst"),
+        date_format=opts.get("date_format") or None, decimal_comma=_flag(path, opts, "decimal_comma"),
         currency=opts.get("currency"), amount_includes_fee=bool(opts.get("amount_includes_fee", True)),
         header_line=_header_line(path, opts.get("header_line", 1)),
         processor=processor.strip().lower() if processor else None,
     )
+
+
+def _flag(path: Path, opts: dict, key: str) -> bool | None:
+    if key not in opts:
+        return None
+    if not isinstance(opts[key], bool):
+        raise UsageError(f"{path}: [mapping] {key} is true or false (or left out, so that the file's values decide)")
+    return opts[key]
 
 
 def _header_line(path: Path, value) -> int:
@@ -152,9 +160,9 @@ def rules_for(mapping: Mapping, rules: fields.RowRules) -> fields.RowRules:
     return replace(
         rules,
         timezone=zone(mapping.timezone) if mapping.timezone else rules.timezone,
-        dayfirst=mapping.dayfirst or rules.dayfirst,
+        dayfirst=rules.dayfirst if mapping.dayfirst is None else mapping.dayfirst,
         date_format=mapping.date_format,
-        decimal_comma=mapping.decimal_comma,
+        decimal_comma=rules.decimal_comma if mapping.decimal_comma is None else mapping.decimal_comma,
         statuses=mapping.statuses,
     )
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.errors import InputFileError, RowError, UsageError
-from tracker.ingest import generic, jsonl, mapping as mapping_mod, paypal, stripe
+from tracker.ingest import conventions, generic, jsonl, mapping as mapping_mod, paypal, stripe
 from tracker.ingest.csvfile import ENCODING, CsvFile, CsvProblem, scan
 from tracker.ingest.fields import RowRules
 from tracker.ingest.loader import ImportSummary, lock_writes
@@ -30,7 +30,7 @@ from tracker.ingest.refunds import apply_refunds
 from tracker.ingest.rejects import RejectsFile, default_rejects_path
 from tracker.ingest.writer import ChunkWriter, store_counts
 from tracker.db import bump_revision, process_gone, process_name
-from tracker.models import ImportBatch
+from tracker.models import Campaign, ImportBatch
 
 FORMATS = ("generic", "stripe", "paypal", "mapping", "jsonl")
 CSV_FORMATS = {"generic": generic, "stripe": stripe, "paypal": paypal}
@@ -56,6 +56,13 @@ class ImportRequest:
     # auto for a file of FIRST_LOAD_MIN_BYTES or more, yes whatever its size, no never
     first_load: str = "auto"
     encoding: str = ENCODING  # the file's text encoding (checked for the whole file before a row is written)
+    # the file's conventions when the importer says them (None: decided from the file's own values before a row
+    # is loaded, tracker.ingest.conventions; a RowRules with dayfirst or decimal_comma set also says them)
+    dayfirst: bool | None = None
+    decimal_comma: bool | None = None
+    # source -> conventions said once for its files (the configuration's [imports.SOURCE]), used when neither the
+    # request nor the mapping says them and the file cannot tell
+    defaults: dict | None = None
 
 
 def detect_format(path: Path, encoding: str = ENCODING) -> str:
@@ -93,7 +100,7 @@ class Reader:
         self.rules = replace(rules, source=self.source)
         if self.format == "jsonl":
             self._jsonl = jsonl.JsonlSource(path, self.rules, request.encoding)
-            self.header = self._jsonl.header
+            self.header, self.delimiter = self._jsonl.header, ","
             return
         self._csv = CsvFile(path, header_line=self.mapping.header_line if self.mapping else 1, encoding=request.encoding)
         try:
@@ -105,6 +112,7 @@ class Reader:
             self._csv.close()
             raise
         self.header = self._csv.header
+        self.delimiter = self._csv.delimiter
 
     def close(self) -> None:
         if self.format == "jsonl":
@@ -149,9 +157,15 @@ def run_import(
     summary = ImportSummary(path=str(path), format=reader.format, source=reader.source)
     try:  # the whole file is read once before any row is written: its digest, its encoding, its quotes
         sha = scan(path, encoding=request.encoding, quotes=reader.format != "jsonl").sha256
+        decided = settle_conventions(reader, request, rules)  # and its date order and decimal mark
     except BaseException:
         reader.close()
         raise
+    summary.notes = list(decided.notes)
+    if (decided.dayfirst, decided.decimal_comma) != (rules.dayfirst, rules.decimal_comma):
+        reader.close()
+        rules = replace(rules, dayfirst=decided.dayfirst, decimal_comma=decided.decimal_comma)
+        reader = Reader(request, rules)
 
     if request.strict:
         checked = _strict_check(Reader(request, rules), rejects_path, summary)
@@ -172,6 +186,7 @@ def run_import(
         session.add(batch)
         session.flush()
         summary.import_id = batch_id = batch.id
+        windows = [(c.window.starts_at, c.window.end, c.slug) for c in session.scalars(select(Campaign))]
         # how new this file's content is: the first import of a file with the same bytes (a file imported
         # again is as old as its first import, so it never undoes what a later file corrected)
         rank = session.scalar(select(func.min(ImportBatch.id)).where(ImportBatch.sha256 == sha))
@@ -189,10 +204,17 @@ def run_import(
         request.first_load == "auto" and path.stat().st_size >= FIRST_LOAD_MIN_BYTES)
     writer = ChunkWriter(sessions, batch_id, reader.source, summary, first_load=first_load, rank=rank)
     since_commit = 0  # gifts handed over since the last commit
+    gifts, earliest, inside = 0, None, not windows  # for the one-line warning about a file's dates (below)
     try:
         for line, values, outcome in reader.records():
             summary.rows_read += 1
             if isinstance(outcome, NormalizedDonation):
+                gifts += 1
+                when = outcome.donated_at
+                if earliest is None or when < earliest:
+                    earliest = when
+                if not inside:
+                    inside = any(start <= when < end for start, end, _ in windows)
                 earlier = chunk.get(outcome.external_id)
                 if earlier is not None:
                     if earlier.content() == outcome.content():
@@ -223,6 +245,7 @@ def run_import(
         if chunk:
             writer.put(chunk, commit=True)
         writer.close()
+        summary.notes += _date_warnings(gifts, earliest, inside, windows, clock())
         with sessions.begin() as session:
             lock_writes(session)
             apply_refunds(session, reader.source, refunds, batch_id, summary)
@@ -247,6 +270,59 @@ def run_import(
         wrote = rejects.close()
     _settle_rejects_file(wrote, rejects_path, request, summary, sessions, batch_id)
     return summary
+
+
+def _date_warnings(gifts: int, earliest, inside: bool, windows: list, now) -> list[str]:
+    """One line when a file's gifts are all dated in the future or all outside every campaign: they still load,
+    but the likeliest cause is a date-order or time-zone mistake."""
+    if not gifts:
+        return []
+    cause = "the likeliest cause is a date-order or time-zone mistake (--dayfirst/--monthfirst, --timezone)"
+    if earliest > now:
+        which = "the file's one gift is" if gifts == 1 else f"all {gifts:,} gifts are"
+        return [f"warning: {which} dated in the future (from {earliest:%Y-%m-%d %H:%M} UTC); {cause}"]
+    if not inside:
+        names = ", ".join(slug for _, _, slug in windows[:3]) + (", ..." if len(windows) > 3 else "")
+        which = "the file's one gift is" if gifts == 1 else f"none of its {gifts:,} gifts is"
+        return [f"warning: {which} {'not ' if gifts == 1 else ''}dated within a campaign ({names}); {cause}"]
+    return []
+
+
+def settle_conventions(reader: Reader, request: ImportRequest, rules: RowRules) -> conventions.Decision:
+    """The file's date order and decimal mark: as the importer said (the request, the rules, the mapping), else
+    from all the file's values (tracker.ingest.conventions). Raises InputFileError when the file cannot tell,
+    UsageError when the request contradicts the mapping."""
+    m = reader.mapping
+    asked = {}
+    for key, said in (("dayfirst", request.dayfirst), ("decimal_comma", request.decimal_comma)):
+        given = getattr(m, key) if m is not None else None
+        if said is not None and given is not None and said != given:
+            flag = {("dayfirst", True): "--dayfirst", ("dayfirst", False): "--monthfirst",
+                    ("decimal_comma", True): "--decimal-comma", ("decimal_comma", False): "--decimal-point"}[key, said]
+            raise UsageError(f"the mapping {m.name!r} says {key} = {str(given).lower()}, and {flag} says otherwise; "
+                             "leave out one of them")
+        asked[key] = said if said is not None else given if given is not None else (True if getattr(rules, key) else None)
+    defaults = (request.defaults or {}).get(reader.source, {})
+    path = Path(request.path)
+    cols = conventions.columns_for(reader.format, reader.header, m)
+    zone = (m.timezone if m is not None and m.timezone else None) or (rules.timezone.key if rules.timezone else None)
+    if not cols or all(v is not None for v in asked.values()) and not cols.zoned:
+        return conventions.Decision(bool(asked["dayfirst"]), bool(asked["decimal_comma"]))
+    header_line = m.header_line if m is not None else 1
+    delimiter = reader.delimiter
+    ev = conventions.survey(path, reader.format, reader.header, cols, header_line=header_line, delimiter=delimiter,
+                            encoding=request.encoding)
+    if asked["dayfirst"] is not None:
+        ev.dates, ev.either_dates = {}, []
+    if asked["decimal_comma"] is not None:
+        ev.amounts, ev.either_amounts = {}, []
+    conventions.find_lines(path, reader.format, reader.header, cols, ev.examples(), header_line=header_line,
+                           encoding=request.encoding)
+    for key, reading in (("dayfirst", ev.dates), ("decimal_comma", ev.amounts)):
+        if asked[key] is None and key in defaults and not reading:  # the file cannot tell: the configuration says
+            asked[key] = defaults[key]
+    return conventions.decide(path, ev, dayfirst=asked["dayfirst"], decimal_comma=asked["decimal_comma"], zone=zone,
+                              currency=rules.currency)
 
 
 def import_state(batch: ImportBatch) -> str:
