@@ -175,6 +175,9 @@ def install(server: Flask, sessions: sessionmaker[Session], clock: Callable[[], 
         cookie.clear()  # a new session, a new form token: nothing from before the login carries over
         cookie.permanent = True
         cookie["sid"] = token
+        # made now, with the session, not when the page first asks: the page's requests run side by side,
+        # and one sent with this cookie and answered later would write back a cookie without the token
+        cookie["csrf"] = secrets.token_urlsafe(24)
         return redirect(target)
 
     @server.post("/logout")

@@ -191,6 +191,18 @@ def test_logout_needs_the_forms_token_and_ends_the_cookie_even_a_copy_of_it(guar
     assert replay(guarded, copy) == 302  # the copy kept from before the logout no longer works
 
 
+def test_the_logout_token_survives_requests_that_were_already_under_way(guarded):
+    """The page's requests run side by side: one that started with the cookie of the login answers after
+    the layout has been drawn. Its cookie must not take away the token the logout form shows."""
+    browser, _ = log_in(guarded)
+    at_login = browser.cookies["tracker_session"]
+    token = logout_token(browser, guarded)
+    slower = requests.Session()  # a request sent with the login's cookie, answered after the layout
+    slower.cookies.set("tracker_session", at_login)
+    assert slower.get(f"{guarded}/_dash-dependencies").status_code == 200
+    assert slower.post(f"{guarded}/logout", data={"csrf": token}, allow_redirects=False).status_code == 302
+
+
 def test_a_password_change_ends_every_session_of_that_user(guarded, tracker, monkeypatch):
     laptop, _ = log_in(guarded)
     phone, _ = log_in(guarded)
