@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -169,6 +171,8 @@ class ImportBatch(Base):
     stored_cents: Mapped[int | None] = mapped_column(BigInteger, comment="what the same gifts count as stored after it")
     older: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
                                        comment="rows older than the stored gift: their details were kept")
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="when `tracker imports undo` took it back")
+    undone_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Donation(Base):
@@ -222,6 +226,81 @@ class Donation(Base):
     processor_id: Mapped[str | None] = mapped_column(String(200), comment="the processor's id of the payment (ch_...)")
     duplicate_of: Mapped[int | None] = mapped_column(
         BigId, comment="the id of the gift this one was merged into as a duplicate: it no longer counts")
+    voided_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="when the gift was voided (taken back by hand or by undoing its import): it no longer counts")
+
+
+class GiftDetail(Base):
+    """What finance needs of a gift beyond what counts: how it was paid and entered, where it went. Sparse: a row
+    only for gifts that have any (a manual gift, a refund's date, a payout, a fund or GL code from a mapping)."""
+
+    __tablename__ = "gift_details"
+
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), primary_key=True)
+    method: Mapped[str | None] = mapped_column(String(16), comment="check, cash, daf, stock, wire, card, paypal, other")
+    reference: Mapped[str | None] = mapped_column(String(200), comment="a check number or a grant's reference")
+    note: Mapped[str | None] = mapped_column(Text)
+    entered_by: Mapped[str | None] = mapped_column(String(200), comment="who entered a gift by hand")
+    entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="when the (last) refund was made")
+    payout_id: Mapped[str | None] = mapped_column(String(200), comment="the processor's payout or deposit id")
+    fund: Mapped[str | None] = mapped_column(String(200), comment="the fund or designation")
+    gl_code: Mapped[str | None] = mapped_column(String(80), comment="the general-ledger code")
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    voided_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class GiftHistory(Base):
+    """One change a gift went through after it was created (refunded, disputed, voided, merged as a duplicate,
+    its details changed, restored by an undo), with what caused it: an import, a webhook event or a person.
+    `before` and `after` hold the gift's fields that changed (JSON). Its creation is on the gift itself."""
+
+    __tablename__ = "gift_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(24))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
+    webhook_event_id: Mapped[int | None] = mapped_column(BigId, comment="the webhook_events row that caused it")
+    actor: Mapped[str | None] = mapped_column(String(200), comment="the person, for changes made by hand")
+    before: Mapped[str] = mapped_column(Text)
+    after: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CampaignChange(Base):
+    """An edit of a campaign (a stretch goal, a new end date), with when and who: the dashboard shows "goal raised
+    to $450,000 on Dec 29"."""
+
+    __tablename__ = "campaign_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+
+class ClosedPeriod(Base):
+    """A month of the organization's calendar closed by finance: its figures are read from the snapshot taken at
+    the close (closed_gifts, closed_buckets, closed_donors); later changes to its gifts are adjustments booked in
+    the first open period. Reopened: the snapshot is dropped, the row kept for the audit."""
+
+    __tablename__ = "closed_periods"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), comment="YYYY-MM, in the organization's zone")
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="exclusive")
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="when the snapshot was taken")
+    closed_by: Mapped[str] = mapped_column(String(200))
+    figures: Mapped[str] = mapped_column(Text, comment="JSON: per currency, raised at the close")
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopened_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class GiftAlias(Base):
@@ -547,6 +626,26 @@ class WebhookRefusal(Base):
 
 # Statuses whose gifts count towards "raised" (their amount minus any refunded amount).
 # A disputed gift (a chargeback under way) is held back until the dispute ends.
+def _snapshot(name: str, of, comment: str) -> Table:
+    """A table holding, per closed period, a copy of `of`'s rows as they stood at the close: the same columns (so
+    a query reads either through the same names, tracker.queries), keyed by the period first."""
+    columns = [Column("period_id", Integer, ForeignKey("closed_periods.id", ondelete="CASCADE"), primary_key=True)]
+    columns += [Column(c.name, c.type, primary_key=c.primary_key, nullable=not c.primary_key, comment=c.comment)
+                for c in of.__table__.columns]
+    return Table(name, Base.metadata, *columns, comment=comment)
+
+
+closed_gifts = _snapshot("closed_gifts", Donation, "the gifts of a closed period as they stood at its close")
+Index("ix_closed_gifts_period_donated_at", closed_gifts.c.period_id, closed_gifts.c.donated_at)
+closed_buckets = _snapshot("closed_buckets", GiftBucket, "the rollups of a closed period as they stood at its close")
+closed_donors = Table(
+    "closed_donors", Base.metadata,
+    Column("period_id", Integer, ForeignKey("closed_periods.id", ondelete="CASCADE"), primary_key=True),
+    Column("donor_id", BigId, primary_key=True),
+    Column("first_gift_at", UTCDateTime),
+    comment="the first gifts of a closed period's donors as they stood at its close")
+
+
 COUNTED_STATUSES = ("succeeded", "partially_refunded", "refunded")
 RAISED_BASES = ("gross", "net_of_fees")
 STATUSES = ("succeeded", "pending", "failed", "refunded", "partially_refunded", "disputed")
