@@ -13,7 +13,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from tracker.dates import Window, ensure_utc, isoformat_local
-from tracker.money import cents_to_decimal_str, percent_of
+from tracker.money import cents_to_decimal_str, format_money, percent_of
 from tracker.projection import Backtest, Curve, Projection, aligned_offset, project_at
 
 SECONDS_PER_DAY = 86_400
@@ -84,6 +84,27 @@ class FiscalShare:
 
 
 @dataclass(frozen=True)
+class Books:
+    """A campaign whose window lies in closed periods: when they were closed, what the window raised at the close
+    (what raised still says), and the adjustments booked since (refunds, voids, late gifts of those days)."""
+
+    closed_at: datetime
+    periods: tuple[str, ...]
+    raised_cents: int
+    adjustment_cents: int
+    adjustments: int
+
+
+def books_line(books: Books, tz, currency: str) -> str:
+    """"closed on Jan 15 at $414,015.50; adjustments since: −$500.00" (the date in the campaign's zone)."""
+    when = books.closed_at.astimezone(tz)
+    cents = books.adjustment_cents
+    sign = "−" if cents < 0 else "+" if cents > 0 else ""
+    return (f"closed on {when:%b} {when.day} at {format_money(books.raised_cents, currency)}; adjustments since: "
+            f"{sign}{format_money(abs(cents), currency)}")
+
+
+@dataclass(frozen=True)
 class Figures:
     """The aggregates besides the totals that a full status needs (tracker.service gathers them)."""
 
@@ -95,6 +116,7 @@ class Figures:
     late_gifts: int = 0
     late_cents: int = 0
     duplicates: tuple[int, int] = (0, 0)  # (pairs, cents) of likely duplicates awaiting a decision
+    books: Books | None = None  # the window's period is closed (tracker.closing): when, and the adjustments since
     track_record: Backtest | None = None  # the earlier campaigns' backtest (computed from `earlier` when None)
 
 
@@ -164,6 +186,7 @@ class Status:
     duplicate_pairs: int = 0  # likely duplicates awaiting a decision (tracker duplicates list)
     duplicate_cents: int = 0  # what they count twice if each pair is one gift
     raised_basis: str = "gross"
+    books: Books | None = None  # closed by finance: raised stays what it was at the close; adjustments since
 
     @property
     def deadline(self) -> datetime:
@@ -305,6 +328,7 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime, figures: 
         duplicate_pairs=figures.duplicates[0],
         duplicate_cents=figures.duplicates[1],
         raised_basis=getattr(campaign, "raised_basis", "gross") or "gross",
+        books=figures.books,
     )
 
 
@@ -390,6 +414,11 @@ def status_json(st: Status) -> dict:
         },
         "late_after_deadline": {"gifts": st.late_gifts, "amount": cents_to_decimal_str(st.late_cents)},
         "duplicates_undecided": {"pairs": st.duplicate_pairs, "amount": cents_to_decimal_str(st.duplicate_cents)},
+        "closed": None if st.books is None else {
+            "closed_at": st.books.closed_at.isoformat(), "periods": list(st.books.periods),
+            "raised_at_close": cents_to_decimal_str(st.books.raised_cents),
+            "adjustments_since": cents_to_decimal_str(st.books.adjustment_cents),
+            "adjustments": st.books.adjustments},
     }
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from tracker.campaign import FiscalShare, Segment, Segments
 from tracker.dates import UTC, Window, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, AppealDaily, AuditEntry, AppealEvent, AppealVariant, Campaign, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
+from tracker.models import COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_gifts, AuditEntry, AppealEvent, AppealVariant, Campaign, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -75,8 +75,7 @@ def _raised(basis: str):
     return NET
 
 
-def _bucket_raised(basis: str):
-    b = GiftBucket
+def _bucket_raised(basis: str, b=GiftBucket):
     raised = b.amount_cents - b.refunded_cents
     return raised - b.fee_cents if basis == "net_of_fees" else raised
 
@@ -87,6 +86,46 @@ def _epoch(moment: datetime) -> int:
 
 def _instant(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
+
+
+def _closed(session: Session) -> list[tuple[int, datetime, datetime]]:
+    """(id, start, end) of the closed periods (tracker.closing): their figures are read from the copy taken at
+    the close, so nothing after it changes them."""
+    return [(i, ensure_utc(s), ensure_utc(e)) for i, s, e in session.execute(
+        select(ClosedPeriod.id, ClosedPeriod.starts_at, ClosedPeriod.ends_at).where(ClosedPeriod.reopened_at.is_(None)))]
+
+
+def _buckets(session: Session, closed: list | None = None):
+    """The quarter-hour rollups as the figures read them: the live ones, except in closed periods, where they are
+    the copy taken at the close. GiftBucket itself when nothing is closed."""
+    closed = _closed(session) if closed is None else closed
+    if not closed:
+        return GiftBucket
+    gb = GiftBucket.__table__
+    names = [c.name for c in gb.columns]
+    outside = and_(*[or_(gb.c.bucket < _epoch(s), gb.c.bucket >= _epoch(e)) for _, s, e in closed])
+    view = union_all(
+        select(*[gb.c[n] for n in names]).where(outside),
+        select(*[closed_buckets.c[n] for n in names]).where(closed_buckets.c.period_id.in_([i for i, _, _ in closed])),
+    ).subquery("buckets")
+    return aliased(GiftBucket, view, adapt_on_names=True)
+
+
+def _raw_raised(session: Session, closed: list, currency: str, start: datetime, end: datetime, basis: str):
+    """(cents raised, gifts with a positive net) by the gifts themselves donated in [start, end) (a part of a quarter
+    hour): the closed period's copy of them when the range is in one."""
+    period = next((i for i, s, e in closed if s <= start and end <= e), None)
+    if period is None:
+        row = session.execute(select(func.coalesce(func.sum(_raised(basis)), 0), func.count(case((NET > 0, Donation.id))))
+                              .where(_counted_between(currency, start, end))).one()
+        return int(row[0]), int(row[1])
+    t = closed_gifts.c
+    net = t.amount_cents - t.refunded_cents
+    raised = net - case((net > 0, func.coalesce(t.fee_cents, 0)), else_=0) if basis == "net_of_fees" else net
+    row = session.execute(select(func.coalesce(func.sum(raised), 0), func.count(case((net > 0, t.id)))).where(
+        t.period_id == period, t.status.in_(COUNTED_STATUSES), t.currency == currency, t.donated_at >= start,
+        t.donated_at < end)).one()
+    return int(row[0]), int(row[1])
 
 
 def _counted_between(currency: str, start: datetime, end: datetime):
@@ -109,20 +148,19 @@ def raised_between(session: Session, currency: str, start: datetime, end: dateti
     inner_s, inner_e = -(-s // BUCKET_SECONDS) * BUCKET_SECONDS, e // BUCKET_SECONDS * BUCKET_SECONDS
     raw_ranges = [(start, end)] if inner_s >= inner_e else [(start, _instant(inner_s)), (_instant(inner_e), end)]
     cents = gifts = 0
+    closed = _closed(session)
     if inner_s < inner_e:
+        gb = _buckets(session, closed)
         row = session.execute(
-            select(func.coalesce(func.sum(_bucket_raised(basis)), 0), func.coalesce(func.sum(GiftBucket.gifts), 0))
-            .where(GiftBucket.currency == currency, GiftBucket.bucket >= inner_s, GiftBucket.bucket < inner_e)
+            select(func.coalesce(func.sum(_bucket_raised(basis, gb)), 0), func.coalesce(func.sum(gb.gifts), 0))
+            .where(gb.currency == currency, gb.bucket >= inner_s, gb.bucket < inner_e)
         ).one()
         cents, gifts = int(row[0]), int(row[1])
     for a, b in raw_ranges:
         if a >= b:
             continue
-        row = session.execute(
-            select(func.coalesce(func.sum(_raised(basis)), 0), func.count(case((NET > 0, Donation.id))))
-            .where(_counted_between(currency, a, b))
-        ).one()
-        cents, gifts = cents + int(row[0]), gifts + int(row[1])
+        more, n = _raw_raised(session, closed, currency, a, b, basis)
+        cents, gifts = cents + more, gifts + n
     return cents, gifts
 
 
@@ -146,11 +184,12 @@ def bucket_series(session: Session, campaign: Campaign, as_of: datetime, *, gift
     end = w.end
     s, e = _epoch(w.starts_at), _epoch(end)
     whole_end = e // BUCKET_SECONDS * BUCKET_SECONDS
-    columns = [GiftBucket.bucket, _bucket_raised(campaign.raised_basis)] + ([GiftBucket.gifts] if gifts else [])
+    gb = _buckets(session)
+    columns = [gb.bucket, _bucket_raised(campaign.raised_basis, gb)] + ([gb.gifts] if gifts else [])
     found = session.execute(
         select(*columns)
-        .where(GiftBucket.currency == campaign.currency, GiftBucket.bucket >= s, GiftBucket.bucket < whole_end)
-        .order_by(GiftBucket.bucket)
+        .where(gb.currency == campaign.currency, gb.bucket >= s, gb.bucket < whole_end)
+        .order_by(gb.bucket)
     )
     rows = ([(int(b), int(c), int(n)) for b, c, n in found] if gifts else [(int(b), int(c)) for b, c in found])
     if whole_end < e:
@@ -702,3 +741,22 @@ def undecided_by_currency(session: Session) -> dict[str, tuple[int, int]]:
     return {cur: (int(n), int(cents)) for cur, n, cents in session.execute(
         select(b.currency, func.count(), counted).select_from(DuplicatePair).join(b, b.id == DuplicatePair.b_id)
         .where(DuplicatePair.status == "undecided").group_by(b.currency).order_by(b.currency))}
+
+
+def gift_record(session: Session, gift_id: int):
+    """A gift with what is known of it: (the gift, its details or None, its history oldest first, the import that
+    created it or None, the webhook event that created it or None); None when there is no such gift."""
+    from tracker.models import GiftDetail, GiftHistory, WebhookEvent
+
+    gift = session.get(Donation, gift_id)
+    if gift is None:
+        return None
+    detail = session.get(GiftDetail, gift_id)
+    changes = session.scalars(select(GiftHistory).where(GiftHistory.donation_id == gift_id)
+                              .order_by(GiftHistory.at, GiftHistory.id)).all()
+    batch = session.scalar(select(ImportBatch).where(ImportBatch.started_at == gift.recorded_at)) \
+        if gift.recorded_at is not None else None
+    event = None
+    if batch is None and gift.recorded_at is not None:
+        event = session.scalar(select(WebhookEvent).where(WebhookEvent.received_at == gift.recorded_at).limit(1))
+    return gift, detail, changes, batch, event

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from tracker import campaign as cm, queries
+from tracker import closing, campaign as cm, queries
 from tracker.dates import ensure_utc
 from tracker.models import AppealVariant, Campaign
 from tracker.projection import Backtest, Curve, aligned_offset, backtest, matched_offset, typical_curve
@@ -91,6 +91,7 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
         late_gifts=late_gifts,
         late_cents=late_cents,
         duplicates=queries.undecided_duplicates(session, campaign, as_of),
+        books=closing.books(session, campaign, as_of, totals.raised_cents),
         track_record=track,
     )
     return cm.status(campaign, totals, as_of=as_of, figures=figures)

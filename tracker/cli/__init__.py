@@ -40,6 +40,8 @@ COMMANDS = {
     "webhooks": "webhooks:webhooks_group",
     "reconcile": "webhooks:reconcile_group",
     "duplicates": "duplicates:duplicates_group",
+    "gift": "gifts:gift_group",
+    "period": "period:period_group",
 }
 
 

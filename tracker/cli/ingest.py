@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from tracker import db, queries
-from tracker.cli.context import EXIT_REJECTED, Context, organization_zone, pass_ctx, show_row_errors
-from tracker.dates import utc_now, zone
+from tracker.cli.context import EXIT_REJECTED, Context, organization_zone, os_user, pass_ctx, read_as_of, show_row_errors
+from tracker.dates import UTC, utc_now, zone
 from tracker.ingest.run import import_state
 from tracker.errors import UsageError, ValueProblem
 from tracker.money import parse_cents
@@ -52,9 +52,11 @@ def ingest_group() -> None:
 @click.option("--encoding", default="utf-8", show_default=True,
               help="The file's text encoding, e.g. cp1252 for a file saved by an older Excel (checked before a row is "
                    "written).")
+@click.option("--as-of", "as_of", help="Record the import as run at this moment (ISO 8601; default: now): its clock "
+                                      "starts there and runs on.")
 @pass_ctx
 def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, dayfirst, decimal_comma, currency, max_gift,
-                     strict, rejects, quiet, chunk_rows, first_load, encoding) -> None:
+                     strict, rejects, quiet, chunk_rows, first_load, encoding, as_of) -> None:
     """Import gifts from a file: the tracker's CSV, Stripe or PayPal exports, JSON Lines, or any CSV with a mapping.
 
     A gift is identified by (source, id): importing the same or an overlapping file again
@@ -78,6 +80,10 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
     factory = ctx.sessions()
     with db.transaction(factory) as session:
         tz = zone(tz_name) if tz_name else organization_zone(session)
+    clock = utc_now
+    if as_of:
+        start, began = read_as_of(as_of, tz or UTC), utc_now()
+        clock = lambda: start + (utc_now() - began)  # noqa: E731
     rules = RowRules(source="", timezone=tz, currency=currency.upper(), max_gift_cents=max_cents)
     request = ImportRequest(path=file, format=fmt, mapping=mapping, source=source, strict=strict, rejects=rejects,
                             chunk_rows=chunk_rows, first_load=first_load, encoding=encoding, dayfirst=dayfirst,
@@ -94,7 +100,7 @@ def ingest_donations(ctx: Context, file: Path, fmt, mapping, source, tz_name, da
             bar.update(rows - bar.n)
 
     try:
-        summary = run_import(factory, request, rules, clock=utc_now, progress=progress)
+        summary = run_import(factory, request, rules, clock=clock, progress=progress)
     finally:
         if bar is not None:
             bar.close()
@@ -153,7 +159,7 @@ def imports_group() -> None:
 @click.option("--limit", default=20, show_default=True, help="How many imports to show, newest first.")
 @pass_ctx
 def imports_list(ctx: Context, limit: int) -> None:
-    """List imports, newest first: file, format, status and what happened to the rows.
+    """List imports, newest first: file, format, status (undone once taken back) and what happened to the rows.
 
     An import whose process ended before it finished (killed, or its machine restarted) shows as
     "interrupted" (on another machine, as "running"); run it again to complete it.
@@ -173,6 +179,36 @@ def imports_list(ctx: Context, limit: int) -> None:
                 f"{b.rows_read:>8,} {b.inserted:>8,} {b.updated:>8,} {b.unchanged:>8,} {b.skipped:>8,} "
                 f"{b.rejected:>8,}  {b.filename}  {b.sha256[:12]}"
             )
+
+
+@imports_group.command("undo")
+@click.argument("import_id", type=int)
+@click.option("--as-of", "as_of", help="When (ISO 8601; default: now).")
+@pass_ctx
+def imports_undo(ctx: Context, import_id: int, as_of) -> None:
+    """Take back what an import did: the gifts it created are removed (or voided, when something else
+    touched them), the changes it made are rolled back to what each gift's history says they were,
+    unless a later import, event or person changed that gift again (then it says which, and changes
+    nothing). Undoing twice does nothing more.
+
+    Example: tracker imports undo 12
+    """
+    from tracker.finance import audit
+    from tracker.ingest.undo import undo
+
+    actor = os_user()
+    with db.transaction(ctx.sessions()) as session:
+        now = read_as_of(as_of, organization_zone(session) or UTC)
+        done = undo(session, import_id, actor=actor, now=now)
+        if done.already is None:
+            audit(session, actor=actor, action="import undo", rows=done.removed + done.voided + done.restored, now=now,
+                  detail=f"import {import_id}: {done.removed} gifts removed, {done.voided} voided, "
+                         f"{done.restored} restored, {done.refunds} refunds removed")
+    if done.already is not None:
+        click.echo(f"import {import_id} was undone already, on {done.already:%Y-%m-%d %H:%M} UTC; nothing to do")
+        return
+    click.echo(f"undid import {import_id}: {count(done.removed, 'gift')} removed, {done.voided:,} voided, "
+               f"{count(done.restored, 'gift')} restored to before it, {count(done.refunds, 'refund')} removed")
 
 
 @ingest_group.command("appeals")

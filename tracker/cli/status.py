@@ -8,6 +8,7 @@ import click
 
 from tracker import campaign as campaign_math, db, queries
 from tracker.cli.context import Context, pass_ctx, read_as_of
+from tracker.dates import zone
 from tracker.money import format_money
 from tracker.wording import count, verb
 from tracker.projection.combine import RANGE_LEVEL
@@ -92,6 +93,8 @@ def _status_text(st: campaign_math.Status) -> str:
         lines.append(f"  Duplicates {count(n, 'likely pair')} {verb(n, 'awaits', 'await')} a decision "
                      f"({money(st.duplicate_cents)} counted twice if {verb(n, 'it is', 'each is')} one gift): "
                      "tracker duplicates list")
+    if st.books is not None:
+        lines.append(f"  Books      {campaign_math.books_line(st.books, zone(st.timezone), st.currency)}")
     if st.phase == "closed":
         lines.append(f"  Late       {money(st.late_cents)} in {st.late_gifts:,} gifts imported after the deadline")
     return "\n".join(lines)

@@ -15,6 +15,8 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from tracker import rollups
+from tracker.ingest import history
+from tracker.ingest.history import Cause
 from tracker.errors import NotFound, UsageError
 from tracker.ingest.loader import COLUMNS
 from tracker.ingest.states import effective
@@ -80,10 +82,13 @@ def merge(session: Session, keep_id: int, duplicate_id: int, *, actor: str, now:
                                  gift.dispute_cents, "duplicate")
     session.execute(update(Donation).where(Donation.id == duplicate_id).values(
         duplicate_of=keep_id, status=status, refunded_cents=refunded))
+    new = {**old, "status": status, "refunded_cents": refunded, "duplicate_of": keep_id}
     deltas = rollups.Deltas()
-    deltas.change(old, {**old, "status": status, "refunded_cents": refunded})
+    deltas.change(old, new)
     deltas.flush(session)
     rollups.refresh_first_gifts(session, [gift.donor_id])
+    history.record(session, [(duplicate_id, {**old, "duplicate_of": None}, new)],
+                   Cause(at=now, actor=actor, note=f"a duplicate of gift {keep_id}"))
     pair.status, pair.decided_at, pair.decided_by = "merged", now, actor
     return pair
 

@@ -9,13 +9,13 @@ and by which import, webhook event or person (`created_by`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from tracker.dates import ensure_utc
+from tracker.dates import UTC, ensure_utc
 
 # the fields a change is recorded by (what counts, what names the gift, whether it is withdrawn)
 TRACKED = ("source", "external_id", "donor_id", "amount_cents", "refunded_cents", "fee_cents", "currency",
@@ -32,12 +32,19 @@ class Cause:
     event_id: int | None = None  # webhook_events.id
     actor: str | None = None
     note: str | None = None
+    kind: str | None = None  # what to call the change, when not what the fields say (an undo: "undone")
 
 
 def _value(v):
     if isinstance(v, datetime):
         return ensure_utc(v).isoformat()
     return v
+
+
+def moment(text: str) -> datetime:
+    """A time kept in a history row, back as an aware UTC datetime."""
+    parsed = datetime.fromisoformat(text)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def snapshot(values: dict) -> dict:
@@ -74,7 +81,7 @@ def rows(changes: list[tuple[int, dict, dict]], cause: Cause, at: datetime) -> l
         keys = [k for k in TRACKED if before.get(k) != after.get(k)]
         if not keys:
             continue
-        out.append({"donation_id": gift_id, "at": at, "kind": kind_of(before, after), "import_id": cause.import_id,
+        out.append({"donation_id": gift_id, "at": at, "kind": cause.kind or kind_of(before, after), "import_id": cause.import_id,
                     "webhook_event_id": cause.event_id, "actor": cause.actor, "note": cause.note,
                     "before": json.dumps({k: before.get(k) for k in keys}, sort_keys=True),
                     "after": json.dumps({k: after.get(k) for k in keys}, sort_keys=True)})
@@ -89,13 +96,50 @@ def record(session: Session, changes: list[tuple[int, dict, dict]], cause: Cause
     if not changes:
         return 0
     cause = cause or Cause(import_id=import_id)
+    if cause.import_id is None and import_id is not None:
+        cause = replace(cause, import_id=import_id)
     at = cause.at
-    if at is None:
+    if at is None and cause.import_id is not None:
         at = session.scalar(select(ImportBatch.started_at).where(ImportBatch.id == cause.import_id))
+    if at is None:
+        raise ValueError("a change needs the moment it was made: give Cause(at=...) or an import")
     made = rows(changes, cause, at)
     if made:
         session.execute(insert(GiftHistory.__table__), made)
+    refund_dates(session, [(gift_id, at) for gift_id, old, new in changes
+                           if (new.get("refund_cents") or 0) > (old.get("refund_cents") or 0)])
     return len(made)
+
+
+def set_details(session: Session, rows: list[dict]) -> None:
+    """Store details of gifts (gift_details: each dict has donation_id and the columns to set), keeping the
+    other columns of a gift that has a row already."""
+    from tracker.models import GiftDetail
+
+    if not rows:
+        return
+    table = GiftDetail.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    by_columns: dict[tuple, list[dict]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(sorted(row)), []).append(row)
+    for columns, group in by_columns.items():
+        stmt = upsert(table)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["donation_id"],
+            set_={c: stmt.excluded[c] for c in columns if c != "donation_id"}), group)
+
+
+def refund_dates(session: Session, dates: list[tuple[int, datetime | None]]) -> None:
+    """Record when gifts were (last) refunded: (gift id, when); a None date is left out."""
+    latest: dict[int, datetime] = {}
+    for gift_id, at in dates:
+        if at is not None:
+            latest[gift_id] = max(latest.get(gift_id, at), at)
+    set_details(session, [{"donation_id": k, "refunded_at": v} for k, v in sorted(latest.items())])
 
 
 def parse(text: str) -> dict:

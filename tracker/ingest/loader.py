@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 from tracker import rollups
 from tracker.dates import UTC
 from tracker.errors import RowError
+from tracker.ingest import history
+from tracker.ingest.history import Cause
 from tracker.ingest.records import NormalizedDonation
 from tracker.ingest.states import Effective, effective, merge_dispute, merge_payment
 from tracker.models import COUNTED_STATUSES, Donation
@@ -76,6 +78,15 @@ class ImportSummary:
         return self.unchanged
 
 
+def withdrawn(gift) -> str | None:
+    """Why a gift counts nothing whatever its payment says: merged into another ("duplicate") or taken back by
+    hand or by an undone import ("voided"); None for a gift that counts by its payment. `gift`: a dict or a row."""
+    get = gift.get if isinstance(gift, dict) else (lambda k: getattr(gift, k, None))
+    if get("duplicate_of"):
+        return "duplicate"
+    return "voided" if get("voided_at") else None
+
+
 def merge(old: dict, new: dict, *, newer: bool = True) -> dict | None:
     """The values to store when `new` arrives for a gift stored as `old`; None when nothing changes.
 
@@ -100,7 +111,7 @@ def merge(old: dict, new: dict, *, newer: bool = True) -> dict | None:
         merged["processor"], merged["processor_id"] = old["processor"], old["processor_id"]
     merged["status"], merged["refunded_cents"] = effective(
         merged["payment_status"], merged["amount_cents"], merged["refund_cents"], merged["dispute_status"],
-        merged["dispute_cents"], "duplicate" if old.get("duplicate_of") else None)
+        merged["dispute_cents"], withdrawn(old))
     if all(merged[c] == old[c] for c in COLUMNS):
         return None
     return merged
@@ -274,6 +285,7 @@ def _stage(session: Session, rows: list[tuple]) -> None:
 def write_chunk(
     session: Session, source: str, gifts: list[NormalizedDonation], import_id: int, summary: ImportSummary,
     prepared: Prepared | None = None, rank: int | None = None, recorded_at: datetime | None = None,
+    cause: Cause | None = None,
 ) -> None:
     """Insert the gifts that are new, move changed ones forward, count the rest as unchanged.
 
@@ -282,6 +294,8 @@ def write_chunk(
     itself; only gifts already stored come back to Python, to apply the forward-only rules.
     `rank` is the age of the file the gifts come from (see `is_newer`; default: this import's id);
     `recorded_at` when the tracker first received them (default: when import `import_id` started).
+    Every change to a stored gift is kept in its history (tracker.ingest.history) with `cause` (default:
+    import `import_id`, at its start).
     """
     rank = import_id if rank is None else rank
     seen_payments, later = set(), []
@@ -293,8 +307,8 @@ def write_chunk(
     if later:
         again = {id(g) for g in later}
         first = [g for g in gifts if id(g) not in again]
-        write_chunk(session, source, first, import_id, summary, None, rank, recorded_at)
-        write_chunk(session, source, later, import_id, summary, None, rank, recorded_at)
+        write_chunk(session, source, first, import_id, summary, None, rank, recorded_at, cause)
+        write_chunk(session, source, later, import_id, summary, None, rank, recorded_at, cause)
         return
     pg, raw = raw_connection(session)
     ph = "%s" if pg else "?"
@@ -326,7 +340,7 @@ def write_chunk(
             "(SELECT y.id FROM donations y WHERE y.processor = s.processor AND y.processor_id = s.processor_id{ly}))"
         ).format(ph=ph, lx=limit.format(t="x"), ly=limit.format(t="y"))
         stored_columns = (f"{', '.join('s.' + c for c in STAGE_COLUMNS[4:])}, {', '.join('d.' + c for c in COLUMNS)}, "
-                          "d.file_rank, d.source_updated_at, d.duplicate_of, d.source, d.external_id, s.external_id")
+                          "d.file_rank, d.source_updated_at, d.duplicate_of, d.voided_at, d.source, d.external_id, s.external_id")
         # donors not seen before (e-mail and name from one of their rows), with their first counted gift
         cur.execute("SELECT coalesce(max(id), 0) FROM donors")
         old_donors = cur.fetchone()[0]  # donors above this id are new in this chunk
@@ -399,17 +413,22 @@ def write_chunk(
         cur.execute("TRUNCATE import_stage" if pg else "DELETE FROM import_stage")
     finally:
         cur.close()
-    updates, moved_donors, aliases = [], [], []
+    updates, moved_donors, aliases, changes = [], [], [], []
     width = len(STAGE_COLUMNS) - 4  # the staged values after the donor's: the gift's columns, then updated_at
+    revive = _voided_by_undo(session, [row[0] for row in stored if row[2 + width + len(COLUMNS) + 3] is not None])
+
     for row in stored:
         gift_id, donor_id = row[0], row[1]
         new = dict(zip(COLUMNS[1:], row[2:2 + width - 1]))
         new["donor_id"] = donor_id
         old = dict(zip(COLUMNS, row[2 + width:2 + width + len(COLUMNS)]))
         new_updated = row[1 + width]
-        old_rank, old_updated, old["duplicate_of"], old_source, old_external, external = row[2 + width + len(COLUMNS):]
+        (old_rank, old_updated, old["duplicate_of"], old["voided_at"], old_source, old_external,
+         external) = row[2 + width + len(COLUMNS):]
         for values in (new, old):
             values["donated_at"], values["recurring"] = _utc(values["donated_at"]), bool(values["recurring"])
+        if old["voided_at"] is not None:
+            old["voided_at"] = _utc(old["voided_at"])
         new_updated, old_updated = (None if t is None else _utc(t) for t in (new_updated, old_updated))
         same = (old_source, old_external) == (source, external)
         # the processor's own row (its export, its webhook) speaks for the payment over another source's
@@ -423,7 +442,13 @@ def write_chunk(
                 aliases.append((source, external, gift_id))
         if not newer and any(new[c] != old[c] for c in DETAILS):
             summary.older += 1
-        merged = merge(old, new, newer=newer)
+        revived = gift_id in revive  # voided only because the import that brought it was undone: it is back
+        merged = merge({**old, "voided_at": None} if revived else old, new, newer=newer)
+        if revived and merged is None:  # the same values: only what counts comes back
+            merged = dict(old)
+            merged["status"], merged["refunded_cents"] = effective(
+                old["payment_status"], old["amount_cents"], old["refund_cents"], old["dispute_status"],
+                old["dispute_cents"], withdrawn({**old, "voided_at": None}))
         renamed = not same and row_own and not stored_own
         final = merged or old
         summary.stored_cents += counted_cents(final["status"], final["amount_cents"], final["refunded_cents"])
@@ -433,9 +458,12 @@ def write_chunk(
         if merged is None:
             merged = dict(old)
         merged.pop("duplicate_of", None)
+        merged["voided_at"] = None if revived else old["voided_at"]
         merged["file_rank"], merged["source_updated_at"] = (rank, new_updated) if newer else (old_rank, old_updated)
         merged["source"], merged["external_id"] = (source, external) if renamed else (old_source, old_external)
         updates.append({"b_id": gift_id, "import_id": import_id, **merged})
+        changes.append((gift_id, {**old, "source": old_source, "external_id": old_external},
+                        {**merged, "duplicate_of": old["duplicate_of"]}))
         deltas.change(old, merged)
         moved_donors += (old["donor_id"], merged["donor_id"])
     if aliases:
@@ -444,11 +472,24 @@ def write_chunk(
         stmt = update(Donation.__table__).where(Donation.__table__.c.id == bindparam("b_id"))
         session.execute(stmt, updates)
         summary.updated += len(updates)
+        history.record(session, changes, cause, import_id)
     # a stored gift arriving under a donor new in this chunk gave that donor its first gift at insert,
     # though the gift may stay with its old donor: recompute those donors from their own gifts
     moved_donors += [row[1] for row in stored if row[1] > old_donors]
     rollups.refresh_first_gifts(session, moved_donors)
     deltas.flush(session)
+
+
+def _voided_by_undo(session: Session, gift_ids: list[int]) -> set[int]:
+    """Those of `gift_ids` voided because the import that created them was undone (tracker.ingest.undo): a row
+    for one of them brings it back. (A gift voided by a person stays voided.)"""
+    from tracker.models import GiftDetail
+
+    found = set()
+    for part in chunked(gift_ids):
+        found.update(session.scalars(select(GiftDetail.donation_id).where(
+            GiftDetail.donation_id.in_(part), GiftDetail.void_reason.like("import % undone"))))
+    return found
 
 
 def _add_aliases(session: Session, pg: bool, aliases: list[tuple[str, str, int]], import_id: int | None) -> None:
@@ -494,7 +535,7 @@ def _first_gifts(cur, pg: bool, firsts: list[tuple], old_donors: int, known: set
 
 
 def apply_dispute(session: Session, source: str, external_id: str, state: str, cents: int, at: datetime | None,
-                  import_id: int | None = None) -> bool:
+                  import_id: int | None = None, cause: Cause | None = None) -> bool:
     """Move gift (source, external_id)'s dispute to `state` by the dispute's own rules (tracker.ingest.states),
     keeping the rollups and first gifts true; False when no such gift is stored yet (the caller waits for it)."""
     gift = session.execute(select(Donation).where(Donation.source == source, Donation.external_id == external_id)
@@ -502,7 +543,7 @@ def apply_dispute(session: Session, source: str, external_id: str, state: str, c
     if gift is None:
         return False
     old = {c: getattr(gift, c) for c in COLUMNS}
-    old["duplicate_of"] = gift.duplicate_of
+    old["duplicate_of"], old["voided_at"] = gift.duplicate_of, gift.voided_at
     newer = at is None or gift.source_updated_at is None or at >= gift.source_updated_at
     new = {**old, "dispute_status": state, "dispute_cents": cents}
     merged = merge(old, new, newer=newer)
@@ -513,6 +554,7 @@ def apply_dispute(session: Session, source: str, external_id: str, state: str, c
     if import_id is not None:
         gift.import_id = import_id
     session.flush()
+    history.record(session, [(gift.id, old, merged)], cause or Cause(at=at, import_id=import_id), import_id)
     deltas = rollups.Deltas()
     deltas.change(old, merged)
     deltas.flush(session)

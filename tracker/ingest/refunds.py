@@ -10,16 +10,20 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker import rollups
-from tracker.ingest.loader import ImportSummary, bulk_insert, chunked, counted_cents
+from tracker.ingest import history
+from tracker.ingest.history import Cause
+from tracker.ingest.loader import ImportSummary, bulk_insert, chunked, counted_cents, withdrawn
 from tracker.ingest.records import RefundRow
 from tracker.ingest.states import effective, settle
 from tracker.models import Donation, Refund
 
 
-def apply_refunds(session: Session, source: str, refunds: list[RefundRow], import_id: int, summary: ImportSummary) -> None:
+def apply_refunds(session: Session, source: str, refunds: list[RefundRow], import_id: int | None,
+                  summary: ImportSummary, cause: Cause | None = None) -> None:
     """Record refund rows (each once, by its own id), tie them to their gifts, and update those gifts.
 
-    Refunds whose gift is not in the database yet wait, and are tied when the gift arrives.
+    Refunds whose gift is not in the database yet wait, and are tied when the gift arrives. Each gift changed
+    gets a history row (with `cause`, default import `import_id`) and its refund date (the latest refund's).
     """
     if refunds:
         by_id = {r.external_id: r for r in refunds}
@@ -55,16 +59,19 @@ def apply_refunds(session: Session, source: str, refunds: list[RefundRow], impor
         )
     summary.refunds_waiting = len(waiting) - len(links)
     touched = sorted({link["d_id"] for link in links})
-    deltas, changed_donors = rollups.Deltas(), []
+    deltas, changed_donors, changes, dates = rollups.Deltas(), [], [], []
     for part in chunked(touched):
-        totals = dict(session.execute(
-            select(Refund.donation_id, func.sum(Refund.amount_cents)).where(Refund.donation_id.in_(part))
-            .group_by(Refund.donation_id)
-        ).all())
+        totals, latest = {}, {}
+        for gift_id, total, last in session.execute(
+            select(Refund.donation_id, func.sum(Refund.amount_cents), func.max(Refund.refunded_at))
+            .where(Refund.donation_id.in_(part)).group_by(Refund.donation_id)
+        ):
+            totals[gift_id], latest[gift_id] = total, last
         for gift in session.execute(
             select(Donation.id, Donation.donor_id, Donation.amount_cents, Donation.refunded_cents, Donation.fee_cents,
                    Donation.currency, Donation.donated_at, Donation.status, Donation.recurring, Donation.payment_status,
-                   Donation.refund_cents, Donation.dispute_status, Donation.dispute_cents, Donation.duplicate_of)
+                   Donation.refund_cents, Donation.dispute_status, Donation.dispute_cents, Donation.duplicate_of,
+                   Donation.voided_at)
             .where(Donation.id.in_(part))
         ):
             if gift.payment_status in ("failed", "pending"):
@@ -72,14 +79,20 @@ def apply_refunds(session: Session, source: str, refunds: list[RefundRow], impor
             refunds = min(gift.amount_cents, max(gift.refund_cents, int(totals.get(gift.id, 0))))
             payment = settle(gift.payment_status, gift.amount_cents, refunds)
             status, refunded = effective(payment, gift.amount_cents, refunds, gift.dispute_status, gift.dispute_cents,
-                                         "duplicate" if gift.duplicate_of else None)
+                                         withdrawn(gift))
             if (refunds, payment) != (gift.refund_cents, gift.payment_status):
                 summary.stored_cents += (counted_cents(status, gift.amount_cents, refunded)
                                          - counted_cents(gift.status, gift.amount_cents, gift.refunded_cents))
                 session.execute(update(Donation).where(Donation.id == gift.id).values(
                     refund_cents=refunds, payment_status=payment, refunded_cents=refunded, status=status))
                 old = gift._asdict()
-                deltas.change(old, {**old, "refunded_cents": refunded, "status": status})
+                new = {**old, "refunded_cents": refunded, "status": status, "refund_cents": refunds,
+                       "payment_status": payment}
+                deltas.change(old, new)
+                changes.append((gift.id, old, new))
+                dates.append((gift.id, latest.get(gift.id)))
                 changed_donors.append(gift.donor_id)
+    history.record(session, changes, cause, import_id)
+    history.refund_dates(session, dates)
     deltas.flush(session)
     rollups.refresh_first_gifts(session, changed_donors)

@@ -328,6 +328,8 @@ def settle_conventions(reader: Reader, request: ImportRequest, rules: RowRules) 
 def import_state(batch: ImportBatch) -> str:
     """An import's status as people should read it: "interrupted" for one still marked running whose
     process is known to have ended (killed, or its machine restarted); run it again to complete it."""
+    if batch.undone_at is not None:
+        return "undone"
     if batch.status == "running" and process_gone(batch.owner):
         return "interrupted"
     return batch.status

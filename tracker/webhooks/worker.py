@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.db import bump_revision, process_name
 from tracker.ingest.duplicates import find_pairs
+from tracker.ingest.history import Cause
 from tracker.ingest.loader import ImportSummary, apply_dispute, lock_writes, write_chunk
 from tracker.ingest.refunds import apply_refunds
 from tracker.models import Donation, WebhookEvent
@@ -70,25 +71,27 @@ def _apply(session: Session, event: WebhookEvent, currency: str, now: datetime) 
     if isinstance(effect, Nothing):
         return "ignored", effect.reason, False
     summary = ImportSummary(path=f"{event.provider} webhook", format="webhook", source=source)
+    cause = Cause(at=event.received_at, event_id=event.id)
     if isinstance(effect, GiftEffect):
         gift = effect.gift
         if effect.weak and session.scalar(select(Donation.id).where(Donation.source == source,
                                                                      Donation.external_id == gift.external_id)):
             return "ignored", f"charge {gift.external_id} is known already; its own events count it", False
-        write_chunk(session, source, [gift], None, summary, rank=0, recorded_at=event.received_at)
+        write_chunk(session, source, [gift], None, summary, rank=0, recorded_at=event.received_at, cause=cause)
         inbox.wake(session, event.provider, [gift.external_id], now=now)
         if summary.inserted:  # a new gift: is it a CRM's gift under another name?
             find_pairs(session, gift_ids=list(session.scalars(select(Donation.id).where(
                 Donation.source == source, Donation.external_id == gift.external_id))), now=now)
         if event.provider == "paypal":  # refunds that came before their payment are tied now
-            apply_refunds(session, source, [], None, summary)
+            apply_refunds(session, source, [], None, summary, cause=cause)
         return "applied", None, True
     if isinstance(effect, DisputeEffect):
-        if not apply_dispute(session, source, effect.external_id, effect.state, effect.cents, effect.at):
+        if not apply_dispute(session, source, effect.external_id, effect.state, effect.cents, effect.at,
+                             cause=Cause(at=effect.at or event.received_at, event_id=event.id)):
             return "waiting", f"waiting for {effect.external_id}, which is not received yet", False
         return "applied", None, True
     if isinstance(effect, RefundEffect):
-        apply_refunds(session, source, [effect.refund], None, summary)
+        apply_refunds(session, source, [effect.refund], None, summary, cause=cause)
         if summary.refunds_waiting:
             return "applied", f"the refund waits for payment {effect.refund.donation_external_id}", True
         return "applied", None, True

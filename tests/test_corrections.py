@@ -1,0 +1,209 @@
+"""Correcting the record and closing the books, through the CLI as staff and finance would, on SQLite and
+PostgreSQL: gifts entered by hand (the same checks as a CSV row, and no guessing at "1.000" or "03/12"), voided
+and shown with their history; imports undone (what they created removed or voided, what they changed rolled back,
+a later change in the way named, twice a no-op, rollups equal to a rebuild); a month closed, after which a refund
+of one of its gifts is an adjustment in the next month and its figures stay as they were."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import write_csv
+from test_rollups import assert_kept_equals_rebuilt
+from tracker.models import Donation, GiftHistory
+
+FIRST = """\
+donation_id,amount,donated_at,email,name,status,refunded_amount
+A1,100.00,2026-12-05T10:00:00-08:00,ann@example.org,Ann,succeeded,0
+A2,50.00,2026-12-06T10:00:00-08:00,bob@example.org,Bob,succeeded,0
+"""
+# a later file: A1 was refunded, A3 is new
+SECOND = """\
+donation_id,amount,donated_at,email,name,status,refunded_amount
+A1,100.00,2026-12-05T10:00:00-08:00,ann@example.org,Ann,refunded,100.00
+A3,75.00,2026-12-07T10:00:00-08:00,cy@example.org,Cy,succeeded,0
+"""
+# in January: a December gift refunded, and a January gift
+JANUARY = """\
+donation_id,amount,donated_at,email,name,status,refunded_amount
+A2,50.00,2026-12-06T10:00:00-08:00,bob@example.org,Bob,refunded,50.00
+J1,30.00,2027-01-16T10:00:00-08:00,jo@example.org,Jo,succeeded,0
+"""
+DECEMBER_END = ("--as-of", "2026-12-31T23:00:00-08:00")
+
+
+def raised(tracker, *as_of):
+    out = tracker("status", "--json", *(as_of or DECEMBER_END))
+    assert out.code == 0, out
+    return json.loads(out.out)
+
+
+def imported(tracker, path, as_of):
+    result = tracker("ingest", "donations", path, "--format", "generic", "--as-of", as_of)
+    assert result.code == 0, result
+    return int(result.out.split("(import #")[1].split(")")[0])
+
+
+@pytest.fixture
+def december(tmp_path, make_campaign):
+    make_campaign()  # dec-2026, America/Los_Angeles
+    return {name: write_csv(tmp_path / f"{name}.csv", text)
+            for name, text in (("first", FIRST), ("second", SECOND), ("january", JANUARY))}
+
+
+def test_a_check_entered_by_hand_counts_like_any_gift_and_bad_values_get_a_rows_message(tracker, december, sessions):
+    added = tracker("gift", "add", "--amount", "1,250.00", "--donated-at", "2026-12-30", "--donor-email",
+                    "dee@example.org", "--name", "Dee Park", "--method", "check", "--reference", "CHECK-1042",
+                    "--channel", "mail", "--note", "in the Dec 30 mail", "--as-of", "2026-12-30T12:00")
+    assert added.code == 0 and added.err == "", added
+    gift_id = int(added.out.split()[2])
+    assert added.out.startswith(f"added gift {gift_id} (manual:M-000001): $1,250.00 on 2026-12-30 08:00 UTC")
+    assert raised(tracker)["raised"] == "1250.00"
+    shown = json.loads(tracker("gift", "show", gift_id, "--json").out)
+    assert shown["created"]["by"] == "hand" and shown["created"]["who"]
+    assert shown["details"]["method"] == "check" and shown["details"]["reference"] == "CHECK-1042"
+    assert shown["details"]["note"] == "in the Dec 30 mail"
+    # the same checks as a CSV row, and no guessing on values that read two ways
+    for args, message in (
+        (("--amount", "1.000"), "could be read two ways"),
+        (("--amount", "10,50"), "decimal comma"),
+        (("--amount", "-5"), "negative"),
+        (("--amount", "abc"), "amount"),
+        (("--donated-at", "03/12/2026"), "could be March 12 or 3 December; write it as 2026-03-12 or 2026-12-03"),
+        (("--donated-at", "someday"), "donated_at"),
+        (("--donor-email", "not-an-address"), "not an e-mail address"),
+    ):
+        values = {"--amount": "20", "--donated-at": "2026-12-20", "--donor-email": "x@example.org"}
+        values.update(dict(zip(args[::2], args[1::2])))
+        refused = tracker("gift", "add", *[v for kv in values.items() for v in kv])
+        assert refused.code == 2 and message in refused.err and "Traceback" not in refused.err, (args, refused)
+    # a day-first date that reads only one way is taken as written
+    assert "on 2026-12-19" in tracker("gift", "add", "--amount", "20", "--donated-at", "19/12/2026",
+                                      "--donor-email", "x@example.org").out
+    outside = tracker("gift", "add", "--amount", "20", "--donated-at", "2026-11-03", "--donor-email", "x@example.org")
+    assert outside.code == 0 and "outside every campaign" in outside.err
+    assert raised(tracker)["raised"] == "1270.00"  # 1,250 + 20 (the November one is outside the window)
+    with sessions.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Donation).where(Donation.source == "manual")) == 3
+
+
+def test_a_voided_gift_is_kept_counts_nothing_and_says_who_and_why(tracker, december, sessions):
+    imported(tracker, december["first"], "2026-12-10")
+    before = raised(tracker)
+    assert before["raised"] == "150.00"
+    with sessions.begin() as session:
+        a2 = session.scalar(select(Donation.id).where(Donation.external_id == "A2"))
+    assert tracker("gift", "void", a2).code == 2  # --reason is required
+    assert tracker("gift", "void", a2, "--reason", "the card was stolen", "--as-of", "2026-12-12T10:00").out == \
+        f"voided gift {a2}\n"
+    again = tracker("gift", "void", a2, "--reason", "twice")
+    assert again.code == 2 and "voided already, on 2026-12-12" in again.err
+    assert tracker("gift", "void", 999999, "--reason", "x").code == 2
+    after = raised(tracker)
+    assert after["raised"] == "100.00" and after["donors"] == before["donors"] - 1
+    assert_kept_equals_rebuilt(sessions)
+    shown = json.loads(tracker("gift", "show", a2, "--json").out)
+    assert shown["status"] == "voided" and shown["voided_at"].startswith("2026-12-12")
+    assert shown["created"]["by"] == "import"
+    assert [h["kind"] for h in shown["history"]] == ["voided"]
+    assert shown["history"][0]["note"] == "the card was stolen" and shown["details"]["void_reason"] == "the card was stolen"
+    # a re-import of the same file does not bring a gift a person voided back
+    imported(tracker, december["first"], "2026-12-13")
+    assert raised(tracker)["raised"] == "100.00"
+    text = tracker("gift", "show", a2).out
+    assert "voided by" in text and "the card was stolen" in text
+
+
+def test_undoing_imports_takes_back_what_they_did_in_either_order_and_twice_is_a_no_op(tracker, december, sessions):
+    first = imported(tracker, december["first"], "2026-12-10")
+    second = imported(tracker, december["second"], "2026-12-11")
+    assert raised(tracker)["raised"] == "125.00"  # A1 refunded, A2 50, A3 75
+    undone = tracker("imports", "undo", second, "--as-of", "2026-12-12")
+    assert undone.code == 0, undone
+    assert undone.out == (f"undid import {second}: 1 gift removed, 0 voided, 1 gift restored to before it, "
+                          "0 refunds removed\n")
+    assert raised(tracker)["raised"] == "150.00"  # A1 counts again, A3 is gone
+    assert_kept_equals_rebuilt(sessions)
+    assert "undone already" in tracker("imports", "undo", second).out
+    assert raised(tracker)["raised"] == "150.00"
+    assert "undone" in tracker("imports", "list").out
+    a1 = json.loads(tracker("gift", "show", "1", "--json").out)
+    assert [h["kind"] for h in a1["history"]] == ["refunded", "undone"]
+    assert a1["history"][1]["by"] == f"import {second}" and a1["history"][1]["note"] == f"import {second} undone"
+    # importing the corrected file again works as the first time
+    imported(tracker, december["second"], "2026-12-13")
+    assert raised(tracker)["raised"] == "125.00"
+    # undoing the first import now: A1 was changed by a later import, so it is voided, not removed; A2 removed
+    out = tracker("imports", "undo", first, "--as-of", "2026-12-14")
+    assert out.code == 0 and "1 gift removed, 1 voided" in out.out, out
+    assert raised(tracker)["raised"] == "75.00"  # A3 of the last import only
+    assert_kept_equals_rebuilt(sessions)
+    with sessions.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Donation).where(Donation.external_id == "A2")) == 0
+        assert session.scalar(select(func.count()).select_from(GiftHistory).where(
+            GiftHistory.kind == "undone")) >= 2
+    # the file brought back: a gift voided only by the undo returns
+    imported(tracker, december["first"], "2026-12-15")
+    assert raised(tracker)["raised"] == "125.00"
+    assert_kept_equals_rebuilt(sessions)
+
+
+def test_an_undo_that_a_later_change_is_in_the_way_of_says_which_and_changes_nothing(tracker, december, sessions,
+                                                                                      tmp_path):
+    imported(tracker, december["first"], "2026-12-10")
+    refund = imported(tracker, december["second"], "2026-12-11")  # refunds A1
+    disputed = write_csv(tmp_path / "dispute.csv", FIRST.splitlines()[0] + ",dispute_status\n"
+                         "A1,100.00,2026-12-05T10:00:00-08:00,ann@example.org,Ann,refunded,100.00,open\n")
+    later = imported(tracker, disputed, "2026-12-12")
+    before = raised(tracker)["raised"]
+    refused = tracker("imports", "undo", refund)
+    assert refused.code == 2, refused
+    assert f"import {refund} cannot be undone: gift 1 was changed again (disputed) by import {later}" in refused.err
+    assert raised(tracker)["raised"] == before and "undone" not in tracker("imports", "list").out
+    # undoing the later one first, then this one, works
+    assert tracker("imports", "undo", later).code == 0
+    assert tracker("imports", "undo", refund).code == 0
+    assert raised(tracker)["raised"] == "150.00"
+    assert_kept_equals_rebuilt(sessions)
+
+
+def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustment(tracker, december, sessions):
+    imported(tracker, december["first"], "2026-12-10")
+    assert tracker("gift", "add", "--amount", "500", "--donated-at", "2026-12-30", "--donor-email", "dee@example.org",
+                   "--as-of", "2026-12-30T12:00").code == 0
+    early = tracker("period", "close", "2026-12", "--as-of", "2026-12-31T12:00")
+    assert early.code == 2 and "has not ended yet" in early.err
+    assert tracker("period", "close", "2026-13").code == 2
+    closed = tracker("period", "close", "2026-12", "--as-of", "2027-01-15T10:00")
+    assert closed.code == 0 and "closed 2026-12 (America/Los_Angeles) at $650.00" in closed.out, closed
+    assert "closed already" in tracker("period", "close", "2026-12").err
+    at_close = raised(tracker, "--as-of", "2027-01-15T12:00")
+    assert at_close["raised"] == "650.00"
+    imported(tracker, december["january"], "2027-01-20")  # A2 refunded; J1 in January
+    # a December gift voided in January, too
+    with sessions.begin() as session:
+        a1 = session.scalar(select(Donation.id).where(Donation.external_id == "A1"))
+    assert tracker("gift", "void", a1, "--reason", "a duplicate check", "--as-of", "2027-01-21").code == 0
+    later = raised(tracker, "--as-of", "2027-01-25")
+    assert later["raised"] == "650.00"  # December's figure is what it was at the close
+    assert later["closed"]["raised_at_close"] == "650.00"
+    assert later["closed"]["adjustments_since"] == "-150.00" and later["closed"]["adjustments"] == 2
+    text = tracker("status", "--as-of", "2027-01-25").out
+    assert "closed on Jan 15 at $650.00; adjustments since: −$150.00" in text
+    # each adjustment counts from when it was made: on the morning of Jan 21, the refund (Jan 20) but not the void
+    assert raised(tracker, "--as-of", "2027-01-21T06:00")["closed"]["adjustments_since"] == "-50.00"
+    listed = json.loads(tracker("period", "list", "--json").out)
+    assert listed[0]["period"] == "2026-12" and listed[0]["adjustments"] == 2
+    assert listed[0]["adjustment_cents"] == {"USD": -15000}
+    # the live rollups still equal a rebuild from the gifts: the close reads a copy, it changes nothing
+    assert_kept_equals_rebuilt(sessions)
+    # reopening, audited, shows the live figure again
+    assert tracker("period", "close", "2026-12", "--reopen", "--as-of", "2027-02-01").code == 0
+    assert raised(tracker, "--as-of", "2027-02-01")["raised"] == "500.00"
+    actions = [line.split("  ")[2].split(":")[0] for line in tracker("audit", "list").out.splitlines()
+               if line.strip() and "  " in line]
+    for action in ("gift add", "gift void", "period close", "period reopen"):
+        assert action in actions, (action, actions)

@@ -1,0 +1,157 @@
+"""Gifts entered by hand (a check in the mail, a donor-advised fund grant, stock) and gifts taken back.
+
+A manual gift is a gift like any other: source `manual`, an id the tracker assigns (M-000001, ...),
+checked by the same rules and messages as a CSV row (tracker.ingest.fields) and written by the same
+loader, so the rollups, donors and first gifts follow. Who entered it, when, how it was paid and its
+reference are its details (gift_details). Voiding keeps the gift, marked voided: it counts nothing
+from then on, and its history says who voided it and why. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tracker import rollups
+from tracker.db import bump_revision
+from tracker.errors import NotFound, UsageError
+from tracker.ingest import conventions, fields, history
+from tracker.ingest.history import Cause
+from tracker.ingest.loader import COLUMNS, ImportSummary, lock_writes, withdrawn, write_chunk
+from tracker.ingest.states import effective
+from tracker.models import Campaign, Donation, GiftDetail
+
+SOURCE = "manual"
+METHODS = ("check", "cash", "daf", "stock", "wire", "other")
+PREFIX = "M-"
+_NUMBERS = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})")
+
+
+class GiftRefused(UsageError):
+    """A manual gift's value is wrong: the same message a CSV row would get."""
+
+
+@dataclass
+class Added:
+    gift_id: int
+    external_id: str
+    amount_cents: int
+    currency: str
+    donated_at: datetime
+    warnings: list[str] = field(default_factory=list)
+
+
+def _next_id(session: Session) -> str:
+    last = session.scalar(select(func.max(Donation.external_id)).where(
+        Donation.source == SOURCE, Donation.external_id.like(PREFIX + "%")))
+    number = int(last[len(PREFIX):]) + 1 if last and last[len(PREFIX):].isdigit() else 1
+    return f"{PREFIX}{number:06d}"
+
+
+def add(session: Session, *, amount: str, donated_at: str, email: str, name: str | None = None,
+        method: str = "check", reference: str | None = None, channel: str | None = None, note: str | None = None,
+        currency: str = "USD", timezone: ZoneInfo | None, actor: str, now: datetime,
+        max_gift_cents: int = fields.DEFAULT_MAX_GIFT_CENTS) -> Added:
+    """Enter a gift by hand. Values are text as a person typed them (amount "250" or "1,250.00", a date or a
+    date and time, read in `timezone` when it has no offset); GiftRefused says what is wrong, as for a CSV row."""
+    method = (method or "check").strip().lower()
+    if method not in METHODS:
+        raise GiftRefused(f"method {method!r} is not one of {', '.join(METHODS)}")
+    if not (email or "").strip():
+        raise GiftRefused("the donor's e-mail is empty; give --donor-email so the gift is the donor's")
+    dayfirst = _one_date(donated_at or "")
+    _one_amount(amount or "")
+    lock_writes(session)
+    external_id = _next_id(session)
+    data = {"donation_id": external_id, "amount": amount or "", "donated_at": donated_at or "", "email": email,
+            "name": name or "", "channel": channel or "", "currency": currency, "status": "succeeded"}
+    rules = fields.RowRules(source=SOURCE, timezone=timezone, currency=currency, max_gift_cents=max_gift_cents,
+                            dayfirst=dayfirst)
+    made = fields.from_fields("the gift", 0, data, rules)
+    if not isinstance(made, fields.NormalizedDonation):
+        raise GiftRefused(made.message)
+    summary = ImportSummary(path="entered by hand", format="manual", source=SOURCE)
+    write_chunk(session, SOURCE, [made], None, summary, rank=0, recorded_at=now,
+                cause=Cause(at=now, actor=actor))
+    gift_id = session.scalar(select(Donation.id).where(Donation.source == SOURCE, Donation.external_id == external_id))
+    history.set_details(session, [{"donation_id": gift_id, "method": method, "reference": reference or None,
+                                   "note": note or None, "entered_by": actor, "entered_at": now}])
+    bump_revision(session, now)
+    added = Added(gift_id, external_id, made.amount_cents, made.currency, made.donated_at)
+    windows = [(c.window.starts_at, c.window.end, c.slug) for c in session.scalars(select(Campaign))]
+    if windows and not any(start <= made.donated_at < end for start, end, _ in windows):
+        added.warnings.append(f"warning: the gift is dated {made.donated_at:%Y-%m-%d %H:%M} UTC, outside every "
+                              "campaign; it is stored, but no campaign counts it (check the date)")
+    if made.donated_at > now:
+        added.warnings.append(f"warning: the gift is dated in the future ({made.donated_at:%Y-%m-%d %H:%M} UTC)")
+    return added
+
+
+def _one_date(text: str) -> bool:
+    """Whether a date typed by hand is day first (19/02/2026); GiftRefused when it could be read both ways: one value
+    says nothing about its order, so the tracker asks rather than guesses."""
+    reading = conventions.date_reading(text.strip())
+    if reading == "either":
+        a, b, year = _NUMBERS.match(text.strip()).groups()
+        raise GiftRefused(f"the date {text.strip()!r} could be {_month(int(a))} {int(b)} or {int(a)} {_month(int(b))}; "
+                          f"write it as {year}-{int(a):02d}-{int(b):02d} or {year}-{int(b):02d}-{int(a):02d}")
+    return reading == "dayfirst"
+
+
+def _one_amount(text: str) -> None:
+    """GiftRefused for an amount typed by hand whose marks could mean two amounts (1.000: one or a thousand) or
+    that is written with a decimal comma (the tracker's amounts have a decimal point)."""
+    reading = conventions.amount_reading(text.strip())
+    if reading == "either" and "." in text:
+        raise GiftRefused(f"the amount {text.strip()!r} could be read two ways (a decimal point or a thousands "
+                          f"separator); write it without the mark or with two decimals, e.g. 1000 or 1.00")
+    if reading == "comma":
+        raise GiftRefused(f"the amount {text.strip()!r} is written with a decimal comma; write it with a decimal "
+                          "point, e.g. 1234.56")
+
+
+def _month(n: int) -> str:
+    return ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+            "November", "December")[n - 1]
+
+
+def void(session: Session, gift_id: int, *, reason: str, actor: str, now: datetime) -> Donation:
+    """Take gift `gift_id` back: kept and marked voided, counting nothing from now on (the rollups follow)."""
+    if not (reason or "").strip():
+        raise UsageError("say why with --reason (it is kept in the gift's history)")
+    lock_writes(session)
+    gift = session.get(Donation, gift_id)
+    if gift is None:
+        raise NotFound(f"no gift {gift_id} (the tracker's id, as tracker gift show and the exports print it)")
+    if gift.voided_at is not None:
+        detail = session.get(GiftDetail, gift_id)
+        by = f" by {detail.voided_by}" if detail and detail.voided_by else ""
+        raise UsageError(f"gift {gift_id} was voided already, on {gift.voided_at:%Y-%m-%d %H:%M} UTC{by}")
+    set_voided(session, gift, now, Cause(at=now, actor=actor, note=reason.strip()))
+    history.set_details(session, [{"donation_id": gift_id, "void_reason": reason.strip(), "voided_by": actor}])
+    bump_revision(session, now)
+    return gift
+
+
+def set_voided(session: Session, gift: Donation, voided_at: datetime | None, cause: Cause) -> None:
+    """Void `gift` (or restore it, with None), keeping its status, the rollups, its donor's first gift and its
+    history true."""
+    old = {c: getattr(gift, c) for c in COLUMNS}
+    old["duplicate_of"], old["voided_at"] = gift.duplicate_of, gift.voided_at
+    new = {**old, "voided_at": voided_at}
+    new["status"], new["refunded_cents"] = effective(
+        gift.payment_status, gift.amount_cents, gift.refund_cents, gift.dispute_status, gift.dispute_cents,
+        withdrawn(new))
+    session.execute(update(Donation).where(Donation.id == gift.id).values(
+        voided_at=voided_at, status=new["status"], refunded_cents=new["refunded_cents"]))
+    session.expire(gift)
+    deltas = rollups.Deltas()
+    deltas.change(old, new)
+    deltas.flush(session)
+    rollups.refresh_first_gifts(session, [old["donor_id"]])
+    history.record(session, [(gift.id, old, new)], cause)
