@@ -17,7 +17,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboards import api, auth, downloads, hooks, security, shell
+from dashboards import api, auth, downloads, gifts, hooks, security, shell
 from dashboards.cache import CompressedAssets, PageCache, to_the_minute
 from dashboards.pages import appeals, donors, finance, imports, overview, reports, users
 from tracker import queries, users as users_lib
@@ -99,6 +99,7 @@ def create_app(
     auth.install(app.server, sessions, clock, rule, secret_key=secret_key, idle=session_idle, absolute=session_max)
     api.register(app.server, sessions, moments.now, cors_origins)
     downloads.register(app.server, sessions, moments.now, as_of is not None, clock)
+    gifts.register(app.server, sessions, clock)
     hooks.register(app.server, sessions, clock, webhooks or Webhooks(), wake)
     page = [Input(shell.CAMPAIGN, "value"), Input(shell.REFRESH, "n_intervals"), Input(shell.AS_OF_PICKER, "value")]
 

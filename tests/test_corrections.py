@@ -11,7 +11,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from conftest import write_csv
+from conftest import serving, write_csv
+from test_dashboard import page  # noqa: F401  (the page fixture)
 from test_rollups import assert_kept_equals_rebuilt
 from tracker.models import Donation, GiftHistory
 
@@ -207,3 +208,94 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
                if line.strip() and "  " in line]
     for action in ("gift add", "gift void", "period close", "period reopen"):
         assert action in actions, (action, actions)
+
+
+@pytest.fixture
+def staffed(sessions, make_campaign):
+    """The dashboard over the test database, behind its login, with a finance login and a viewer."""
+    from datetime import datetime
+
+    from dashboards.app import create_app
+    from tracker import users
+    from tracker.dates import UTC
+
+    make_campaign()
+    with sessions.begin() as session:
+        users.add(session, "maria", "finance", PASSWORD, now=datetime.now(UTC))
+        users.add(session, "sam", "viewer", PASSWORD, now=datetime.now(UTC))
+    with serving(create_app(sessions, require_login=True, secret_key="test secret").server) as base:
+        yield base
+
+
+PASSWORD = "correct horse battery"
+
+
+def http_login(base, name):
+    import re
+
+    import requests
+
+    browser = requests.Session()
+    page = browser.get(f"{base}/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    reply = browser.post(f"{base}/login", data={"username": name, "password": PASSWORD, "csrf": token, "next": "/"},
+                         allow_redirects=False)
+    assert reply.status_code == 302
+    return browser
+
+
+def test_a_viewer_cannot_enter_void_or_see_the_gift_form_on_the_server(staffed, sessions):
+    import re
+
+    viewer = http_login(staffed, "sam")
+    assert viewer.get(f"{staffed}/gifts/new").status_code == 403
+    refused = viewer.post(f"{staffed}/gifts/new", data={"amount": "250", "donated_at": "2026-12-30",
+                                                        "email": "x@example.org", "csrf": "anything"})
+    assert refused.status_code == 403 and refused.headers["Content-Type"].startswith("text/plain")
+    finance = http_login(staffed, "maria")
+    form = finance.get(f"{staffed}/gifts/new")
+    assert form.status_code == 200 and 'id="gift-amount"' in form.text
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    # another site's form has no token: refused, nothing stored
+    assert finance.post(f"{staffed}/gifts/new", data={"amount": "250", "donated_at": "2026-12-30",
+                                                      "email": "x@example.org"}).status_code == 400
+    hostile = '<img src=x onerror="alert(1)">'
+    bad = finance.post(f"{staffed}/gifts/new", data={"amount": hostile, "donated_at": "2026-12-30",
+                                                     "email": "x@example.org", "csrf": token})
+    assert bad.status_code == 400 and "<img" not in bad.text and "&lt;img" in bad.text
+    with sessions.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Donation)) == 0
+
+
+@pytest.mark.browser
+def test_finance_enters_a_check_on_the_dashboard_form_in_chromium(staffed, page, tracker):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page.goto(staffed + "/")
+    page.fill("#username", "maria")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#account-name")).to_have_text("maria (finance)", timeout=20_000)
+    page.locator("#tab-imports").click()
+    page.locator("#enter-gift").click()
+    expect(page.locator("#gift-amount")).to_be_visible(timeout=20_000)
+    page.fill("#gift-amount", "1.000")  # reads two ways: refused, the values kept
+    page.fill("#gift-donated_at", "2026-12-30")
+    page.fill("#gift-email", "dee@example.org")
+    page.fill("#gift-name", "Dee Park")
+    page.select_option("#gift-method", "daf")
+    page.fill("#gift-reference", "GRANT-77")
+    page.click("#gift-submit")
+    expect(page.locator("#gift-error")).to_contain_text("could be read two ways")
+    expect(page.locator("#gift-email")).to_have_value("dee@example.org")
+    page.fill("#gift-amount", "1000")
+    page.click("#gift-submit")
+    expect(page.locator("#gift-added")).to_contain_text("$1,000.00")
+    # the one refusal asked for (the form answered 400 with its message); no script error, no policy violation
+    assert page.errors == ["Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"]
+    status = json.loads(tracker("status", "--json", *DECEMBER_END).out)
+    assert status["raised"] == "1000.00"
+    shown = json.loads(tracker("gift", "show", "1", "--json").out)
+    assert shown["created"] == {"by": "hand", "who": "maria (dashboard)", "at": shown["created"]["at"]}
+    assert shown["details"]["method"] == "daf" and shown["details"]["reference"] == "GRANT-77"
+    assert "maria (dashboard)" in tracker("audit", "list").out

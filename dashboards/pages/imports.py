@@ -30,9 +30,11 @@ def show(session: Session, slug: str | None, can_download: bool) -> dmc.Stack | 
 def content(batches: list, tz: ZoneInfo, can_download: bool, pairs: int = 0) -> dmc.Stack | dmc.Alert:
     """`batches`: ImportBatch rows from tracker.queries.list_imports, newest first; `pairs`: how many likely
     duplicate pairs await a decision (the money in them is on the Overview and in the reconciliation)."""
+    enter = [html.A("Enter a gift by hand (a check, a grant, stock)", href="/gifts/new", id="enter-gift")] \
+        if can_download else []
     if not batches:
-        return dmc.Alert("Nothing has been imported yet. Import gifts with `tracker ingest donations FILE`.",
-                         color="blue", mt="md")
+        return dmc.Stack([*enter, dmc.Alert("Nothing has been imported yet. Import gifts with `tracker ingest "
+                                            "donations FILE`.", color="blue")], mt="md")
     body = []
     for b in batches:
         rejects = str(b.rejected)
@@ -56,6 +58,7 @@ def content(batches: list, tz: ZoneInfo, can_download: bool, pairs: int = 0) -> 
                              color="yellow", id="duplicates-waiting")]
     return dmc.Stack([
         *waiting,
+        *enter,
         dmc.Text(f"The {len(batches)} most recent imports, newest first (times in {tz.key}).{note}", c="dimmed"),
         dmc.Table([head, dmc.TableTbody(body)], striped=True, highlightOnHover=True, fz="md", id="imports-table"),
     ], mt="md")
