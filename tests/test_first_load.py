@@ -84,7 +84,7 @@ def mixed_file(path: Path, seed: int = 11) -> None:
 
 def wipe(engine) -> None:
     with engine.begin() as conn:
-        for table in ("refunds", "gift_buckets", "donations", "donors"):
+        for table in ("gift_history", "gift_details", "refunds", "gift_buckets", "donations", "donors"):
             conn.execute(text(f"DELETE FROM {table}"))
 
 

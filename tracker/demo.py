@@ -26,7 +26,8 @@ from tracker.ingest.loader import ImportSummary, write_chunk
 from tracker.ingest.records import NormalizedDonation
 from tracker.manage import create_campaign, load_appeals
 from tracker.projection.curves import giving_tuesday
-from tracker.models import AppealDaily, AppealVariant, Campaign, Donation, Donor, GiftBucket, ImportBatch, Refund
+from tracker.models import (AppealDaily, AppealVariant, Campaign, Donation, Donor, DuplicatePair, GiftAlias, GiftBucket,
+                            GiftDetail, GiftHistory, ImportBatch, Refund)
 
 TIMEZONE = "America/Los_Angeles"
 SOURCE = "demo"
@@ -277,7 +278,8 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
             "e.g. tracker --db sqlite:///demo.sqlite3 demo"
         )
     clear_exposures(session)
-    for table in (GiftBucket, Refund, Donation, Donor, ImportBatch, AppealVariant, Campaign):
+    for table in (GiftHistory, GiftDetail, GiftAlias, DuplicatePair, GiftBucket, Refund, Donation, Donor, ImportBatch,
+                  AppealVariant, Campaign):
         session.execute(delete(table))
 
     tz = zone(TIMEZONE)
