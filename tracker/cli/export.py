@@ -12,7 +12,7 @@ import click
 from tracker import db, queries
 from tracker.cli.context import Context, organization_currency, organization_zone, os_user, pass_ctx, read_as_of
 from tracker.dates import utc_now, zone
-from tracker.errors import UsageError
+from tracker.errors import TrackerError, UsageError
 from tracker.finance import KINDS, PERSONAL_KINDS, RANGE_KINDS
 
 
@@ -85,7 +85,13 @@ def export_cmd(ctx: Context, kind: str, slug, from_, to, tz_name, out, fmt, exce
                 tz = zone(tz_name) if tz_name else organization_zone(session)
                 c = finance.period(session, from_, to, tz=tz, currency=organization_currency(session))
             else:
-                c = queries.get_campaign(session, slug)
+                try:
+                    c = queries.get_campaign(session, slug)
+                except TrackerError as exc:
+                    if slug or kind in RANGE_KINDS:
+                        raise
+                    raise UsageError(f"{exc}; the {kind} export needs a campaign (--campaign SLUG): only "
+                                     f"{', '.join(RANGE_KINDS)} take any local days without one") from None
             moment = read_as_of(as_of, c.timezone)
             w = finance.window(c, from_, to, moment)
             with output(out, fmt, f"{c.slug} {kind}") as fh:

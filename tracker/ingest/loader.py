@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from tracker import rollups
 from tracker.dates import UTC
 from tracker.errors import RowError
+from tracker.ingest import details
 from tracker.ingest.records import NormalizedDonation
 from tracker.ingest.states import Effective, effective, merge_dispute, merge_payment
 from tracker.models import COUNTED_STATUSES, Donation
@@ -449,6 +450,7 @@ def write_chunk(
     moved_donors += [row[1] for row in stored if row[1] > old_donors]
     rollups.refresh_first_gifts(session, moved_donors)
     deltas.flush(session)
+    details.store(session, source, gifts)  # finance's details of the gifts (payout, fund, GL code): gift_details
 
 
 def _add_aliases(session: Session, pg: bool, aliases: list[tuple[str, str, int]], import_id: int | None) -> None:
