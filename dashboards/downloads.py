@@ -1,11 +1,15 @@
 """The dashboard's downloads: the finance exports (the same code as `tracker export`) and import rejects.
 
-GET /download/export/KIND?campaign=SLUG&from=DATE&to=DATE&format=csv|xlsx&personal=1&as_of=ISO
+GET /download/export/KIND?campaign=SLUG&from=DATE&to=DATE&format=csv|xlsx&excel=1&personal=1&as_of=ISO
 GET /download/rejects/IMPORT_ID
+
+Without campaign, from and to take any local days in the organization's zone (finance.RANGE_KINDS).
+excel=1 starts a CSV with a byte-order mark, the same bytes as `tracker export --excel`, so that Excel
+reads accented names as UTF-8.
 
 Donor-level files (donations, donors, lybunt, rejects) are for the finance and admin roles only;
 a viewer gets 403 whatever the URL says. Files with names and e-mails are recorded in the audit
-log under the login's name. Nothing is cached by the browser or a proxy. Every refusal is plain text
+log under the login's name, committed before the file is made. Nothing is cached by the browser or a proxy. Every refusal is plain text
 (security.plain), so a campaign or kind typed into the URL can never run as a page.
 """
 
@@ -29,12 +33,12 @@ from tracker.models import ImportBatch
 FORBIDDEN = "Donor-level files are for the finance and admin roles; ask an admin (tracker user add NAME --role finance)."
 
 
-def export_url(slug: str, kind: str, *, first: str | None, last: str | None, fmt: str = "csv", personal: bool = False,
-               as_of: str | None = None) -> str:
+def export_url(slug: str | None, kind: str, *, first: str | None, last: str | None, fmt: str = "csv",
+               personal: bool = False, as_of: str | None = None, excel: bool = False) -> str:
     from urllib.parse import urlencode
 
-    params = {"campaign": slug, "from": first, "to": last, "format": fmt, "personal": "1" if personal else None,
-              "as_of": as_of}
+    params = {"campaign": slug, "from": first, "to": last, "format": fmt, "excel": "1" if excel else None,
+              "personal": "1" if personal else None, "as_of": as_of}
     return f"/download/export/{kind}?" + urlencode({k: v for k, v in params.items() if v})
 
 
@@ -50,13 +54,21 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
         fmt = request.args.get("format", "csv")
         if fmt not in ("csv", "xlsx"):
             return plain("format must be csv or xlsx", 400)
+        excel = request.args.get("excel") == "1"
+        first, last, slug = request.args.get("from"), request.args.get("to"), request.args.get("campaign")
         try:
             with sessions.begin() as session:
-                c = queries.get_campaign(session, request.args.get("campaign"))
+                if not slug and first and last and kind in finance.RANGE_KINDS:
+                    from tracker.cli.context import organization_currency, organization_zone
+
+                    c = finance.period(session, first, last, tz=organization_zone(session),
+                                       currency=organization_currency(session))
+                else:
+                    c = queries.get_campaign(session, slug)
                 at = moment()
                 if request.args.get("as_of") and not pinned:
                     at = min(at, parse_as_of(request.args["as_of"], c.tz))
-                w = finance.window(c, request.args.get("from"), request.args.get("to"), at)
+                w = finance.window(c, first, last, at)
                 name = f"{c.slug}-{kind}-{w.first}-to-{w.last}" + ("-personal" if personal else "")
                 actor = auth.username() or "dashboard (open on loopback)"
                 if fmt == "xlsx":
@@ -64,14 +76,16 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
 
                     sheet = XlsxSheet(f"{c.slug} {kind}")
                     finance.write(session, c, kind, sheet, w, at, personal=personal, actor=actor,
-                                  destination=f"dashboard download {name}.xlsx", now=clock())
+                                  destination=f"dashboard download {name}.xlsx", now=clock(),
+                                  record=finance.record_apart(sessions))
                     body = io.BytesIO()
                     sheet.save(body)
                     data, mimetype = body.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                 else:
                     text = io.StringIO(newline="")
-                    finance.write(session, c, kind, text, w, at, personal=personal, actor=actor,
-                                  destination=f"dashboard download {name}.csv", now=clock())
+                    finance.write(session, c, kind, text, w, at, personal=personal, excel=excel, actor=actor,
+                                  destination=f"dashboard download {name}.csv", now=clock(),
+                                  record=finance.record_apart(sessions))
                     data, mimetype = text.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
         except (TrackerError, ValueProblem) as exc:
             return plain(str(exc), 400)

@@ -1,7 +1,8 @@
 """Finance exports as CSV: one place that decides columns, formats and the cells a spreadsheet must not run.
 
 Conventions (README: Exports): UTF-8 (with a byte-order mark for Excel when asked), a header
-row, a stable column order, ISO 8601 dates and times in the campaign's zone, amounts with two
+row, a stable column order, ISO 8601 dates and times in the campaign's zone (in a workbook: real
+dates and date-times in that zone, with a number format), amounts with two
 decimals and no thousands separators (from integer cents, never floats). A text cell that a
 spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return, and not
 a plain number) gets a leading apostrophe; number columns are never touched.
@@ -29,7 +30,12 @@ PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 DONATION_COLUMNS = (
     "donation_id", "source", "donated_at", "local_date", "donor_id", "amount", "fee", "net", "refunded", "currency",
     "status", "channel", "appeal_variant", "recurring", "import_id",
+    # finance's columns, after the first ones so that readers of those keep working (README: Exports)
+    "refunded_at", "dispute_status", "dispute_amount", "payout_id", "fund", "gl_code", "crm_donor_id", "method",
+    "entered_by", "voided_at",
 )
+# the payment method of a gift whose details do not say, from its processor (or source)
+METHOD_OF_PROCESSOR = {"stripe": "card", "paypal": "paypal"}
 PERSONAL_COLUMNS = ("donor_name", "donor_email")
 DAILY_COLUMNS = ("date", "gifts", "donors", "gross", "refunds", "fees", "net", "raised", "cumulative", "share_of_goal")
 RECONCILIATION_COLUMNS = ("section", "key", "gifts", "gross", "refunds", "fees", "raised")
@@ -65,13 +71,25 @@ class DonationRow:
     import_id: int | None
     donor_name: str | None = None
     donor_email: str | None = None
+    refunded_at: datetime | None = None
+    dispute_status: str | None = None
+    dispute_cents: int = 0
+    payout_id: str | None = None
+    fund: str | None = None
+    gl_code: str | None = None
+    crm_donor_id: str | None = None
+    method: str | None = None
+    entered_by: str | None = None
+    voided_at: datetime | None = None
+    processor: str | None = None
 
     @property
     def net_cents(self) -> int:
         """What the gift adds to raised net of fees, the one rule for net (README: Exports): amount minus refunds
         minus the fee for a gift that counts and kept something after refunds; 0 for a fully refunded gift (its fee
-        is not taken off: the gift did not happen, as raised counts it) and for failed, pending and disputed ones."""
-        if self.status not in COUNTED_STATUSES:
+        is not taken off: the gift did not happen, as raised counts it) and for failed, pending, disputed and
+        voided ones."""
+        if self.status not in COUNTED_STATUSES or self.voided_at is not None:
             return 0
         kept = self.amount_cents - self.refunded_cents
         return kept - (self.fee_cents or 0) if kept > 0 else 0
@@ -93,20 +111,34 @@ class Writer:
         self.rows = 0
 
     def row(self, texts: dict[int, str | None], values: list) -> None:
-        """Write `values`; positions in `texts` are free text and get neutralized."""
-        cells = ["" if v is None else str(v) for v in values]
-        for i in texts:
-            cells[i] = neutralize(cells[i])
+        """Write `values`; positions in `texts` are free text and get neutralized. A date or an aware date-time
+        (already in the zone it is shown in) is written ISO 8601 in a CSV and as a real date in a workbook."""
         if isinstance(self._csv, XlsxSheet):
+            cells = [v if isinstance(v, (date, datetime)) else "" if v is None else str(v) for v in values]
+            for i in texts:
+                cells[i] = neutralize(cells[i])
             self._csv.writerow(cells, texts)
         else:
+            cells = [_iso(v) if isinstance(v, (date, datetime)) else "" if v is None else str(v) for v in values]
+            for i in texts:
+                cells[i] = neutralize(cells[i])
             self._csv.writerow(cells)
         self.rows += 1
 
 
+def _iso(value: date | datetime) -> str:
+    return value.replace(microsecond=0).isoformat() if isinstance(value, datetime) else value.isoformat()
+
+
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+
 class XlsxSheet:
     """One worksheet written with openpyxl: free text always as text (never a formula), numbers as numbers
-    (amounts with two decimals shown as 0.00), everything else as text. `save(path)` writes the file."""
+    (amounts with two decimals shown as 0.00), dates as dates (yyyy-mm-dd) and date-times as date-times
+    (yyyy-mm-dd hh:mm:ss, in the zone the export shows: Excel keeps no offset), everything else as text.
+    `save(path)` writes the file."""
 
     def __init__(self, title: str):
         from openpyxl import Workbook
@@ -121,7 +153,13 @@ class XlsxSheet:
         row = []
         for i, text in enumerate(cells):
             cell = WriteOnlyCell(self._sheet)
-            if not self._header and (texts is None or i not in texts) and PLAIN_NUMBER.match(text):
+            if isinstance(text, datetime):
+                cell.value = text.replace(tzinfo=None, microsecond=0)
+                cell.number_format = DATETIME_FORMAT
+            elif isinstance(text, date):
+                cell.value = text
+                cell.number_format = DATE_FORMAT
+            elif not self._header and (texts is None or i not in texts) and PLAIN_NUMBER.match(text):
                 cell.value = Decimal(text) if "." in text else int(text)
                 if "." in text:
                     cell.number_format = "0.00" if len(text.split(".")[1]) == 2 else "0.0000"
@@ -138,17 +176,27 @@ class XlsxSheet:
 
 def write_donations(out: IO[str], rows: Iterable[DonationRow], tz: ZoneInfo, *, personal: bool = False,
                     excel: bool = False) -> int:
-    """The donations export: one row per gift, in the order given. Returns the number of rows."""
+    """The donations export: one row per gift, in the order given. Returns the number of rows.
+
+    Every gift is listed, whatever its status; a voided one too, with its voided_at and a net of 0 (it counts
+    nowhere, as its status says), so that finance sees it while the totals stay those that count."""
     header = DONATION_COLUMNS + (PERSONAL_COLUMNS if personal else ())
     w = Writer(out, header, excel=excel)
-    # free text from the input files: ids, source, channel, variant, status and, when asked, name and e-mail
-    text_positions = {i: None for i in (0, 1, 10, 11, 12, *((15, 16) if personal else ()))}
+    # free text from the input files: ids, source, channel, variant, status, dispute, payout, fund, GL code, CRM
+    # id, method, who entered it and, when asked, name and e-mail
+    n = len(DONATION_COLUMNS)
+    text_positions = {i: None for i in (0, 1, 10, 11, 12, 16, 18, 19, 20, 21, 22, 23,
+                                        *((n, n + 1) if personal else ()))}
     for r in rows:
         local = r.donated_at.astimezone(tz)
         values = [
-            r.external_id, r.source, isoformat_local(r.donated_at, tz), local.date().isoformat(), r.donor_id,
+            r.external_id, r.source, local, local.date(), r.donor_id,
             money(r.amount_cents), money(r.fee_cents), money(r.net_cents), money(r.refunded_cents), r.currency,
             r.status, r.channel, r.appeal_variant, "true" if r.recurring else "false", r.import_id,
+            r.refunded_at and r.refunded_at.astimezone(tz), r.dispute_status,
+            money(r.dispute_cents) if r.dispute_status else None, r.payout_id, r.fund, r.gl_code, r.crm_donor_id,
+            r.method or METHOD_OF_PROCESSOR.get(r.processor or r.source), r.entered_by,
+            r.voided_at and r.voided_at.astimezone(tz),
         ]
         if personal:
             values += [r.donor_name, r.donor_email]
@@ -174,7 +222,7 @@ def write_daily(out: IO[str], days: list[DayRow], goal_cents: int, *, excel: boo
     for d in days:
         total += d.raised_cents
         share = f"{total / goal_cents:.4f}" if goal_cents else ""
-        w.row({}, [d.day.isoformat(), d.gifts, d.donors, money(d.gross_cents), money(d.refunds_cents),
+        w.row({}, [d.day, d.gifts, d.donors, money(d.gross_cents), money(d.refunds_cents),
                    money(d.fees_cents), money(d.gross_cents - d.refunds_cents - d.fees_cents), money(d.raised_cents),
                    money(total), share])
     return w.rows
@@ -256,7 +304,7 @@ def write_donors(out: IO[str], rows: list[tuple], tz: ZoneInfo, *, personal: boo
     w = Writer(out, DONOR_COLUMNS + (PERSONAL_COLUMNS if personal else ()), excel=excel)
     for donor_id, segment, gifts, cents, first, *who in rows:
         w.row({5: None, 6: None} if personal else {}, [donor_id, segment, gifts, money(cents),
-              "" if first is None else first.astimezone(tz).date().isoformat(), *who])
+              None if first is None else first.astimezone(tz).date(), *who])
     return w.rows
 
 

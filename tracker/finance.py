@@ -1,14 +1,21 @@
 """The finance exports as one call, shared by `tracker export` and the dashboard's downloads.
 
-One session, the moment an argument. Personal-data exports are recorded in the audit log here,
-in the same transaction, under the actor the entry point names (an OS user or a dashboard login).
+One session, the moment an argument. Personal-data exports are recorded in the audit log here, under
+the actor the entry point names (an OS user or a dashboard login), before the first row is written:
+the entry point passes `record` (`record_apart`), which commits the entry in a transaction of its own,
+so a reader that stops early (`| head`) or a download cut short is still recorded.
+
+An export covers a campaign's window (narrowed by from/to), or any range of local days without a
+campaign (`period`: the organization's zone and currency) for the RANGE_KINDS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +27,42 @@ from tracker.models import AuditEntry, Campaign
 KINDS = ("donations", "daily", "channels", "appeals", "donors", "lybunt", "reconciliation")
 PERSONAL_KINDS = ("donations", "donors", "lybunt")  # personal data on request (names, e-mails)
 DONOR_LEVEL_KINDS = PERSONAL_KINDS  # one row per gift or donor: never for a dashboard viewer
+RANGE_KINDS = ("donations", "daily", "channels", "reconciliation")  # also for local days without a campaign
+CAMPAIGN_KINDS = tuple(k for k in KINDS if k not in RANGE_KINDS)  # segments, LYBUNT, variants: a campaign's
+
+
+def period(session: Session, from_: str | None, to: str | None, *, tz: ZoneInfo | None, currency: str) -> Campaign:
+    """Local days `from_` to `to` (both included, both needed) in the organization's zone `tz`, without a campaign:
+    a Campaign that is never stored (no goal; the campaigns' raised basis when they share one, else gross), which
+    every query of the RANGE_KINDS takes as it takes a campaign.
+
+    Raises UsageError (field "from/to") when a day is missing, unreadable or the days run backwards, and when
+    there is no zone to read them in."""
+    if not from_ or not to:
+        raise UsageError("an export without a campaign needs both --from and --to (local days, YYYY-MM-DD); or name "
+                         "the campaign with --campaign", field="from/to")
+    if tz is None:
+        raise UsageError("the days are read in the organization's time zone, and the campaigns do not share one; "
+                         "set TRACKER_TIMEZONE (e.g. America/New_York), pass --timezone, or name the campaign with "
+                         "--campaign")
+    try:
+        first, last = parse_date(from_), parse_date(to)
+    except ValueProblem as exc:
+        raise UsageError(str(exc), field="from/to") from None
+    if last < first:
+        raise UsageError(f"the last day {last} is before the first {first}", field="from/to")
+    bases = queries.campaign_bases(session)
+    return Campaign(slug=f"{first}-to-{last}", name=f"{first} to {last}", goal_cents=0, currency=currency,
+                    timezone=tz.key, start_date=first, end_date=last,
+                    raised_basis=bases.pop() if len(bases) == 1 else "gross")
+
+
+def record_apart(sessions) -> Callable[[AuditEntry], None]:
+    """A `record` for write(): each audit entry committed at once in a transaction of its own."""
+    def record(entry: AuditEntry) -> None:
+        with sessions.begin() as own:
+            own.add(entry)
+    return record
 
 
 def window(c: Campaign, from_: str | None, to: str | None, moment: datetime) -> Window:
@@ -40,26 +83,48 @@ def window(c: Campaign, from_: str | None, to: str | None, moment: datetime) -> 
 
 def write(session: Session, c: Campaign, kind: str, fh: IO[str], w: Window, moment: datetime, *,
           personal: bool = False, excel: bool = False, actor: str = "", destination: str = "",
-          now: datetime | None = None) -> tuple[int, bool]:
+          now: datetime | None = None, record: Callable[[AuditEntry], None] | None = None) -> tuple[int, bool]:
     """Write one export to `fh` (a text file or an XlsxSheet); (rows written, whether it ties to the cent).
 
-    `moment` is the as-of of the figures; `now` (the real time) and `actor` go into the audit log."""
+    `c` is a campaign, or a `period` (not stored: RANGE_KINDS only). `moment` is the as-of of the figures;
+    `now` (the real time) and `actor` go into the audit log, through `record` before the first row is written
+    (default: added to `session`, so it commits with it)."""
     if kind not in KINDS:
         raise UsageError(f"unknown export {kind!r}; the kinds are {', '.join(KINDS)}")
     if personal and kind not in PERSONAL_KINDS:
         raise UsageError(f"names and e-mails apply to the {', '.join(PERSONAL_KINDS)} exports only")
+    ranged = c.id is None
+    if ranged and kind not in RANGE_KINDS:
+        raise UsageError(f"the {kind} export needs a campaign (--campaign SLUG): {', '.join(RANGE_KINDS)} work for "
+                         "any local days", field="campaign")
+
+    def audited(rows: int) -> None:
+        if not personal:
+            return
+        what = f"local days {w.first} to {w.last} ({c.timezone}, no campaign)" if ranged else \
+            f"campaign {c.slug}, {w.first} to {w.last}"
+        entry = AuditEntry(at=now or moment, actor=actor or "unknown", action=f"export {kind} with personal data",
+                           rows=rows, detail=f"{what}, as of {isoformat_local(moment, c.tz)}, "
+                                             f"to {destination or 'standard output'}")
+        (record or session.add)(entry)
+
     rows, ties = 0, True
     if kind == "donations":
+        if personal:
+            audited(queries.count_donations(session, c, w.starts_at, w.end))
         rows = export.write_donations(fh, queries.export_donations(session, c, w.starts_at, w.end, personal=personal),
                                       c.tz, personal=personal, excel=excel)
     elif kind == "donors":
-        rows = export.write_donors(fh, queries.export_donors(session, c, w.last_instant, personal=personal), c.tz, personal=personal, excel=excel)
+        found = queries.export_donors(session, c, w.last_instant, personal=personal)
+        audited(len(found))
+        rows = export.write_donors(fh, found, c.tz, personal=personal, excel=excel)
     elif kind == "lybunt":
         earlier = queries.earlier_campaigns(session, c, moment)
         if not earlier:
             raise UsageError(f"{c.slug} has no earlier campaign in {c.currency}, so it has no LYBUNT donors")
-        rows = export.write_lybunt(fh, queries.export_lybunt(session, c, earlier[-1], moment, personal=personal),
-                                   earlier[-1].slug, personal=personal, excel=excel)
+        found = queries.export_lybunt(session, c, earlier[-1], moment, personal=personal)
+        audited(len(found))
+        rows = export.write_lybunt(fh, found, earlier[-1].slug, personal=personal, excel=excel)
     elif kind == "channels":
         rows = export.write_channels(fh, queries.channel_breakdown(session, c, w.starts_at, w.end), excel=excel)
     elif kind == "appeals":
@@ -76,10 +141,6 @@ def write(session: Session, c: Campaign, kind: str, fh: IO[str], w: Window, mome
         r = reconciliation(session, c, w)
         ties = export.write_reconciliation(fh, r.by_source, r.days, r.status_cents, files=r.files,
                                           duplicates=r.duplicates, tz=c.tz, excel=excel)
-    if personal:
-        audit(session, actor=actor, action=f"export {kind} with personal data", rows=rows, now=now or moment,
-              detail=f"campaign {c.slug}, {w.first} to {w.last}, as of {isoformat_local(moment, c.tz)}, "
-                     f"to {destination or 'standard output'}")
     return rows, ties
 
 

@@ -60,6 +60,11 @@ def campaign_timezones(session: Session) -> set[str]:
     return set(session.scalars(select(Campaign.timezone).distinct()))
 
 
+def campaign_bases(session: Session) -> set[str]:
+    """The raised bases (gross, net_of_fees) of the campaigns."""
+    return set(session.scalars(select(Campaign.raised_basis).distinct()))
+
+
 def campaign_currencies(session: Session) -> set[str]:
     """The currencies of the campaigns."""
     return set(session.scalars(select(Campaign.currency).distinct()))
@@ -462,18 +467,40 @@ def _day_index(campaign: Campaign, first: date, last: date):
     return case(*[(Donation.donated_at < b, i) for i, b in enumerate(bounds)], else_=days)
 
 
+def _export_donations_filter(campaign: Campaign, start: datetime, end: datetime):
+    return and_(Donation.currency == campaign.currency, Donation.donated_at >= start, Donation.donated_at < end)
+
+
+def count_donations(session: Session, campaign: Campaign, start: datetime, end: datetime) -> int:
+    """How many rows export_donations gives for the same arguments."""
+    return int(session.scalar(select(func.count()).select_from(Donation)
+                              .where(_export_donations_filter(campaign, start, end))))
+
+
 def export_donations(session: Session, campaign: Campaign, start: datetime, end: datetime, *, personal: bool = False):
-    """Every gift in the campaign's currency donated in [start, end), any status, oldest first (streamed)."""
+    """Every gift in the campaign's currency donated in [start, end), any status (voided and duplicate ones too),
+    oldest first (streamed), with its details (gift_details) and its donor's CRM id: the donor key's id when it
+    came from a donor id column (id:...), not a processor's customer (id:stripe:...). The refund's time is the
+    details' when they say, else the last refund row's (PayPal)."""
     from tracker.export import DonationRow
+    from tracker.models import GiftDetail, Refund
 
     cols = [Donation.external_id, Donation.source, Donation.donated_at, Donation.donor_id, Donation.amount_cents,
             Donation.fee_cents, Donation.refunded_cents, Donation.currency, Donation.status, Donation.channel,
             Donation.appeal_variant, Donation.recurring, Donation.import_id]
-    stmt = select(*cols, *([Donor.name, Donor.email] if personal else []))
-    if personal:
-        stmt = stmt.join(Donor, Donor.id == Donation.donor_id)
-    stmt = stmt.where(Donation.currency == campaign.currency, Donation.donated_at >= start, Donation.donated_at < end)
+    last_refund = (select(func.max(Refund.refunded_at)).where(Refund.donation_id == Donation.id)
+                   .correlate(Donation).scalar_subquery())
+    crm = case((and_(Donor.key.like("id:%"), Donor.key.not_like("id:stripe:%")), func.substr(Donor.key, 4)))
+    more = [func.coalesce(GiftDetail.refunded_at, last_refund), Donation.dispute_status, Donation.dispute_cents,
+            GiftDetail.payout_id, GiftDetail.fund, GiftDetail.gl_code, crm, GiftDetail.method, GiftDetail.entered_by,
+            Donation.voided_at, Donation.processor]
+    stmt = (select(*cols, *([Donor.name, Donor.email] if personal else []), *more)
+            .join(Donor, Donor.id == Donation.donor_id).outerjoin(GiftDetail, GiftDetail.donation_id == Donation.id)
+            .where(_export_donations_filter(campaign, start, end)))
     for row in session.execute(stmt.order_by(Donation.donated_at, Donation.id).execution_options(yield_per=5000)):
+        row = list(row) if personal else [*row[:13], None, None, *row[13:]]
+        if row[15] is not None:
+            row[15] = ensure_utc(row[15])
         yield DonationRow(*row)
 
 

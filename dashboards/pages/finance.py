@@ -50,9 +50,14 @@ def layout(donor_level: bool) -> html.Div:
     ])
 
 
-def links(csv_url: str, xlsx_url: str) -> dmc.Group:
+def links(csv_url: str, xlsx_url: str, excel_csv_url: str | None = None) -> dmc.Group:
+    """The downloads: CSV, CSV for Excel (a byte-order mark, as `tracker export --excel`: accented names survive
+    when Excel opens it) and an Excel workbook."""
     return dmc.Group([
         html.A(dmc.Button("Download CSV", size="md"), href=csv_url, id="download-csv"),
+        *([html.A(dmc.Button("Download CSV for Excel", size="md", variant="light"), href=excel_csv_url,
+                  id="download-csv-excel", title="A CSV with a byte-order mark, so Excel reads accented names right")]
+          if excel_csv_url else []),
         html.A(dmc.Button("Download Excel", size="md", variant="outline"), href=xlsx_url, id="download-xlsx"),
     ])
 
@@ -104,6 +109,6 @@ def show(session: Session, slug: str, kind: str | None, days: list | None, perso
     c = queries.get_campaign(session, slug)
     w = finance_lib.window(c, first, last, at)
     stamp = at.astimezone(c.tz).strftime("%Y-%m-%dT%H:%M:%S") if chosen else None
-    urls = [export_url(slug, kind, first=str(w.first), last=str(w.last), fmt=fmt, personal=personal, as_of=stamp)
-            for fmt in ("csv", "xlsx")]
+    urls = [export_url(slug, kind, first=str(w.first), last=str(w.last), fmt=fmt, personal=personal, as_of=stamp,
+                       excel=excel) for fmt, excel in (("csv", False), ("xlsx", False), ("csv", True))]
     return links(*urls), summary(finance_lib.reconciliation(session, c, w), c.currency, w.first, w.last)

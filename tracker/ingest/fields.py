@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from tracker.dates import iso_instant, parse_timestamp
 from tracker.errors import RowError, ValueProblem
-from tracker.ingest.records import LIMITS, NormalizedDonation
+from tracker.ingest.records import LIMITS, GiftDetails, NormalizedDonation
 from tracker.ingest.states import DISPUTES
 from tracker.models import STATUSES
 from tracker.money import cents_to_decimal_str, format_money, parse_cents, written_currencies
@@ -75,7 +75,7 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
 
     Fields: donation_id, amount, donated_at (required); email, donor_id, name, currency, channel,
     appeal_variant, recurring, status, refunded_amount, fee, dispute_status, dispute_amount, processor,
-    processor_id. This runs once per imported row, so it
+    processor_id, payout_id, fund, gl_code, refunded_at. This runs once per imported row, so it
     is written for speed: values are stripped once, and the common cases are tried first.
     """
     d = {k: v.strip() for k, v in data.items() if v}
@@ -205,10 +205,20 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
     if bool(processor) != bool(processor_id):
         return bad("processor and processor_id go together: name the processor (e.g. stripe) and its id of the "
                    "payment (e.g. ch_...), or leave both empty")
+    details = None
+    payout_id, fund, gl_code, raw_refunded_at = get("payout_id"), get("fund"), get("gl_code"), get("refunded_at")
+    if payout_id or fund or gl_code or raw_refunded_at:
+        refunded_at = None
+        if raw_refunded_at:
+            try:
+                refunded_at = timestamp(raw_refunded_at, rules)
+            except ValueProblem as exc:
+                return bad(f"refunded_at: {exc}")
+        details = GiftDetails(payout_id, fund, gl_code, refunded_at)
     return NormalizedDonation(
         line, donation_id, amount, donated_at, key, email, get("name"), currency, status, refunded, fee,
         channel.lower() if channel else None, get("appeal_variant"), recurring, None, dispute, dispute_cents,
-        processor, processor_id,
+        processor, processor_id, details,
     )
 
 
@@ -227,6 +237,9 @@ def fast_builder(index: dict[str, int], rules: RowRules) -> Callable[[int, list[
         "appeal_variant", "processor", "processor_id", "dispute_status", "dispute_amount")]
     (i_cur, i_status, i_refunded, i_fee, i_rec, i_email, i_donor, i_name, i_channel, i_variant, i_proc, i_proc_id,
      i_dispute, i_disputed) = optional
+    # finance's details (payout, fund, GL code, refund time) take from_fields when a row has any
+    detail_columns = [i for i in (index.get(k) for k in ("payout_id", "fund", "gl_code", "refunded_at")) if i is not None]
+    optional += detail_columns
     width = max([i_id, i_amount, i_date] + [i for i in optional if i is not None]) + 1
     tz, currency, max_gift, source = rules.timezone, rules.currency, rules.max_gift_cents, rules.source
     plain, email_ok = _PLAIN_AMOUNT.match, _EMAIL.match
@@ -287,6 +300,9 @@ def fast_builder(index: dict[str, int], rules: RowRules) -> Callable[[int, list[
                 return None
         if (i_dispute is not None and v[i_dispute].strip()) or (i_disputed is not None and v[i_disputed].strip()):
             return None
+        for i in detail_columns:
+            if v[i].strip():
+                return None
         return NormalizedDonation(
             line, donation_id, amount, when, key, email, name, currency, "succeeded", 0, fee, channel, variant, recurring,
             None, None, 0, processor, processor_id,

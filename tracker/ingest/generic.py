@@ -4,7 +4,8 @@ Required: donation_id, amount, donated_at. Optional: email, donor_id, name, curr
 appeal_variant, recurring, status, refunded_amount, fee, dispute_status (open, won, lost),
 dispute_amount, processor and processor_id (the payment processor's id of the same gift, e.g. stripe
 and ch_...: a gift already stored from the processor's own export or webhook is recognized, not
-added). Other columns are ignored.
+added), and finance's details: payout_id (the payout or deposit), fund (or designation), gl_code and
+refunded_at (when the refund was made). Other columns are ignored.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ REQUIRED = ("donation_id", "amount", "donated_at")
 OPTIONAL = (
     "email", "donor_id", "name", "currency", "channel", "appeal_variant",
     "recurring", "status", "refunded_amount", "fee", "dispute_status", "dispute_amount", "processor", "processor_id",
+    "payout_id", "fund", "gl_code", "refunded_at",
 )
 
 

@@ -106,8 +106,9 @@ def record(session: Session, changes: list[tuple[int, dict, dict]], cause: Cause
     made = rows(changes, cause, at)
     if made:
         session.execute(insert(GiftHistory.__table__), made)
-    refund_dates(session, [(gift_id, at) for gift_id, old, new in changes
-                           if (new.get("refund_cents") or 0) > (old.get("refund_cents") or 0)])
+    if cause.event_id is not None:  # a webhook's refund is dated by its event; a file dates its own (details.py)
+        refund_dates(session, [(gift_id, at) for gift_id, old, new in changes
+                               if (new.get("refund_cents") or 0) > (old.get("refund_cents") or 0)])
     return len(made)
 
 

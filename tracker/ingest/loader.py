@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from tracker import rollups
 from tracker.dates import UTC
 from tracker.errors import RowError
-from tracker.ingest import history
+from tracker.ingest import details, history
 from tracker.ingest.history import Cause
 from tracker.ingest.records import NormalizedDonation
 from tracker.ingest.states import Effective, effective, merge_dispute, merge_payment
@@ -478,6 +478,7 @@ def write_chunk(
     moved_donors += [row[1] for row in stored if row[1] > old_donors]
     rollups.refresh_first_gifts(session, moved_donors)
     deltas.flush(session)
+    details.store(session, source, gifts)  # finance's details of the gifts (payout, fund, GL code): gift_details
 
 
 def _voided_by_undo(session: Session, gift_ids: list[int]) -> set[int]:

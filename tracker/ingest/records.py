@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from tracker.errors import RowError
-from tracker.models import Donation, Donor
+from tracker.models import Donation, Donor, GiftDetail
 
 # The longest value each text field may hold, from the columns that store it: the same limit on
 # SQLite (which would store any length) and PostgreSQL (which would refuse the row).
@@ -23,7 +23,20 @@ LIMITS = {
     "donor_id": Donor.__table__.c.key.type.length - len("id:"),  # stored as the donor key "id:<donor_id>"
     "processor": Donation.__table__.c.processor.type.length,
     "processor_id": Donation.__table__.c.processor_id.type.length,
+    "payout_id": GiftDetail.__table__.c.payout_id.type.length,
+    "fund": GiftDetail.__table__.c.fund.type.length,
+    "gl_code": GiftDetail.__table__.c.gl_code.type.length,
 }
+
+
+class GiftDetails(NamedTuple):
+    """What finance needs of a gift beyond what counts, as a file says it (stored in gift_details by
+    tracker.ingest.details; an empty field leaves what is stored)."""
+
+    payout_id: str | None = None  # the processor's payout or deposit (Stripe's Transfer column)
+    fund: str | None = None  # the fund or designation
+    gl_code: str | None = None  # the general-ledger code
+    refunded_at: datetime | None = None  # when the (last) refund was made (UTC)
 
 
 class NormalizedDonation(NamedTuple):
@@ -54,13 +67,14 @@ class NormalizedDonation(NamedTuple):
     dispute_cents: int = 0  # the amount disputed (0: not said)
     processor: str | None = None  # the payment processor whose id this gift also carries (stripe, paypal)
     processor_id: str | None = None  # that processor's id of the payment (a Stripe charge ch_...)
+    details: GiftDetails | None = None  # payout, fund, GL code, refund time, where the file says any
 
     def content(self) -> tuple:
         """What makes two rows with the same id the same gift (everything but the line)."""
         return (
             self.amount_cents, self.donated_at, self.donor_key, self.currency, self.status,
             self.refunded_cents, self.fee_cents, self.channel, self.appeal_variant, self.recurring,
-            self.updated_at, self.dispute_status, self.dispute_cents, self.processor, self.processor_id,
+            self.updated_at, self.dispute_status, self.dispute_cents, self.processor, self.processor_id, self.details,
         )
 
     @property

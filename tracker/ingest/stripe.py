@@ -7,7 +7,9 @@ organization's). Test-mode rows and rows without an id (failed payment intents) 
 reported. A dispute (Dispute Status) is kept beside the payment: open holds the gift back, won returns
 it, lost counts as refunded (tracker.ingest.states). Times in "(UTC)" columns are UTC. The donor is the Customer Email, else the Customer ID.
 Metadata columns such as "appeal_variant (metadata)" or "variant (metadata)" feed the appeal
-variant; "channel (metadata)" the channel.
+variant; "channel (metadata)" the channel. The Transfer column (the payout, po_...) and the refund's
+date ("Refunded date (UTC)") go to the gift's details (tracker.ingest.details), as do "fund (metadata)"
+or "designation (metadata)" and "gl_code (metadata)".
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ from typing import Callable
 from tracker.dates import UTC
 from tracker.errors import InputFileError, RowError
 from tracker.ingest import fields
-from tracker.ingest.records import Outcome, Skipped
+from tracker.ingest.records import LIMITS, GiftDetails, Outcome, Skipped
 
 NAME = "stripe"
 CREATED = ("Created date (UTC)", "Created (UTC)")
 VARIANT_META = ("appeal_variant (metadata)", "variant (metadata)", "appeal (metadata)", "popup_variant (metadata)")
 CHANNEL_META = ("channel (metadata)", "utm_medium (metadata)")
+FUND_META = ("fund (metadata)", "designation (metadata)")
+GL_META = ("gl_code (metadata)", "gl (metadata)")
+REFUNDED_AT = ("Refunded date (UTC)", "Refunded (UTC)")
+NO_PAYOUT = ("", "0")  # an empty Transfer (not paid out yet); "0" in some older exports
 STATUS = {
     "paid": "succeeded",
     "succeeded": "succeeded",
@@ -69,6 +75,7 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
         "customer": col("Customer ID"), "name": col("Card Name", "Customer Name", "Customer Description"),
         "description": col("Description"), "invoice": col("Invoice ID"), "variant": col(*VARIANT_META),
         "channel": col(*CHANNEL_META), "disputed": col("Disputed Amount"), "dispute_status": col("Dispute Status"),
+        "transfer": col("Transfer"), "refunded_at": col(*REFUNDED_AT), "fund": col(*FUND_META), "gl": col(*GL_META),
     }
     missing = [name for name, key in (("id", "id"), (CREATED[0], "created"), ("Amount", "amount"),
                                       ("Status", "status")) if idx[key] is None]
@@ -110,6 +117,8 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
                 "recurring": "true" if (v("invoice") or "subscription" in v("description").lower()) else "false",
                 "dispute_status": dispute, "dispute_amount": disputed_text if dispute else "",
                 "processor": "stripe", "processor_id": charge,
+                "payout_id": "" if v("transfer") in NO_PAYOUT else v("transfer"), "fund": v("fund"), "gl_code": v("gl"),
+                "refunded_at": v("refunded_at") if refunded_text not in ("", "0", "0.00") else "",
         }
         return fields.from_fields(where, line, data, utc_rules)
 
@@ -133,6 +142,8 @@ def _with_quick_path(normalize: Callable[[int, list[str]], Outcome], idx: dict[s
     i_dispute, i_fee, i_email, i_customer, i_name = (idx["dispute_status"], idx["fee"], idx["email"], idx["customer"],
                                                      idx["name"])
     i_channel, i_variant, i_invoice, i_description = idx["channel"], idx["variant"], idx["invoice"], idx["description"]
+    i_transfer, i_fund, i_gl = idx["transfer"], idx["fund"], idx["gl"]
+    max_payout = LIMITS["payout_id"]
     currency_of_org = rules.currency
 
     def cell(values: list[str], i: int | None) -> str:
@@ -144,6 +155,9 @@ def _with_quick_path(normalize: Callable[[int, list[str]], Outcome], idx: dict[s
             or cell(values, i_captured).lower() in ("false", "f", "0")
             or cell(values, i_refunded) not in ("", "0", "0.00")
             or cell(values, i_dispute)
+            or cell(values, i_fund)
+            or cell(values, i_gl)
+            or len(cell(values, i_transfer)) > max_payout
         ):
             currency = cell(values, i_currency).upper() or currency_of_org
             email, customer = cell(values, i_email), cell(values, i_customer)
@@ -156,7 +170,8 @@ def _with_quick_path(normalize: Callable[[int, list[str]], Outcome], idx: dict[s
                 values[i_id],
             ])
             if gift is not None:
-                return gift
+                payout = cell(values, i_transfer)
+                return gift if payout in NO_PAYOUT else gift._replace(details=GiftDetails(payout_id=payout))
         return normalize(line, values)
 
     return quick
