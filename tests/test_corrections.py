@@ -6,6 +6,8 @@ of one of its gifts is an adjustment in the next month and its figures stay as t
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -183,6 +185,14 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
     assert "closed already" in tracker("period", "close", "2026-12").err
     at_close = raised(tracker, "--as-of", "2027-01-15T12:00")
     assert at_close["raised"] == "650.00"
+
+    def exported(*args):
+        out = tracker("export", "donations", *args)
+        assert out.code == 0, out
+        return out.out
+
+    december_file = exported("--campaign", "dec-2026", "--as-of", "2027-01-15T12:00")
+    december_days = exported("--from", "2026-12-01", "--to", "2026-12-31", "--as-of", "2027-01-15T12:00")
     imported(tracker, december["january"], "2027-01-20")  # A2 refunded; J1 in January
     # a December gift voided in January, too
     with sessions.begin() as session:
@@ -196,6 +206,16 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
     assert "closed on Jan 15 at $650.00; adjustments since: −$150.00" in text
     # each adjustment counts from when it was made: on the morning of Jan 21, the refund (Jan 20) but not the void
     assert raised(tracker, "--as-of", "2027-01-21T06:00")["closed"]["adjustments_since"] == "-50.00"
+    # December's exports are what they were at the close; January's has the adjustments, with the gifts' own dates
+    assert exported("--campaign", "dec-2026", "--as-of", "2027-01-25") == december_file
+    assert exported("--from", "2026-12-01", "--to", "2026-12-31", "--as-of", "2027-01-25") == december_days
+    january = list(csv.DictReader(io.StringIO(exported("--from", "2027-01-01", "--to", "2027-01-31",
+                                                      "--as-of", "2027-01-25"))))
+    adjustments = [r for r in january if r["status"] == "adjustment"]
+    assert [(r["donation_id"], r["local_date"], r["net"], r["adjusts_period"]) for r in adjustments] == [
+        ("A2", "2026-12-06", "-50.00", "2026-12"), ("A1", "2026-12-05", "-100.00", "2026-12")]
+    assert adjustments[0]["adjusted_at"].startswith("2027-01-20") and adjustments[1]["adjusted_at"].startswith("2027-01-21")
+    assert [r["donation_id"] for r in january if r["status"] != "adjustment"] == ["J1"]
     listed = json.loads(tracker("period", "list", "--json").out)
     assert listed[0]["period"] == "2026-12" and listed[0]["adjustments"] == 2
     assert listed[0]["adjustment_cents"] == {"USD": -15000}

@@ -42,6 +42,14 @@ def counted(status: str | None, amount: int, refunded: int) -> int:
     return amount - refunded if status in COUNTED_STATUSES else 0
 
 
+def net(row) -> int:
+    """What a gift counts net of its fee, by the one rule for net (README: Exports); 0 for no gift."""
+    if row is None or row.status not in COUNTED_STATUSES:
+        return 0
+    kept = row.amount_cents - row.refunded_cents
+    return kept - (row.fee_cents or 0) if kept > 0 else 0
+
+
 def open_periods(session: Session) -> list[ClosedPeriod]:
     """The closed (not reopened) periods, oldest first."""
     return list(session.scalars(select(ClosedPeriod).where(ClosedPeriod.reopened_at.is_(None))
@@ -114,6 +122,9 @@ class Adjustment:
     cents: int  # what the gift counts now less what it counted at the close
     currency: str
     kind: str  # refunded, disputed, voided, late (a gift that arrived after the close), removed, ...
+    donor_id: int = 0
+    net_cents: int = 0  # the same change by the one rule for net (tracker.export.DonationRow.net_cents)
+    booking: datetime | None = None  # when it counts: `booked_at`, or the start of the first open month after it
 
 
 def adjustments(session: Session, *, currency: str | None = None, start: datetime | None = None,
@@ -121,24 +132,27 @@ def adjustments(session: Session, *, currency: str | None = None, start: datetim
     """Every adjustment to closed periods (optionally of gifts donated in [start, end) and in `currency`), by
     when it was booked."""
     out = []
-    for p in open_periods(session):
+    shut = open_periods(session)
+    for p in shut:
         if start is not None and p.ends_at <= start or end is not None and p.starts_at >= end:
             continue
         snap = {r.id: r for r in session.execute(
             select(closed_gifts.c.id, closed_gifts.c.status, closed_gifts.c.amount_cents,
                    closed_gifts.c.refunded_cents, closed_gifts.c.currency, closed_gifts.c.donated_at,
-                   closed_gifts.c.source, closed_gifts.c.external_id)
+                   closed_gifts.c.source, closed_gifts.c.external_id, closed_gifts.c.fee_cents,
+                   closed_gifts.c.donor_id)
             .where(closed_gifts.c.period_id == p.id))}
         live = {r.id: r for r in session.execute(
             select(Donation.id, Donation.status, Donation.amount_cents, Donation.refunded_cents, Donation.currency,
-                   Donation.donated_at, Donation.source, Donation.external_id, Donation.recorded_at)
+                   Donation.donated_at, Donation.source, Donation.external_id, Donation.recorded_at,
+                   Donation.fee_cents, Donation.donor_id)
             .where(Donation.donated_at >= p.starts_at, Donation.donated_at < p.ends_at))}
         changed = {}
         for gift_id in snap.keys() | live.keys():
             before, now = snap.get(gift_id), live.get(gift_id)
             was = counted(before.status, before.amount_cents, before.refunded_cents) if before else 0
             is_ = counted(now.status, now.amount_cents, now.refunded_cents) if now else 0
-            if was != is_ or (before and now and before.currency != now.currency):
+            if was != is_ or net(before) != net(now):
                 changed[gift_id] = (before, now, is_ - was)
         if not changed:
             continue
@@ -160,9 +174,22 @@ def adjustments(session: Session, *, currency: str | None = None, start: datetim
                 at, kind = last.get(gift_id, (ensure_utc(p.closed_at), "changed"))
             if currency is not None and row.currency != currency:
                 continue
+            booked = max(at, ensure_utc(p.closed_at))
             out.append(Adjustment(gift_id, row.source, row.external_id, ensure_utc(row.donated_at), p.period,
-                                  max(at, ensure_utc(p.closed_at)), cents, row.currency, kind))
+                                  booked, cents, row.currency, kind, row.donor_id, net(now) - net(before),
+                                  _first_open(booked, shut)))
     return sorted(out, key=lambda a: (a.booked_at, a.gift_id))
+
+
+def _first_open(at: datetime, shut: list[ClosedPeriod]) -> datetime:
+    """`at`, or when it falls in a closed period, the end of the closed periods that follow one another from it."""
+    moved = True
+    while moved:
+        moved = False
+        for p in shut:
+            if ensure_utc(p.starts_at) <= at < ensure_utc(p.ends_at):
+                at, moved = ensure_utc(p.ends_at), True
+    return at
 
 
 def booking_period(at: datetime, closed: list[ClosedPeriod], tz: ZoneInfo) -> str:
@@ -199,4 +226,5 @@ def books(session: Session, campaign, as_of: datetime, raised_cents: int):
                                     end=campaign.ends_at)
              if campaign.starts_at <= a.donated_at < campaign.ends_at and a.booked_at <= as_of]
     return Books(closed_at=max(ensure_utc(p.closed_at) for p in closed), periods=tuple(p.period for p in closed),
-                 raised_cents=raised_cents, adjustment_cents=sum(a.cents for a in found), adjustments=len(found))
+                 raised_cents=raised_cents, adjustments=len(found),
+                 adjustment_cents=sum(a.net_cents if campaign.raised_basis == "net_of_fees" else a.cents for a in found))

@@ -33,6 +33,8 @@ DONATION_COLUMNS = (
     # finance's columns, after the first ones so that readers of those keep working (README: Exports)
     "refunded_at", "dispute_status", "dispute_amount", "payout_id", "fund", "gl_code", "crm_donor_id", "method",
     "entered_by", "voided_at",
+    # an adjustment to a closed month (tracker period close): the month it adjusts and when it was made
+    "adjusts_period", "adjusted_at",
 )
 # the payment method of a gift whose details do not say, from its processor (or source)
 METHOD_OF_PROCESSOR = {"stripe": "card", "paypal": "paypal"}
@@ -82,13 +84,18 @@ class DonationRow:
     entered_by: str | None = None
     voided_at: datetime | None = None
     processor: str | None = None
+    adjusts_period: str | None = None  # an adjustment row: the closed month of the gift (its donated_at is there)
+    adjusted_at: datetime | None = None
+    adjustment_cents: int | None = None  # what the gift's net changed by since the close
 
     @property
     def net_cents(self) -> int:
         """What the gift adds to raised net of fees, the one rule for net (README: Exports): amount minus refunds
         minus the fee for a gift that counts and kept something after refunds; 0 for a fully refunded gift (its fee
         is not taken off: the gift did not happen, as raised counts it) and for failed, pending, disputed and
-        voided ones."""
+        voided ones. An adjustment row's net is the change to the gift's net since its month was closed."""
+        if self.adjustment_cents is not None:
+            return self.adjustment_cents
         if self.status not in COUNTED_STATUSES or self.voided_at is not None:
             return 0
         kept = self.amount_cents - self.refunded_cents
@@ -185,7 +192,7 @@ def write_donations(out: IO[str], rows: Iterable[DonationRow], tz: ZoneInfo, *, 
     # free text from the input files: ids, source, channel, variant, status, dispute, payout, fund, GL code, CRM
     # id, method, who entered it and, when asked, name and e-mail
     n = len(DONATION_COLUMNS)
-    text_positions = {i: None for i in (0, 1, 10, 11, 12, 16, 18, 19, 20, 21, 22, 23,
+    text_positions = {i: None for i in (0, 1, 10, 11, 12, 16, 18, 19, 20, 21, 22, 23, 25,
                                         *((n, n + 1) if personal else ()))}
     for r in rows:
         local = r.donated_at.astimezone(tz)
@@ -196,7 +203,8 @@ def write_donations(out: IO[str], rows: Iterable[DonationRow], tz: ZoneInfo, *, 
             r.refunded_at and r.refunded_at.astimezone(tz), r.dispute_status,
             money(r.dispute_cents) if r.dispute_status else None, r.payout_id, r.fund, r.gl_code, r.crm_donor_id,
             r.method or METHOD_OF_PROCESSOR.get(r.processor or r.source), r.entered_by,
-            r.voided_at and r.voided_at.astimezone(tz),
+            r.voided_at and r.voided_at.astimezone(tz), r.adjusts_period,
+            r.adjusted_at and r.adjusted_at.astimezone(tz),
         ]
         if personal:
             values += [r.donor_name, r.donor_email]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import and_, case, func, or_, select, union_all
+from sqlalchemy import and_, case, func, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from tracker.campaign import FiscalShare, Segment, Segments
@@ -467,14 +467,43 @@ def _day_index(campaign: Campaign, first: date, last: date):
     return case(*[(Donation.donated_at < b, i) for i, b in enumerate(bounds)], else_=days)
 
 
-def _export_donations_filter(campaign: Campaign, start: datetime, end: datetime):
-    return and_(Donation.currency == campaign.currency, Donation.donated_at >= start, Donation.donated_at < end)
+def _export_donations_filter(campaign: Campaign, start: datetime, end: datetime, d=Donation):
+    return and_(d.currency == campaign.currency, d.donated_at >= start, d.donated_at < end)
+
+
+def _gifts_as_booked(session: Session, start: datetime, end: datetime):
+    """(the gifts as finance reads them for [start, end), their period's close time or None): Donation itself, or,
+    where closed periods (tracker.closing) overlap, an alias over the live gifts outside them and the copy of the
+    gifts inside them taken at each close."""
+    from tracker.models import UTCDateTime
+
+    closed = [(i, s, e) for i, s, e in _closed(session) if s < end and start < e]
+    if not closed:
+        return Donation, None
+    dt = Donation.__table__
+    names = [c.name for c in dt.columns]
+    view = union_all(
+        select(*[dt.c[n] for n in names], null().cast(UTCDateTime).label("closed_at"))
+        .where(and_(*[or_(dt.c.donated_at < s, dt.c.donated_at >= e) for _, s, e in closed])),
+        select(*[closed_gifts.c[n] for n in names], ClosedPeriod.closed_at.label("closed_at"))
+        .join(ClosedPeriod, ClosedPeriod.id == closed_gifts.c.period_id)
+        .where(closed_gifts.c.period_id.in_([i for i, _, _ in closed])),
+    ).subquery("gifts")
+    return aliased(Donation, view, adapt_on_names=True), view.c.closed_at
 
 
 def count_donations(session: Session, campaign: Campaign, start: datetime, end: datetime) -> int:
     """How many rows export_donations gives for the same arguments."""
-    return int(session.scalar(select(func.count()).select_from(Donation)
-                              .where(_export_donations_filter(campaign, start, end))))
+    d, _ = _gifts_as_booked(session, start, end)
+    gifts = int(session.scalar(select(func.count()).select_from(d).where(_export_donations_filter(campaign, start, end, d))))
+    return gifts + len(_adjustments_booked(session, campaign, start, end))
+
+
+def _adjustments_booked(session: Session, campaign: Campaign, start: datetime, end: datetime) -> list:
+    from tracker import closing
+
+    return [a for a in closing.adjustments(session, currency=campaign.currency)
+            if start <= a.booking < end]
 
 
 def export_donations(session: Session, campaign: Campaign, start: datetime, end: datetime, *, personal: bool = False):
@@ -488,20 +517,32 @@ def export_donations(session: Session, campaign: Campaign, start: datetime, end:
     cols = [Donation.external_id, Donation.source, Donation.donated_at, Donation.donor_id, Donation.amount_cents,
             Donation.fee_cents, Donation.refunded_cents, Donation.currency, Donation.status, Donation.channel,
             Donation.appeal_variant, Donation.recurring, Donation.import_id]
-    last_refund = (select(func.max(Refund.refunded_at)).where(Refund.donation_id == Donation.id)
-                   .correlate(Donation).scalar_subquery())
+    d, closed_at = _gifts_as_booked(session, start, end)
+    if d is not Donation:
+        cols = [getattr(d, c.key) for c in cols]
+    last_refund = (select(func.max(Refund.refunded_at)).where(Refund.donation_id == d.id)
+                   .correlate(d).scalar_subquery())
     crm = case((and_(Donor.key.like("id:%"), Donor.key.not_like("id:stripe:%")), func.substr(Donor.key, 4)))
-    more = [func.coalesce(GiftDetail.refunded_at, last_refund), Donation.dispute_status, Donation.dispute_cents,
+    more = [func.coalesce(GiftDetail.refunded_at, last_refund), d.dispute_status, d.dispute_cents,
             GiftDetail.payout_id, GiftDetail.fund, GiftDetail.gl_code, crm, GiftDetail.method, GiftDetail.entered_by,
-            Donation.voided_at, Donation.processor]
-    stmt = (select(*cols, *([Donor.name, Donor.email] if personal else []), *more)
-            .join(Donor, Donor.id == Donation.donor_id).outerjoin(GiftDetail, GiftDetail.donation_id == Donation.id)
-            .where(_export_donations_filter(campaign, start, end)))
-    for row in session.execute(stmt.order_by(Donation.donated_at, Donation.id).execution_options(yield_per=5000)):
-        row = list(row) if personal else [*row[:13], None, None, *row[13:]]
+            d.voided_at, d.processor]
+    stmt = (select(*cols, *([Donor.name, Donor.email] if personal else []), *more,
+                   *([closed_at] if closed_at is not None else []))
+            .join(Donor, Donor.id == d.donor_id).outerjoin(GiftDetail, GiftDetail.donation_id == d.id)
+            .where(_export_donations_filter(campaign, start, end, d)))
+    for row in session.execute(stmt.order_by(d.donated_at, d.id).execution_options(yield_per=5000)):
+        row = list(row)
+        shut = row.pop() if closed_at is not None else None
+        row = row if personal else [*row[:13], None, None, *row[13:]]
         if row[15] is not None:
             row[15] = ensure_utc(row[15])
+            if shut is not None and row[15] > ensure_utc(shut):  # refunded after its month closed: an adjustment
+                row[15] = None
         yield DonationRow(*row)
+    for a in _adjustments_booked(session, campaign, start, end):
+        yield DonationRow(a.external_id, a.source, a.donated_at, a.donor_id, 0, None, 0, a.currency, "adjustment",
+                          None, None, False, None, adjusts_period=a.period, adjusted_at=a.booked_at,
+                          adjustment_cents=a.net_cents)
 
 
 def day_breakdown(session: Session, campaign: Campaign, first: date, last: date, end: datetime) -> list:
