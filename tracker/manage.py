@@ -186,7 +186,8 @@ def edit_campaign(session: Session, campaign: Campaign, *, actor: str, now: date
             raise UsageError(f"the {label} must be more than zero (or 'none' to remove it)")
     if "timezone" in wanted:
         zone(wanted["timezone"])
-    changes = {k: v for k, v in wanted.items() if getattr(campaign, k) != v}
+    order = ("name", "goal_cents", "goal_new_donors", "goal_donors", "start_date", "end_date", "timezone")
+    changes = {k: wanted[k] for k in order if k in wanted and getattr(campaign, k) != wanted[k]}
     start = changes.get("start_date", campaign.start_date)
     end = changes.get("end_date", campaign.end_date)
     if end < start:
