@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from conftest import serving
+from test_dashboard import page  # noqa: F401  (the page fixture: Chromium)
 from dashboards.security import trusted_networks
 from tracker import queries, users
 from tracker.dates import UTC
@@ -480,3 +481,30 @@ def test_running_open_there_is_no_password_to_change(sessions):
     with serving(create_app(sessions).server) as base:
         reply = requests.get(f"{base}/account/password", allow_redirects=False)
     assert reply.status_code == 404 and "No users are set up" in reply.text
+
+
+@pytest.mark.browser
+def test_in_chromium_the_overview_says_the_stretch_goal_and_the_password_is_changed_from_the_account_area(
+        guarded, make_campaign, sessions, page):
+    from playwright.sync_api import expect
+
+    from tracker.manage import edit_campaign
+
+    make_campaign()
+    with sessions.begin() as session:
+        edit_campaign(session, queries.get_campaign(session, "dec-2026"), actor="maria", force=False,
+                      now=datetime(2026, 12, 28, 18, tzinfo=UTC), goal_cents=450_000_00)
+    page.goto(guarded + "/login")
+    page.fill("#username", "maria")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#goal-changes")).to_have_text("Goal raised to $450,000 on Dec 28.", timeout=30_000)
+    page.click("#change-password")
+    page.fill("#current", PASSWORD)
+    page.fill("#new", "a brand new password")
+    page.fill("#confirm", "a brand new password")
+    page.click("#change-password-submit")
+    expect(page.locator("#password-done")).to_contain_text("Your password was changed.")
+    page.click("#back-to-dashboard")
+    expect(page.locator("#account-name")).to_have_text("maria (finance)", timeout=30_000)
+    assert page.errors == []
