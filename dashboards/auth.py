@@ -15,6 +15,10 @@
 - Each request looks the session and its user up again, so an ended session, a removed user or a
   changed role takes effect at once. The role is kept on flask.g for the callbacks and download
   routes: `role()`, `can_see_donors()`.
+- /account/password: any logged-in user changes their own password (the current one, the new one twice,
+  the CSRF token; the current password is checked through the same throttle as a login). Every other
+  session of that user ends; this browser continues in a new session (a new token and form token), so
+  a copy of its cookie taken before the change ends too.
 - Public: /api/* (aggregates only), /hooks/* (the processors' webhooks, checked by signature), /login, /healthz.
 """
 
@@ -180,6 +184,41 @@ def install(server: Flask, sessions: sessionmaker[Session], clock: Callable[[], 
         cookie["csrf"] = secrets.token_urlsafe(24)
         return redirect(target)
 
+    @server.route("/account/password", methods=["GET", "POST"])
+    def change_password():
+        name = username()
+        if not name:  # running open: there are no logins to change
+            return plain("No users are set up, so there is no password to change (tracker user add NAME --role admin).",
+                         404)
+        if request.method == "GET":
+            return escaped_html(_password_page(name))
+        if not _csrf_ok():
+            return escaped_html(_password_page(name, "The form expired; please try again."), 400)
+        current, new = request.form.get("current", ""), request.form.get("new", "")
+        if new != request.form.get("confirm", ""):
+            return escaped_html(_password_page(name, "The new password and its repetition differ."), 400)
+        if len(new) < users.MIN_PASSWORD:
+            return escaped_html(_password_page(
+                name, f"The new password must be at least {users.MIN_PASSWORD} characters long."), 400)
+        result = users.authenticate(sessions, name, current, remote=request.remote_addr or "unknown", now=clock())
+        if result.retry_after:
+            response = escaped_html(_password_page(name, f"Too many wrong passwords for this user name from your "
+                                                         f"address. Try again in {result.retry_after} seconds."), 429)
+            response.headers["Retry-After"] = str(result.retry_after)
+            return response
+        if result.user is None:
+            return escaped_html(_password_page(name, "The current password is wrong."), 401)
+        with sessions.begin() as s:
+            ended = users.set_password(s, name, new, now=clock())  # every session of the user, this one too
+            token = users.start_session(s, queries.get_user(s, name), now=clock())
+        cookie.clear()
+        cookie.permanent = True
+        cookie["sid"] = token
+        cookie["csrf"] = secrets.token_urlsafe(24)
+        others = max(0, ended - 1)
+        return escaped_html(_password_page(name, done=f"Your password was changed. {others} other session"
+                                                      f"{'s' * (others != 1)} of {name} ended; this one continues."))
+
     @server.post("/logout")
     def logout():
         if not _csrf_ok():
@@ -188,6 +227,41 @@ def install(server: Flask, sessions: sessionmaker[Session], clock: Callable[[], 
             users.end_session(s, cookie.get("sid"), now=clock())
         cookie.clear()
         return redirect("/login")
+
+
+FIELD_STYLE = "display:block;width:100%;font-size:18px;padding:8px;margin:4px 0 14px;box-sizing:border-box"
+
+
+def _frame(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width,initial-scale=1"><title>{html.escape(title)}: Campaign tracker</title></head>'
+        '<body style="font-family:Arial,Helvetica,sans-serif;font-size:18px;background:#f5f6f8">'
+        '<main style="max-width:360px;margin:12vh auto;background:#fff;padding:28px;border-radius:8px;'
+        f'box-shadow:0 1px 4px rgba(0,0,0,.15)">{body}</main></body></html>'
+    )
+
+
+def _password_page(name: str, error: str | None = None, done: str | None = None) -> str:
+    """The "change my password" form (every value escaped), with an error, or the confirmation."""
+    e = html.escape
+    back = '<p><a href="/" id="back-to-dashboard">Back to the dashboard</a></p>'
+    head = f'<h1 style="font-size:26px;margin:0 0 18px">Change the password of {e(name)}</h1>'
+    if done:
+        return _frame("Password changed", f'{head}<p role="status" id="password-done">{e(done)}</p>{back}')
+    message = f'<p role="alert" id="password-error" style="color:#b00020">{e(error)}</p>' if error else ""
+    fields = "".join(
+        f'<label for="{key}">{label}</label><input id="{key}" name="{key}" type="password" '
+        f'autocomplete="{auto}" required style="{FIELD_STYLE}"'
+        + (f' minlength="{users.MIN_PASSWORD}"' if key != "current" else "") + ">"
+        for key, label, auto in (("current", "Current password", "current-password"),
+                                 ("new", f"New password (at least {users.MIN_PASSWORD} characters)", "new-password"),
+                                 ("confirm", "New password again", "new-password")))
+    return _frame("Change password", (
+        f'{head}{message}<form method="post" action="/account/password">'
+        f'<input type="hidden" name="csrf" value="{e(csrf_token())}">{fields}'
+        '<button type="submit" id="change-password-submit" style="font-size:18px;padding:8px 20px;background:#0072B2;'
+        f'color:#fff;border:0;border-radius:4px">Change password</button></form>{back}'))
 
 
 def _page(target: str, error: str | None = None) -> str:

@@ -22,7 +22,8 @@ EMPTY_GUIDANCE = (
 
 
 def account(user: str | None, role: str | None, open_mode: bool, csrf: str = ""):
-    """Who is logged in, with a logout button (a form carrying the CSRF token); or, running open, a plain warning."""
+    """Who is logged in, a link to change their password and a logout button (a form carrying the CSRF token);
+    or, running open, a plain warning."""
     if open_mode:
         return dmc.Alert("No users are set up, so this dashboard is open to anyone on this computer and shows "
                          "everything. Add one with `tracker user add NAME --role admin`.", color="yellow",
@@ -31,6 +32,8 @@ def account(user: str | None, role: str | None, open_mode: bool, csrf: str = "")
         return None
     return dmc.Group([
         dmc.Text(f"{user} ({role})", id="account-name", c="dimmed"),
+        html.A("Change password", href="/account/password", id="change-password",
+               style={"color": "#0072B2", "padding": "4px 8px"}),
         html.Form([dcc.Input(type="hidden", name="csrf", value=csrf, id="logout-csrf"),
                    html.Button("Log out", type="submit", id="logout",
                                style={"font": "inherit", "color": "#0072B2", "background": "none", "border": 0,

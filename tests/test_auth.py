@@ -6,6 +6,7 @@ production WSGI server, on SQLite and PostgreSQL."""
 
 import html
 import io
+import json
 import os
 import re
 import socket
@@ -21,6 +22,7 @@ import pytest
 import requests
 
 from conftest import serving
+from test_dashboard import page  # noqa: F401  (the page fixture: Chromium)
 from dashboards.security import trusted_networks
 from tracker import queries, users
 from tracker.dates import UTC
@@ -410,3 +412,99 @@ def test_serve_on_a_public_address_needs_users_then_requires_login_on_its_host_n
     assert "TRACKER_SECRET_KEY is not set: cookies are signed with a key generated once and kept in the database" in out
     assert ("answering to the host names 127.0.0.1, [::1], [fd00::5], intranet.example.org, localhost, "
             "tracker.example.org") in out
+
+
+def password_form(browser, base):
+    page = browser.get(f"{base}/account/password", allow_redirects=False)
+    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def change(browser, base, token, current=PASSWORD, new="a brand new password", confirm=None):
+    return browser.post(f"{base}/account/password", allow_redirects=False,
+                        data={"csrf": token, "current": current, "new": new,
+                              "confirm": new if confirm is None else confirm})
+
+
+def test_anyone_logged_in_changes_their_own_password_and_their_other_sessions_end(guarded, sessions):
+    with sessions.begin() as session:
+        users.add(session, "sam", "viewer", PASSWORD, now=NOW)
+    assert requests.get(f"{guarded}/account/password", allow_redirects=False).headers["Location"] == \
+        "/login?next=%2Faccount%2Fpassword"  # not without a login
+    laptop, _ = log_in(guarded, "sam")
+    phone, _ = log_in(guarded, "sam")
+    maria, _ = log_in(guarded)
+    layout = laptop.get(f"{guarded}/_dash-layout").json()  # linked from the account area
+    assert re.search(r'"id": "change-password", "href": "/account/password"', json.dumps(layout))
+    token = password_form(laptop, guarded)
+    assert change(laptop, guarded, "guess").status_code == 400  # another site's form
+    assert "differ" in change(laptop, guarded, token, confirm="something else entirely").text
+    short = change(laptop, guarded, token, new="short")
+    assert short.status_code == 400 and "at least 10 characters" in short.text
+    wrong = change(laptop, guarded, token, current="not my password")
+    assert wrong.status_code == 401 and "The current password is wrong." in wrong.text
+    before = laptop.cookies["tracker_session"]
+    done = change(laptop, guarded, token)
+    assert done.status_code == 200, done.text
+    assert "Your password was changed. 1 other session of sam ended; this one continues." in done.text
+    assert laptop.get(f"{guarded}/", allow_redirects=False).status_code == 200  # this browser stays logged in
+    assert replay(guarded, before) == 302  # with a new session: a copy of its old cookie is no good
+    assert phone.get(f"{guarded}/", allow_redirects=False).status_code == 302  # the other session ended
+    assert maria.get(f"{guarded}/", allow_redirects=False).status_code == 200  # other users are untouched
+    assert log_in(guarded, "sam")[1].status_code == 401
+    assert log_in(guarded, "sam", "a brand new password")[1].status_code == 302
+    assert password_form(laptop, guarded) != token  # a new form token with the new session
+    with sessions.begin() as session:
+        assert queries.get_user(session, "maria").password_hash != queries.get_user(session, "sam").password_hash
+
+
+def test_the_password_form_escapes_and_its_current_password_is_throttled_like_a_login(guarded, sessions):
+    name = '<b>"x"</b>'
+    with sessions.begin() as session:
+        users.add(session, name, "viewer", PASSWORD, now=NOW)
+    browser, reply = log_in(guarded, name)
+    assert reply.status_code == 302
+    page = browser.get(f"{guarded}/account/password").text
+    assert "<b>" not in page and "&lt;b&gt;&quot;x&quot;&lt;/b&gt;" in page
+    token = password_form(browser, guarded)
+    for _ in range(users.FREE_FAILURES):
+        assert change(browser, guarded, token, current="guess one two").status_code == 401
+    held = change(browser, guarded, token)  # even the right password waits, and is not checked
+    assert held.status_code == 429 and held.headers["Retry-After"] == "2"
+    with sessions.begin() as session:
+        assert users.authenticate(sessions, name, PASSWORD, remote="10.1.1.1", now=NOW).user is not None
+
+
+def test_running_open_there_is_no_password_to_change(sessions):
+    from dashboards.app import create_app
+
+    with serving(create_app(sessions).server) as base:
+        reply = requests.get(f"{base}/account/password", allow_redirects=False)
+    assert reply.status_code == 404 and "No users are set up" in reply.text
+
+
+@pytest.mark.browser
+def test_in_chromium_the_overview_says_the_stretch_goal_and_the_password_is_changed_from_the_account_area(
+        guarded, make_campaign, sessions, page):
+    from playwright.sync_api import expect
+
+    from tracker.manage import edit_campaign
+
+    make_campaign()
+    with sessions.begin() as session:
+        edit_campaign(session, queries.get_campaign(session, "dec-2026"), actor="maria", force=False,
+                      now=datetime(2026, 12, 28, 18, tzinfo=UTC), goal_cents=450_000_00)
+    page.goto(guarded + "/login")
+    page.fill("#username", "maria")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#goal-changes")).to_have_text("Goal raised to $450,000 on Dec 28.", timeout=30_000)
+    page.click("#change-password")
+    page.fill("#current", PASSWORD)
+    page.fill("#new", "a brand new password")
+    page.fill("#confirm", "a brand new password")
+    page.click("#change-password-submit")
+    expect(page.locator("#password-done")).to_contain_text("Your password was changed.")
+    page.click("#back-to-dashboard")
+    expect(page.locator("#account-name")).to_have_text("maria (finance)", timeout=30_000)
+    assert page.errors == []

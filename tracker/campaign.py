@@ -105,6 +105,17 @@ def books_line(books: Books, tz, currency: str) -> str:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One edit of a campaign (`tracker campaign edit`), as stored: values as text (goals in cents, dates ISO)."""
+
+    at: datetime
+    actor: str
+    field: str  # goal_cents, goal_new_donors, goal_donors, name, end_date, start_date, timezone
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
 class Figures:
     """The aggregates besides the totals that a full status needs (tracker.service gathers them)."""
 
@@ -118,6 +129,7 @@ class Figures:
     duplicates: tuple[int, int] = (0, 0)  # (pairs, cents) of likely duplicates awaiting a decision
     books: Books | None = None  # the window's period is closed (tracker.closing): when, and the adjustments since
     track_record: Backtest | None = None  # the earlier campaigns' backtest (computed from `earlier` when None)
+    changes: tuple[Change, ...] = ()  # the campaign's edits, oldest first
 
 
 @dataclass(frozen=True)
@@ -187,6 +199,8 @@ class Status:
     duplicate_cents: int = 0  # what they count twice if each pair is one gift
     raised_basis: str = "gross"
     books: Books | None = None  # closed by finance: raised stays what it was at the close; adjustments since
+    changes: tuple[Change, ...] = ()  # the campaign's edits, oldest first (all of them: the figures use its
+    # definition as it is now, whatever the moment shown)
 
     @property
     def deadline(self) -> datetime:
@@ -329,6 +343,7 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime, figures: 
         duplicate_cents=figures.duplicates[1],
         raised_basis=getattr(campaign, "raised_basis", "gross") or "gross",
         books=figures.books,
+        changes=figures.changes,
     )
 
 
@@ -419,7 +434,63 @@ def status_json(st: Status) -> dict:
             "raised_at_close": cents_to_decimal_str(st.books.raised_cents),
             "adjustments_since": cents_to_decimal_str(st.books.adjustment_cents),
             "adjustments": st.books.adjustments},
+        "changes": [change_json(c, tz, st.currency) for c in st.changes],
     }
+
+
+CHANGE_FIELDS = {"goal_cents": "goal", "goal_new_donors": "new-donor goal", "goal_donors": "donor goal",
+                 "name": "name", "end_date": "last day", "start_date": "first day", "timezone": "time zone"}
+
+
+JSON_FIELDS = {"goal_cents": "goal", "end_date": "end", "start_date": "start"}  # as the options of campaign edit
+
+
+def _day(d: date, year: int | None = None) -> str:
+    """'Dec 29'; with the year when it is not `year`: 'Jan 2, 2027'."""
+    return f"{d:%b} {d.day}" + ("" if year == d.year else f", {d.year}")
+
+
+def change_text(change: Change, tz: ZoneInfo | str, currency: str) -> str:
+    """A campaign edit for people: "goal raised to $450,000 on Dec 29", "goal lowered to $350,000 on Dec 29",
+    "last day moved to Jan 2, 2027 (was Dec 31) on Dec 29". The day is the local date in `tz` (the campaign's
+    zone); the year is said only when it is not the year of the edit."""
+    tz = ZoneInfo(tz) if isinstance(tz, str) else tz
+    when = ensure_utc(change.at).astimezone(tz).date()
+    on = f"on {_day(when, when.year)}"
+    f, old, new = change.field, change.old, change.new
+    if f == "goal_cents":
+        o, n = int(old), int(new)
+        money = format_money(n, currency, whole=n % 100 == 0)
+        return f"goal {'raised' if n > o else 'lowered'} to {money} {on}"
+    if f in ("goal_new_donors", "goal_donors"):
+        label = CHANGE_FIELDS[f]
+        if new is None:
+            return f"{label} of {int(old):,} removed {on}"
+        if old is None:
+            return f"{label} of {int(new):,} set {on}"
+        return f"{label} {'raised' if int(new) > int(old) else 'lowered'} to {int(new):,} {on}"
+    if f in ("end_date", "start_date"):
+        o, n = date.fromisoformat(old), date.fromisoformat(new)
+        return f"{CHANGE_FIELDS[f]} moved to {_day(n, when.year)} (was {_day(o, when.year)}) {on}"
+    if f == "timezone":
+        return f"time zone changed to {new} (was {old}) {on}"
+    if f == "name":
+        return f"renamed from {old!r} {on}"
+    return f"{f} changed from {old} to {new} {on}"
+
+
+def change_json(change: Change, tz: ZoneInfo, currency: str) -> dict:
+    """One edit as `tracker status --json` prints it: goals as decimal strings (donor goals as counts)."""
+    def value(v: str | None):
+        if v is None:
+            return None
+        if change.field == "goal_cents":
+            return cents_to_decimal_str(int(v))
+        return int(v) if change.field in ("goal_new_donors", "goal_donors") else v
+
+    return {"at": isoformat_local(change.at, tz), "by": change.actor,
+            "field": JSON_FIELDS.get(change.field, change.field),
+            "old": value(change.old), "new": value(change.new), "text": change_text(change, tz, currency)}
 
 
 def time_left_text(seconds: int) -> str:

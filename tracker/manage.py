@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from tracker import queries
@@ -16,7 +17,8 @@ from tracker.db import bump_revision
 from tracker.dates import zone
 from tracker.errors import UsageError
 from tracker.appeals import VariantSpec
-from tracker.models import RAISED_BASES, AppealCopyVersion, AppealVariant, Campaign
+from tracker.models import RAISED_BASES, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, ReportRun
+from tracker.wording import count, verb
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -139,3 +141,113 @@ def load_appeals(session: Session, campaign: Campaign, specs: list[VariantSpec],
     session.flush()
     bump_revision(session, now)
     return result
+
+
+WINDOW_FIELDS = ("start_date", "end_date", "timezone")  # what moves gifts into or out of the campaign
+FORCED_FIELDS = ("start_date", "timezone")  # changed only with force=True: they re-count gifts from the start
+
+
+@dataclass
+class Edited:
+    """What `edit_campaign` did: the fields changed (field, old, new as stored), and, when the window
+    changed, the counted gifts that moved into and out of it ((gifts, cents) each)."""
+
+    changed: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    moved_in: tuple[int, int] | None = None
+    moved_out: tuple[int, int] | None = None
+
+
+def _stored(value) -> str | None:
+    return None if value is None else value.isoformat() if isinstance(value, date) else str(value)
+
+
+def edit_campaign(session: Session, campaign: Campaign, *, actor: str, now: datetime, force: bool = False,
+                  **wanted) -> Edited:
+    """Change the given fields of `campaign` (goal_cents, name, goal_new_donors, goal_donors, end_date,
+    start_date, timezone; a donor goal of None removes it), each change recorded as a campaign_changes row
+    with `actor` and `now`. Fields given with their current value are left alone.
+
+    start_date and timezone move the window's opening (and the zone every day is read in), so they need
+    `force`. Raises UsageError, writing nothing, for an unknown field, a goal that is not positive, an
+    empty name, an unknown zone, an end before the start, or start/timezone without force.
+    The rollups are by quarter hour and currency, not by campaign, so a new window needs no rebuild;
+    the data revision is bumped, so cached pages are recomputed."""
+    unknown = set(wanted) - {"goal_cents", "name", "goal_new_donors", "goal_donors", *WINDOW_FIELDS}
+    if unknown:
+        raise UsageError(f"cannot edit {', '.join(sorted(unknown))} of a campaign")
+    if "name" in wanted:
+        if not (wanted["name"] or "").strip():
+            raise UsageError("the campaign needs a name, e.g. --name 'Year-end 2026'")
+        wanted["name"] = wanted["name"].strip()
+    if "goal_cents" in wanted and wanted["goal_cents"] <= 0:
+        raise UsageError("the goal must be more than zero, e.g. --goal 450000")
+    for key, label in (("goal_new_donors", "new-donor goal"), ("goal_donors", "donor goal")):
+        if wanted.get(key) is not None and wanted[key] <= 0:
+            raise UsageError(f"the {label} must be more than zero (or 'none' to remove it)")
+    if "timezone" in wanted:
+        zone(wanted["timezone"])
+    order = ("name", "goal_cents", "goal_new_donors", "goal_donors", "start_date", "end_date", "timezone")
+    changes = {k: wanted[k] for k in order if k in wanted and getattr(campaign, k) != wanted[k]}
+    start = changes.get("start_date", campaign.start_date)
+    end = changes.get("end_date", campaign.end_date)
+    if end < start:
+        raise UsageError(f"the end date {end} is before the start date {start}")
+    forced = [k for k in FORCED_FIELDS if k in changes]
+    if forced and not force:
+        raise UsageError(
+            f"changing the {' and the '.join('start date' if k == 'start_date' else 'time zone' for k in forced)} "
+            "of a campaign re-counts its gifts from its first day; add --force to do it (the command then says "
+            "how many gifts move into and out of the window)")
+    result = Edited()
+    if not changes:
+        return result
+    old_window = (campaign.starts_at, campaign.ends_at)
+    for key, value in changes.items():
+        old = getattr(campaign, key)
+        result.changed.append((key, _stored(old), _stored(value)))
+        session.add(CampaignChange(campaign_id=campaign.id, at=now, actor=actor, field=key, old_value=_stored(old),
+                                   new_value=_stored(value)))
+        setattr(campaign, key, value)
+    if any(k in changes for k in WINDOW_FIELDS):
+        result.moved_in, result.moved_out = queries.window_moves(
+            session, campaign.currency, campaign.raised_basis, old_window, (campaign.starts_at, campaign.ends_at))
+    session.flush()
+    bump_revision(session, now)
+    return result
+
+
+def scheduled_for(config, campaign: Campaign, only: bool) -> list[str]:
+    """The configuration's jobs that report on `campaign`: by its slug, or, when it is the `only` campaign
+    there is, every job that names none."""
+    jobs = [f"[[reports]] {j.name!r}" for j in config.reports if j.campaign == campaign.slug or (only and not j.campaign)]
+    alerts = config.alerts
+    if alerts is not None and (alerts.campaign == campaign.slug or (only and not alerts.campaign)):
+        jobs.append("[alerts]")
+    return jobs
+
+
+def delete_campaign(session: Session, campaign: Campaign, *, now: datetime, force: bool = False,
+                    scheduled: list[str] | tuple[str, ...] = ()) -> dict[str, int]:
+    """Delete a campaign with its report runs, popup variants (and their copy versions) and edits; returns what
+    referred to it (queries.campaign_references). Gifts are not the campaign's to delete: they stay, and count
+    for any campaign whose window holds them.
+
+    Without `force`, raises UsageError (nothing deleted) saying what refers to it, when anything does: counted
+    gifts in its window, report runs, popup variants, or `scheduled` (the configuration's jobs reporting on it)."""
+    refs = queries.campaign_references(session, campaign)
+    if not force:
+        what = [count(refs["gifts"], "counted gift") + " in its window" if refs["gifts"] else "",
+                count(refs["report_runs"], "report run") + " (reports and alerts sent or tried)" if refs["report_runs"] else "",
+                count(refs["variants"], "popup variant") if refs["variants"] else "",
+                ("the configuration's " + ", ".join(scheduled) + " " + verb(len(scheduled), "reports", "report")
+                 + " on it") if scheduled else ""]
+        what = [w for w in what if w]
+        if what:
+            raise UsageError(f"campaign {campaign.slug!r} is referred to by {'; '.join(what)}: add --force to delete "
+                             "it with its report history and variants (the gifts stay)")
+    session.execute(delete(ReportRun).where(ReportRun.campaign_id == campaign.id))
+    session.execute(delete(CampaignChange).where(CampaignChange.campaign_id == campaign.id))
+    session.delete(campaign)  # its variants and their copy versions go with it (ORM cascade, and ON DELETE CASCADE)
+    session.flush()
+    bump_revision(session, now)
+    return refs

@@ -12,10 +12,10 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, case, func, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from tracker.campaign import FiscalShare, Segment, Segments
+from tracker.campaign import Change, FiscalShare, Segment, Segments
 from tracker.dates import UTC, Window, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_gifts, AuditEntry, AppealEvent, AppealVariant, Campaign, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
+from tracker.models import COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_gifts, AuditEntry, AppealEvent, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -53,6 +53,53 @@ def get_campaign(session: Session, slug: str | None = None) -> Campaign:
 
 def campaign_exists(session: Session, slug: str) -> bool:
     return session.scalar(select(func.count()).select_from(Campaign).where(Campaign.slug == slug)) > 0
+
+
+def campaign_changes(session: Session, campaign: Campaign) -> tuple[Change, ...]:
+    """The campaign's edits (tracker campaign edit), oldest first."""
+    rows = session.execute(
+        select(CampaignChange.at, CampaignChange.actor, CampaignChange.field, CampaignChange.old_value,
+               CampaignChange.new_value)
+        .where(CampaignChange.campaign_id == campaign.id).order_by(CampaignChange.at, CampaignChange.id))
+    return tuple(Change(*row) for row in rows)
+
+
+def window_moves(session: Session, currency: str, basis: str, old: tuple[datetime, datetime],
+                 new: tuple[datetime, datetime]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((gifts, cents) moving into the window, (gifts, cents) moving out of it) when a campaign's window
+    [start, end) changes from `old` to `new`: counted gifts in `currency`, every one stored (no as-of),
+    cents by the campaign's raised `basis`."""
+    def inside(window):
+        return and_(Donation.donated_at >= window[0], Donation.donated_at < window[1])
+
+    raised = _raised(basis)
+    counted = and_(Donation.status.in_(COUNTED_STATUSES), Donation.currency == currency)
+    row = session.execute(select(
+        func.count(case((and_(inside(new), ~inside(old)), Donation.id))),
+        func.coalesce(func.sum(case((and_(inside(new), ~inside(old)), raised), else_=0)), 0),
+        func.count(case((and_(inside(old), ~inside(new)), Donation.id))),
+        func.coalesce(func.sum(case((and_(inside(old), ~inside(new)), raised), else_=0)), 0),
+    ).where(counted, or_(inside(old), inside(new)))).one()
+    return (int(row[0]), int(row[1])), (int(row[2]), int(row[3]))
+
+
+def campaign_references(session: Session, campaign: Campaign) -> dict[str, int]:
+    """What refers to a campaign, by kind: its counted gifts (in its window and currency, every one stored),
+    report runs (reports and alerts sent or tried), popup variants, their copy versions, and its edits."""
+    w = campaign.window
+    return {
+        "gifts": session.scalar(select(func.count()).select_from(Donation)
+                                .where(_counted_between(campaign.currency, w.starts_at, w.ends_at))),
+        "report_runs": session.scalar(select(func.count()).select_from(ReportRun)
+                                      .where(ReportRun.campaign_id == campaign.id)),
+        "variants": session.scalar(select(func.count()).select_from(AppealVariant)
+                                   .where(AppealVariant.campaign_id == campaign.id)),
+        "copy_versions": session.scalar(select(func.count()).select_from(AppealCopyVersion)
+                                        .join(AppealVariant, AppealVariant.id == AppealCopyVersion.variant_id)
+                                        .where(AppealVariant.campaign_id == campaign.id)),
+        "changes": session.scalar(select(func.count()).select_from(CampaignChange)
+                                  .where(CampaignChange.campaign_id == campaign.id)),
+    }
 
 
 def campaign_timezones(session: Session) -> set[str]:

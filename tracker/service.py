@@ -93,6 +93,7 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
         duplicates=queries.undecided_duplicates(session, campaign, as_of),
         books=closing.books(session, campaign, as_of, totals.raised_cents),
         track_record=track,
+        changes=queries.campaign_changes(session, campaign),
     )
     return cm.status(campaign, totals, as_of=as_of, figures=figures)
 

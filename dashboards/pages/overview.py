@@ -41,7 +41,8 @@ def show(session: Session, slug: str, at: datetime, how: str = "") -> tuple:
     view = service.overview(session, queries.get_campaign(session, slug), as_of=at)
     st = view.status
     label = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{how}"
-    return cards(view), progress(st), figure(view), channels_figure(view), label, None, segments_table(view)
+    return cards(view), [progress(st), *goal_changes(st)], figure(view), channels_figure(view), label, None, \
+        segments_table(view)
 
 
 def ago(seconds: float) -> str:
@@ -97,6 +98,19 @@ def progress(st: campaign_math.Status) -> dmc.ProgressRoot:
         sections = [section(goal_part, "#0072B2", f"goal reached: {st.percent}%"),
                     section(100 - goal_part, "#009E73", f"+{st.percent - 100}% over")]
     return dmc.ProgressRoot(sections, size=32, radius="md", id="goal-progress-bar")
+
+
+GOAL_CHANGES = "goal-changes"
+
+
+def goal_changes(st: campaign_math.Status) -> list:
+    """Under the goal bar, the campaign's edits: "Goal raised to $450,000 on Dec 29 · last day moved to ..."
+    (none: nothing)."""
+    if not st.changes:
+        return []
+    words = [campaign_math.change_text(c, st.tz, st.currency) for c in st.changes]
+    text = " · ".join(words)
+    return [dmc.Text(text[:1].upper() + text[1:] + ".", id=GOAL_CHANGES, size="md", c="dimmed", mt=6)]
 
 
 def cards(view: Overview) -> list:

@@ -60,6 +60,8 @@ def _status_text(st: campaign_math.Status) -> str:
         f"  Needed     {needed}",
         f"  Pace       {money(st.last_24_hours_cents)} in the last 24 hours, {money(st.last_7_days_cents)} in the last 7 days",
     ]
+    if st.changes:  # beside the goal: "goal raised to $450,000 on Dec 29"
+        lines.insert(2, "  Changed    " + "; ".join(campaign_math.change_text(c, tz, cur) for c in st.changes))
     if st.typical_position:
         lines.append(f"  Typical    {st.typical_position} the typical curve (goal's curve is at {money(st.typical_cents_by_now)} by now)")
     for g in st.goals:
