@@ -177,6 +177,11 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
     imported(tracker, december["first"], "2026-12-10")
     assert tracker("gift", "add", "--amount", "500", "--donated-at", "2026-12-30", "--donor-email", "dee@example.org",
                    "--as-of", "2026-12-30T12:00").code == 0
+    # the board's stretch goal, on Dec 29
+    edited = tracker("campaign", "edit", "dec-2026", "--goal", "450,000", "--as-of", "2026-12-29T10:00")
+    assert edited.code == 0 and "goal raised to $450,000" in edited.out, edited
+    assert "goal raised to $450,000 on Dec 29" in tracker("status", *DECEMBER_END).out
+    assert raised(tracker)["goal"] == "450000.00"
     early = tracker("period", "close", "2026-12", "--as-of", "2026-12-31T12:00")
     assert early.code == 2 and "has not ended yet" in early.err
     assert tracker("period", "close", "2026-13").code == 2
@@ -226,7 +231,7 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
     assert raised(tracker, "--as-of", "2027-02-01")["raised"] == "500.00"
     actions = [line.split("  ")[2].split(":")[0] for line in tracker("audit", "list").out.splitlines()
                if line.strip() and "  " in line]
-    for action in ("gift add", "gift void", "period close", "period reopen"):
+    for action in ("campaign edit", "gift add", "gift void", "period close", "period reopen"):
         assert action in actions, (action, actions)
 
 

@@ -158,6 +158,10 @@ def campaign_edit(ctx: Context, slug, goal, name, goal_new_donors, goal_donors, 
         if not done.changed:
             click.echo(f"{c.slug} already has those values: nothing changed")
             return
+        from tracker.finance import audit
+
+        audit(session, actor=actor, action="campaign edit", rows=len(done.changed), now=now,
+              detail=f"{c.slug}: " + ", ".join(f"{key} {old} -> {new}" for key, old, new in done.changed))
         for key, old, new in done.changed:
             click.echo(f"{c.slug}: {change_text(Change(now, actor, key, old, new), c.tz, c.currency)}")
         if done.moved_in is not None:
@@ -186,6 +190,11 @@ def campaign_delete(ctx: Context, slug: str, force: bool) -> None:
         only = len(queries.list_campaigns(session)) == 1
         scheduled = scheduled_for(ctx.config, c, only)
         refs = delete_campaign(session, c, now=utc_now(), force=force, scheduled=scheduled)
+        from tracker.finance import audit
+
+        audit(session, actor=os_user(), action="campaign delete", rows=0, now=utc_now(),
+              detail=f"{slug}: {refs['report_runs']:,} report runs, {refs['variants']:,} popup variants, "
+                     f"{refs['changes']:,} edits deleted")
     click.echo(f"deleted campaign {slug} with {refs['report_runs']:,} report runs, {refs['variants']:,} popup "
                f"variants and {refs['changes']:,} edits; its {refs['gifts']:,} counted gifts stay")
     if scheduled:
