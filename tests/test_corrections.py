@@ -205,6 +205,8 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
     assert tracker("gift", "void", a1, "--reason", "a duplicate check", "--as-of", "2027-01-21").code == 0
     later = raised(tracker, "--as-of", "2027-01-25")
     assert later["raised"] == "650.00"  # December's figure is what it was at the close
+    for key in ("donations", "donors", "new_donors", "segments"):  # and so are its gifts and donors
+        assert later[key] == at_close[key], key
     assert later["closed"]["raised_at_close"] == "650.00"
     assert later["closed"]["adjustments_since"] == "-150.00" and later["closed"]["adjustments"] == 2
     text = tracker("status", "--as-of", "2027-01-25").out

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.campaign import Change, FiscalShare, Segment, Segments
 from tracker.dates import UTC, Window, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_gifts, AuditEntry, AppealEvent, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
+from tracker.models import COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_donors, closed_gifts, AuditEntry, AppealEvent, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -117,14 +117,16 @@ def campaign_currencies(session: Session) -> set[str]:
     return set(session.scalars(select(Campaign.currency).distinct()))
 
 
-def _raised(basis: str):
+def _raised(basis: str, d=Donation):
     """What a gift adds to "raised": its amount minus refunds (gross of fees), or also minus fees (net_of_fees).
+    `d`: Donation, or an alias of it (the gifts as booked, `_gifts_as_booked`).
 
     The fee of a fully refunded gift is not taken off: that gift did not happen (exports still show the fee).
     """
+    net = NET if d is Donation else d.amount_cents - d.refunded_cents
     if basis == "net_of_fees":
-        return NET - FEE_TAKEN
-    return NET
+        return net - (FEE_TAKEN if d is Donation else case((net > 0, func.coalesce(d.fee_cents, 0)), else_=0))
+    return net
 
 
 def _bucket_raised(basis: str, b=GiftBucket):
@@ -180,13 +182,13 @@ def _raw_raised(session: Session, closed: list, currency: str, start: datetime, 
     return int(row[0]), int(row[1])
 
 
-def _counted_between(currency: str, start: datetime, end: datetime):
-    """Counted gifts in `currency` donated in [start, end)."""
+def _counted_between(currency: str, start: datetime, end: datetime, d=Donation):
+    """Counted gifts in `currency` donated in [start, end) (of `d`: Donation or an alias of it)."""
     return and_(
-        Donation.status.in_(COUNTED_STATUSES),
-        Donation.currency == currency,
-        Donation.donated_at >= start,
-        Donation.donated_at < end,
+        d.status.in_(COUNTED_STATUSES),
+        d.currency == currency,
+        d.donated_at >= start,
+        d.donated_at < end,
     )
 
 
@@ -274,15 +276,17 @@ def earlier_campaigns(session: Session, campaign: Campaign, as_of: datetime) -> 
     return [c for c in found if c.ends_at <= campaign.starts_at and c.ends_at <= ensure_utc(as_of)]
 
 
-def _window_donors(campaign: Campaign, end: datetime):
+def _window_donors(campaign: Campaign, end: datetime, d=Donation, closed: list | None = None):
     """The window's donors up to `end` (a subquery of donor_id and cents by the raised basis) and the SQL
-    for each one's segment (new / retained / reactivated); join Donor to use it. See `segments`."""
-    in_window = _counted_between(campaign.currency, campaign.starts_at, end)
+    for each one's segment (new / retained / reactivated); join Donor to use it. See `segments`. `d` and
+    `closed`: the gifts as booked and the closed periods (ids first) whose copy of first gifts counts."""
+    in_window = _counted_between(campaign.currency, campaign.starts_at, end, d)
     year_before = local_midnight(campaign.start_date - relativedelta(years=1), campaign.tz)
+    net = NET if d is Donation else d.amount_cents - d.refunded_cents
     per_donor = (
-        select(Donation.donor_id.label("donor_id"), func.sum(_raised(campaign.raised_basis)).label("cents"),
-               func.count(case((NET > 0, Donation.id))).label("gifts"))
-        .where(in_window).group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery()
+        select(d.donor_id.label("donor_id"), func.sum(_raised(campaign.raised_basis, d)).label("cents"),
+               func.count(case((net > 0, d.id))).label("gifts"))
+        .where(in_window).group_by(d.donor_id).having(func.sum(net) > 0).subquery()
     )
     prior = aliased(Donation)
     # one index probe per donor on (donor_id, donated_at); LIMIT 1 keeps PostgreSQL from hashing a whole year instead
@@ -294,7 +298,12 @@ def _window_donors(campaign: Campaign, end: datetime):
         ).limit(1).scalar_subquery().is_not(None)
     )
     # a donor whose first gift ever falls in the 12 months before is retained without looking further
-    kind = case((Donor.first_gift_at >= campaign.starts_at, "new"), (Donor.first_gift_at >= year_before, "retained"),
+    first = Donor.first_gift_at
+    if closed:  # a first gift in a closed period is the one its close saw
+        first = func.coalesce(select(func.min(closed_donors.c.first_gift_at)).where(
+            closed_donors.c.donor_id == Donor.id, closed_donors.c.period_id.in_([i for i, _, _ in closed]))
+            .scalar_subquery(), Donor.first_gift_at)
+    kind = case((first >= campaign.starts_at, "new"), (first >= year_before, "retained"),
                 (gave_in_year_before, "retained"), else_="reactivated")
     return per_donor, kind
 
@@ -314,9 +323,11 @@ def segments(session: Session, campaign: Campaign, as_of: datetime, previous: Ca
     if end <= campaign.starts_at:
         return Segments(lybunt_campaign=previous.slug if previous else None,
                         lybunt=_lybunt(session, campaign, previous, as_of))
-    raised = _raised(campaign.raised_basis)
-    in_window = _counted_between(campaign.currency, campaign.starts_at, end)
-    per_donor, kind = _window_donors(campaign, end)
+    d, _ = _gifts_as_booked(session, campaign.starts_at, end)  # a closed period's gifts as its close saw them
+    closed = [c for c in _closed(session) if c[1] < end and campaign.starts_at < c[2]] if d is not Donation else []
+    raised = _raised(campaign.raised_basis, d)
+    in_window = _counted_between(campaign.currency, campaign.starts_at, end, d)
+    per_donor, kind = _window_donors(campaign, end, d, closed)
     found = {
         k: Segment(int(n), int(c)) for k, n, c in session.execute(
             select(kind, func.count(), func.sum(per_donor.c.cents))
@@ -326,8 +337,9 @@ def segments(session: Session, campaign: Campaign, as_of: datetime, previous: Ca
     # a separate pass over the window's gifts: cheaper on PostgreSQL than four more sums in the grouping above
     by_kind = {
         bool(r): Segment(int(n), int(c)) for r, n, c in session.execute(
-            select(Donation.recurring, func.count(), func.sum(raised)).where(in_window, NET > 0)
-            .group_by(Donation.recurring)
+            select(d.recurring, func.count(), func.sum(raised))
+            .where(in_window, (NET if d is Donation else d.amount_cents - d.refunded_cents) > 0)
+            .group_by(d.recurring)
         )
     }
     return Segments(
