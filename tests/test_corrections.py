@@ -191,10 +191,13 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
     at_close = raised(tracker, "--as-of", "2027-01-15T12:00")
     assert at_close["raised"] == "650.00"
 
-    def exported(*args):
-        out = tracker("export", "donations", *args)
+    def exported(*args, kind="donations"):
+        out = tracker("export", kind, *args)
         assert out.code == 0, out
         return out.out
+
+    december_daily = exported("--campaign", "dec-2026", "--as-of", "2027-01-15T12:00", kind="daily")
+    assert "ties,yes" in exported("--campaign", "dec-2026", "--as-of", "2027-01-15T12:00", kind="reconciliation")
 
     december_file = exported("--campaign", "dec-2026", "--as-of", "2027-01-15T12:00")
     december_days = exported("--from", "2026-12-01", "--to", "2026-12-31", "--as-of", "2027-01-15T12:00")
@@ -216,6 +219,8 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
     # December's exports are what they were at the close; January's has the adjustments, with the gifts' own dates
     assert exported("--campaign", "dec-2026", "--as-of", "2027-01-25") == december_file
     assert exported("--from", "2026-12-01", "--to", "2026-12-31", "--as-of", "2027-01-25") == december_days
+    assert exported("--campaign", "dec-2026", "--as-of", "2027-01-25", kind="daily") == december_daily
+    assert "ties,yes" in exported("--campaign", "dec-2026", "--as-of", "2027-01-25", kind="reconciliation")
     january = list(csv.DictReader(io.StringIO(exported("--from", "2027-01-01", "--to", "2027-01-31",
                                                       "--as-of", "2027-01-25"))))
     adjustments = [r for r in january if r["status"] == "adjustment"]

@@ -182,6 +182,14 @@ def _raw_raised(session: Session, closed: list, currency: str, start: datetime, 
     return int(row[0]), int(row[1])
 
 
+def _parts(d):
+    """(net, fee taken off) of gifts `d` (Donation or an alias of it): the one rule for fees and net."""
+    if d is Donation:
+        return NET, FEE_TAKEN
+    net = d.amount_cents - d.refunded_cents
+    return net, case((net > 0, func.coalesce(d.fee_cents, 0)), else_=0)
+
+
 def _counted_between(currency: str, start: datetime, end: datetime, d=Donation):
     """Counted gifts in `currency` donated in [start, end) (of `d`: Donation or an alias of it)."""
     return and_(
@@ -406,15 +414,17 @@ def export_lybunt(session: Session, campaign: Campaign, previous: Campaign, as_o
 
 def channel_breakdown(session: Session, campaign: Campaign, start: datetime, end: datetime) -> list[tuple]:
     """(channel or '', gifts, donors, gross, refunds, fees, raised) of counted gifts donated in [start, end)."""
+    g, _ = _gifts_as_booked(session, start, end)
+    net, fee_taken = _parts(g)
     return [
-        (ch or "", int(g), int(d), int(gross), int(ref), int(fee), int(raised))
-        for ch, g, d, gross, ref, fee, raised in session.execute(
-            select(Donation.channel, func.count(case((NET > 0, Donation.id))),
-                   func.count(func.distinct(case((NET > 0, Donation.donor_id)))), func.sum(Donation.amount_cents),
-                   func.sum(Donation.refunded_cents), func.sum(FEE_TAKEN),
-                   func.sum(_raised(campaign.raised_basis)))
-            .where(_counted_between(campaign.currency, start, end)).group_by(Donation.channel)
-            .order_by(func.sum(_raised(campaign.raised_basis)).desc())
+        (ch or "", int(n), int(d), int(gross), int(ref), int(fee), int(raised))
+        for ch, n, d, gross, ref, fee, raised in session.execute(
+            select(g.channel, func.count(case((net > 0, g.id))),
+                   func.count(func.distinct(case((net > 0, g.donor_id)))), func.sum(g.amount_cents),
+                   func.sum(g.refunded_cents), func.sum(fee_taken),
+                   func.sum(_raised(campaign.raised_basis, g)))
+            .where(_counted_between(campaign.currency, start, end, g)).group_by(g.channel)
+            .order_by(func.sum(_raised(campaign.raised_basis, g)).desc())
         )
     ]
 
@@ -518,12 +528,12 @@ def exposure_events(session: Session, variants: list[str], start: datetime, end:
     }
 
 
-def _day_index(campaign: Campaign, first: date, last: date):
+def _day_index(campaign: Campaign, first: date, last: date, d=Donation):
     """SQL for the local day (0 = `first`) of a gift, by comparing with each local midnight (exact in every zone)."""
     tz = campaign.tz
     days = (last - first).days + 1
     bounds = [local_midnight(first + timedelta(days=i + 1), tz) for i in range(days)]
-    return case(*[(Donation.donated_at < b, i) for i, b in enumerate(bounds)], else_=days)
+    return case(*[(d.donated_at < b, i) for i, b in enumerate(bounds)], else_=days)
 
 
 def _export_donations_filter(campaign: Campaign, start: datetime, end: datetime, d=Donation):
@@ -610,13 +620,15 @@ def day_breakdown(session: Session, campaign: Campaign, first: date, last: date,
     from tracker.export import DayRow
 
     start = local_midnight(first, campaign.tz)
-    day = _day_index(campaign, first, last)
+    g, _ = _gifts_as_booked(session, start, end)
+    net, fee_taken = _parts(g)
+    day = _day_index(campaign, first, last, g)
     rows = session.execute(
-        select(day, func.count(case((NET > 0, Donation.id))), func.count(func.distinct(case((NET > 0, Donation.donor_id)))),
-               func.sum(Donation.amount_cents), func.sum(Donation.refunded_cents),
-               func.sum(FEE_TAKEN),
-               func.sum(_raised(campaign.raised_basis)))
-        .where(_counted_between(campaign.currency, start, end))
+        select(day, func.count(case((net > 0, g.id))), func.count(func.distinct(case((net > 0, g.donor_id)))),
+               func.sum(g.amount_cents), func.sum(g.refunded_cents),
+               func.sum(fee_taken),
+               func.sum(_raised(campaign.raised_basis, g)))
+        .where(_counted_between(campaign.currency, start, end, g))
         .group_by(day).order_by(day)
     ).all()
     return [DayRow(first + timedelta(days=int(i)), int(g), int(d), int(gross), int(ref), int(fee), int(raised))
@@ -632,10 +644,11 @@ def channel_days(session: Session, campaign: Campaign, window: Window):
     if not window.opened:
         return pd.DataFrame(columns=columns)
     first, last = window.first, window.last
-    day = _day_index(campaign, first, last)
+    g, _ = _gifts_as_booked(session, window.starts_at, window.end)
+    day = _day_index(campaign, first, last, g)
     rows = session.execute(
-        select(day, Donation.channel, func.sum(_raised(campaign.raised_basis)))
-        .where(_counted_between(campaign.currency, window.starts_at, window.end)).group_by(day, Donation.channel)
+        select(day, g.channel, func.sum(_raised(campaign.raised_basis, g)))
+        .where(_counted_between(campaign.currency, window.starts_at, window.end, g)).group_by(day, g.channel)
     ).all()
     return pd.DataFrame([(first + timedelta(days=int(i)), ch or "", int(raised)) for i, ch, raised in rows
                          if int(i) <= (last - first).days], columns=columns)
@@ -647,21 +660,25 @@ GIFT_SIZES = (0, 25_00, 50_00, 100_00, 250_00, 500_00, 1_000_00)  # lower bounds
 def gift_sizes(session: Session, campaign: Campaign, start: datetime, end: datetime) -> list[tuple[int, int, int]]:
     """(band's lower bound in cents, gifts, raised) of counted gifts donated in [start, end), by the gift's
     amount after refunds; every band, empty ones too, smallest first. Fully refunded gifts are left out."""
-    band = case(*((NET >= low, low) for low in reversed(GIFT_SIZES[1:])), else_=0)
+    g, _ = _gifts_as_booked(session, start, end)
+    net, _ = _parts(g)
+    band = case(*((net >= low, low) for low in reversed(GIFT_SIZES[1:])), else_=0)
     found = {int(low): (int(n), int(raised)) for low, n, raised in session.execute(
-        select(band, func.count(), func.sum(_raised(campaign.raised_basis)))
-        .where(_counted_between(campaign.currency, start, end), NET > 0).group_by(band))}
+        select(band, func.count(), func.sum(_raised(campaign.raised_basis, g)))
+        .where(_counted_between(campaign.currency, start, end, g), net > 0).group_by(band))}
     return [(low, *found.get(low, (0, 0))) for low in GIFT_SIZES]
 
 
 def source_breakdown(session: Session, campaign: Campaign, start: datetime, end: datetime) -> list[tuple]:
     """(source, gifts, gross, refunds, fees, raised) of counted gifts donated in [start, end), by source."""
+    g, _ = _gifts_as_booked(session, start, end)
+    net, fee_taken = _parts(g)
     return [
-        (src, int(g), int(gross), int(ref), int(fee), int(raised)) for src, g, gross, ref, fee, raised in session.execute(
-            select(Donation.source, func.count(case((NET > 0, Donation.id))), func.sum(Donation.amount_cents),
-                   func.sum(Donation.refunded_cents), func.sum(FEE_TAKEN),
-                   func.sum(_raised(campaign.raised_basis)))
-            .where(_counted_between(campaign.currency, start, end)).group_by(Donation.source).order_by(Donation.source)
+        (src, int(n), int(gross), int(ref), int(fee), int(raised)) for src, n, gross, ref, fee, raised in session.execute(
+            select(g.source, func.count(case((net > 0, g.id))), func.sum(g.amount_cents),
+                   func.sum(g.refunded_cents), func.sum(fee_taken),
+                   func.sum(_raised(campaign.raised_basis, g)))
+            .where(_counted_between(campaign.currency, start, end, g)).group_by(g.source).order_by(g.source)
         )
     ]
 
