@@ -165,6 +165,10 @@ def test_without_the_charge_ids_likely_pairs_are_listed_and_count_once_only_afte
         assert (gift.status, gift.duplicate_of) == ("duplicate", pairs["crm-1"][0])
         decided = {p.status: p.decided_by for p in session.scalars(select(DuplicatePair))}
         assert set(decided) == {"merged", "kept"} and all("uid" in who or who for who in decided.values())
+    # the merge is in the gift's history, with who decided it; the re-import changed nothing more
+    shown = json.loads(tracker("gift", "show", pairs["crm-1"][1], "--json").out)
+    assert [(h["kind"], h["note"]) for h in shown["history"]] == [("duplicate", f"a duplicate of gift {pairs['crm-1'][0]}")]
+    assert "(uid " in shown["history"][0]["by"]
 
 
 def test_deciding_a_pair_twice_or_one_that_is_not_listed_says_why(tracker, files, tmp_path):

@@ -233,6 +233,17 @@ def test_a_dispute_holds_the_gift_back_and_can_end_either_way_even_delivered_bef
     worker.run_once()
     assert gift(sessions, "ch_d").dispute_status == outcome and raised(sessions) == counted
     assert {s for s, _ in stored(sessions).values()} == {"applied"}
+    # the gift's history names the events that moved it, in the order they happened
+    from sqlalchemy import select
+
+    from tracker.models import GiftHistory, WebhookEvent
+
+    with sessions.begin() as session:
+        steps = session.execute(
+            select(GiftHistory.kind, WebhookEvent.event_id)
+            .join(WebhookEvent, WebhookEvent.id == GiftHistory.webhook_event_id)
+            .where(GiftHistory.donation_id == gift(sessions, "ch_d").id).order_by(GiftHistory.at, GiftHistory.id)).all()
+    assert [tuple(r) for r in steps] == [("disputed", "evt_d1"), (f"dispute_{outcome}", "evt_d2")]
 
 
 def test_a_stripe_export_of_a_won_dispute_counts_the_gift_again(sessions, make_campaign, tmp_path):
