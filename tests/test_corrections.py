@@ -132,6 +132,8 @@ def test_undoing_imports_takes_back_what_they_did_in_either_order_and_twice_is_a
     assert_kept_equals_rebuilt(sessions)
     assert "undone already" in tracker("imports", "undo", second).out
     assert raised(tracker)["raised"] == "150.00"
+    audited = [line for line in tracker("audit", "list").out.splitlines() if "import undo" in line]
+    assert len(audited) == 1 and f"import {second}: 1 gift removed, 0 voided, 1 restored, 0 refunds removed" in audited[0]
     assert "undone" in tracker("imports", "list").out
     a1 = json.loads(tracker("gift", "show", "1", "--json").out)
     assert [h["kind"] for h in a1["history"]] == ["refunded", "undone"]

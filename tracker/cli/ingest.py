@@ -202,8 +202,8 @@ def imports_undo(ctx: Context, import_id: int, as_of) -> None:
         done = undo(session, import_id, actor=actor, now=now)
         if done.already is None:
             audit(session, actor=actor, action="import undo", rows=done.removed + done.voided + done.restored, now=now,
-                  detail=f"import {import_id}: {done.removed} gifts removed, {done.voided} voided, "
-                         f"{done.restored} restored, {done.refunds} refunds removed")
+                  detail=f"import {import_id}: {count(done.removed, 'gift')} removed, {done.voided:,} voided, "
+                         f"{done.restored:,} restored, {count(done.refunds, 'refund')} removed")
     if done.already is not None:
         click.echo(f"import {import_id} was undone already, on {done.already:%Y-%m-%d %H:%M} UTC; nothing to do")
         return
