@@ -157,6 +157,12 @@ def test_finance_downloads_donor_level_files_and_each_is_audited(staff_dashboard
     page.locator("#finance-kind").click()
     page.get_by_role("option", name="Donations (one row per gift)").click()
     page.locator("#finance-personal").check()
+    import re
+
+    from playwright.sync_api import expect
+
+    # the links are redrawn by the page's callback: the one with names is there once it has answered
+    expect(page.locator("#download-csv")).to_have_attribute("href", re.compile(r"personal=1"), timeout=20_000)
     with page.expect_download() as download:
         page.locator("#download-csv").click()
     got = open(download.value.path(), encoding="utf-8", newline="").read()
