@@ -208,14 +208,17 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
     with sessions.begin() as session:
         a1 = session.scalar(select(Donation.id).where(Donation.external_id == "A1"))
     assert tracker("gift", "void", a1, "--reason", "a duplicate check", "--as-of", "2027-01-21").code == 0
+    # and a check dated December 31 that arrives in the January mail
+    assert tracker("gift", "add", "--amount", "40", "--donated-at", "2026-12-31", "--donor-email", "late@example.org",
+                   "--as-of", "2027-01-22T09:00").code == 0
     later = raised(tracker, "--as-of", "2027-01-25")
     assert later["raised"] == "650.00"  # December's figure is what it was at the close
     for key in ("donations", "donors", "new_donors", "segments"):  # and so are its gifts and donors
         assert later[key] == at_close[key], key
     assert later["closed"]["raised_at_close"] == "650.00"
-    assert later["closed"]["adjustments_since"] == "-150.00" and later["closed"]["adjustments"] == 2
+    assert later["closed"]["adjustments_since"] == "-110.00" and later["closed"]["adjustments"] == 3
     text = tracker("status", "--as-of", "2027-01-25").out
-    assert "closed on Jan 15 at $650.00; adjustments since: −$150.00" in text
+    assert "closed on Jan 15 at $650.00; adjustments since: −$110.00" in text
     # each adjustment counts from when it was made: on the morning of Jan 21, the refund (Jan 20) but not the void
     assert raised(tracker, "--as-of", "2027-01-21T06:00")["closed"]["adjustments_since"] == "-50.00"
     # December's exports are what they were at the close; January's has the adjustments, with the gifts' own dates
@@ -227,17 +230,18 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
                                                       "--as-of", "2027-01-25"))))
     adjustments = [r for r in january if r["status"] == "adjustment"]
     assert [(r["donation_id"], r["local_date"], r["net"], r["adjusts_period"]) for r in adjustments] == [
-        ("A2", "2026-12-06", "-50.00", "2026-12"), ("A1", "2026-12-05", "-100.00", "2026-12")]
+        ("A2", "2026-12-06", "-50.00", "2026-12"), ("A1", "2026-12-05", "-100.00", "2026-12"),
+        ("M-000002", "2026-12-31", "40.00", "2026-12")]
     assert adjustments[0]["adjusted_at"].startswith("2027-01-20") and adjustments[1]["adjusted_at"].startswith("2027-01-21")
     assert [r["donation_id"] for r in january if r["status"] != "adjustment"] == ["J1"]
     listed = json.loads(tracker("period", "list", "--json").out)
-    assert listed[0]["period"] == "2026-12" and listed[0]["adjustments"] == 2
-    assert listed[0]["adjustment_cents"] == {"USD": -15000}
+    assert listed[0]["period"] == "2026-12" and listed[0]["adjustments"] == 3
+    assert listed[0]["adjustment_cents"] == {"USD": -11000}
     # the live rollups still equal a rebuild from the gifts: the close reads a copy, it changes nothing
     assert_kept_equals_rebuilt(sessions)
     # reopening, audited, shows the live figure again
     assert tracker("period", "close", "2026-12", "--reopen", "--as-of", "2027-02-01").code == 0
-    assert raised(tracker, "--as-of", "2027-02-01")["raised"] == "500.00"
+    assert raised(tracker, "--as-of", "2027-02-01")["raised"] == "540.00"
     actions = [line.split("  ")[2].split(":")[0] for line in tracker("audit", "list").out.splitlines()
                if line.strip() and "  " in line]
     for action in ("campaign edit", "gift add", "gift void", "period close", "period reopen"):

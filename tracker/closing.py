@@ -17,7 +17,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, case, delete, func, insert, null, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import Session
 
 from tracker.dates import ensure_utc, local_midnight
@@ -136,24 +137,7 @@ def adjustments(session: Session, *, currency: str | None = None, start: datetim
     for p in shut:
         if start is not None and p.ends_at <= start or end is not None and p.starts_at >= end:
             continue
-        snap = {r.id: r for r in session.execute(
-            select(closed_gifts.c.id, closed_gifts.c.status, closed_gifts.c.amount_cents,
-                   closed_gifts.c.refunded_cents, closed_gifts.c.currency, closed_gifts.c.donated_at,
-                   closed_gifts.c.source, closed_gifts.c.external_id, closed_gifts.c.fee_cents,
-                   closed_gifts.c.donor_id)
-            .where(closed_gifts.c.period_id == p.id))}
-        live = {r.id: r for r in session.execute(
-            select(Donation.id, Donation.status, Donation.amount_cents, Donation.refunded_cents, Donation.currency,
-                   Donation.donated_at, Donation.source, Donation.external_id, Donation.recorded_at,
-                   Donation.fee_cents, Donation.donor_id)
-            .where(Donation.donated_at >= p.starts_at, Donation.donated_at < p.ends_at))}
-        changed = {}
-        for gift_id in snap.keys() | live.keys():
-            before, now = snap.get(gift_id), live.get(gift_id)
-            was = counted(before.status, before.amount_cents, before.refunded_cents) if before else 0
-            is_ = counted(now.status, now.amount_cents, now.refunded_cents) if now else 0
-            if was != is_ or net(before) != net(now):
-                changed[gift_id] = (before, now, is_ - was)
+        changed = _changed_since_close(session, p)
         if not changed:
             continue
         last = {}  # the latest change of each gift after the close, from its history
@@ -179,6 +163,60 @@ def adjustments(session: Session, *, currency: str | None = None, start: datetim
                                   booked, cents, row.currency, kind, row.donor_id, net(now) - net(before),
                                   _first_open(booked, shut)))
     return sorted(out, key=lambda a: (a.booked_at, a.gift_id))
+
+
+def _counted_sql(t):
+    return case((t.status.in_(COUNTED_STATUSES), t.amount_cents - t.refunded_cents), else_=0)
+
+
+def _net_sql(t):
+    kept = t.amount_cents - t.refunded_cents
+    return case((and_(t.status.in_(COUNTED_STATUSES), kept > 0), kept - func.coalesce(t.fee_cents, 0)), else_=0)
+
+
+def _changed_since_close(session: Session, p: ClosedPeriod) -> dict:
+    """{gift id: (as copied at the close or None, as it is now or None, gross change)} for the gifts of period `p`
+    that count differently now: changed or removed since (one pass over the copy, each gift looked up by its id),
+    and gifts of the period recorded after the close (found by when they were recorded, an index)."""
+    c = closed_gifts.c
+    d = aliased(Donation)
+    fields = ("id", "status", "amount_cents", "refunded_cents", "fee_cents", "currency", "donated_at", "source",
+              "external_id", "donor_id")
+    in_period = and_(d.donated_at >= p.starts_at, d.donated_at < p.ends_at)
+    copy_cols = [c[f].label(f"c_{f}") for f in fields]
+    live_cols = [getattr(d, f).label(f"d_{f}") for f in fields] + [d.recorded_at.label("d_recorded_at")]
+    rows = session.execute(
+        select(*copy_cols, *live_cols).select_from(closed_gifts)
+        .outerjoin(d, and_(d.id == c.id, in_period))
+        .where(c.period_id == p.id, or_(d.id.is_(None), _counted_sql(c) != _counted_sql(d), _net_sql(c) != _net_sql(d))))
+    late = session.execute(
+        select(*[null().label(f"c_{f}") for f in fields], *live_cols)
+        .where(in_period, d.recorded_at >= p.closed_at, ~select(c.id).where(c.period_id == p.id, c.id == d.id).exists(),
+               or_(_counted_sql(d) != 0, _net_sql(d) != 0)))
+    out = {}
+    for r in [*rows, *late]:
+        m = r._mapping
+        before = _Gift(*(m[f"c_{f}"] for f in fields), None) if m["c_id"] is not None else None
+        now = _Gift(*(m[f"d_{f}"] for f in fields), m["d_recorded_at"]) if m["d_id"] is not None else None
+        was = counted(before.status, before.amount_cents, before.refunded_cents) if before else 0
+        is_ = counted(now.status, now.amount_cents, now.refunded_cents) if now else 0
+        out[(now or before).id] = (before, now, is_ - was)
+    return out
+
+
+@dataclass(frozen=True)
+class _Gift:
+    id: int
+    status: str
+    amount_cents: int
+    refunded_cents: int
+    fee_cents: int | None
+    currency: str
+    donated_at: datetime
+    source: str
+    external_id: str
+    donor_id: int
+    recorded_at: datetime | None
 
 
 def _first_open(at: datetime, shut: list[ClosedPeriod]) -> datetime:
