@@ -219,6 +219,15 @@ def test_a_closed_december_keeps_its_figures_and_a_january_refund_is_an_adjustme
     assert later["closed"]["adjustments_since"] == "-110.00" and later["closed"]["adjustments"] == 3
     text = tracker("status", "--as-of", "2027-01-25").out
     assert "closed on Jan 15 at $650.00; adjustments since: −$110.00" in text
+    # the dashboard's Overview says the same under the goal bar
+    from dashboards.pages import overview
+    from tracker.dates import UTC
+    from datetime import datetime as dt
+
+    with sessions.begin() as session:
+        under_bar = overview.show(session, "dec-2026", dt(2027, 1, 26, tzinfo=UTC))[1]
+    assert [p.children for p in under_bar if getattr(p, "id", None) == overview.BOOKS] == [
+        "Books closed on Jan 15 at $650.00; adjustments since: −$110.00."]
     # each adjustment counts from when it was made: on the morning of Jan 21, the refund (Jan 20) but not the void
     assert raised(tracker, "--as-of", "2027-01-21T06:00")["closed"]["adjustments_since"] == "-50.00"
     # December's exports are what they were at the close; January's has the adjustments, with the gifts' own dates

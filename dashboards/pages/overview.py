@@ -41,7 +41,7 @@ def show(session: Session, slug: str, at: datetime, how: str = "") -> tuple:
     view = service.overview(session, queries.get_campaign(session, slug), as_of=at)
     st = view.status
     label = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{how}"
-    return cards(view), [progress(st), *goal_changes(st)], figure(view), channels_figure(view), label, None, \
+    return cards(view), [progress(st), *goal_changes(st), *books(st)], figure(view), channels_figure(view), label, None, \
         segments_table(view)
 
 
@@ -111,6 +111,18 @@ def goal_changes(st: campaign_math.Status) -> list:
     words = [campaign_math.change_text(c, st.tz, st.currency) for c in st.changes]
     text = " · ".join(words)
     return [dmc.Text(text[:1].upper() + text[1:] + ".", id=GOAL_CHANGES, size="md", c="dimmed", mt=6)]
+
+
+BOOKS = "books-closed"
+
+
+def books(st: campaign_math.Status) -> list:
+    """Under the goal bar, when finance has closed the campaign's month: "Books closed on Jan 15 at $414,015.50;
+    adjustments since: −$500.00" (raised stays the close's figure)."""
+    if st.books is None:
+        return []
+    text = campaign_math.books_line(st.books, st.tz, st.currency)
+    return [dmc.Text("Books " + text + ".", id=BOOKS, size="md", c="dimmed", mt=6)]
 
 
 def cards(view: Overview) -> list:
