@@ -147,3 +147,13 @@ def test_the_overviews_last_48_hours_names_donors_for_finance_only(sessions, mak
     assert bars[0]["x"][-1] == "2026-12-30T10:00" and bars[0]["y"][-1] == 42.34
     assert bars[1]["name"].startswith("dec-2025") and bars[1]["y"][-1] == 140.0
     assert "Vs last year at this hour" in text(cards) and "dec-2025 had $107 at this hour" in text(cards)
+
+
+def test_vs_last_year_without_the_status_agrees_with_the_status(sessions, make_campaign, tmp_path):
+    two_years(sessions, make_campaign, tmp_path)
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        for at in (AT, datetime(2026, 12, 30, 10, 50, tzinfo=LA), datetime(2026, 11, 30, tzinfo=LA),
+                   datetime(2027, 1, 3, tzinfo=LA)):
+            st = service.campaign_status(session, c, as_of=at)
+            assert service.versus_last_year(session, c, at) == cm.versus_last_year(st), at

@@ -253,8 +253,13 @@ def versus_last_year(st: Status) -> VersusEarlier | None:
     if not st.comparisons:
         return None
     c = st.comparisons[-1]
-    pct = percent_of(c.difference_cents, c.cents_then) if c.cents_then > 0 else None
-    return VersusEarlier(c.slug, c.cents_then, c.difference_cents, pct)
+    return versus(c.slug, c.cents_then + c.difference_cents, c.cents_then)
+
+
+def versus(slug: str, now_cents: int, then_cents: int) -> VersusEarlier:
+    """This campaign's `now_cents` against `then_cents`, what campaign `slug` had at the same moment."""
+    diff = now_cents - then_cents
+    return VersusEarlier(slug, then_cents, diff, percent_of(diff, then_cents) if then_cents > 0 else None)
 
 
 HOUR = 3600

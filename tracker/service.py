@@ -280,6 +280,25 @@ def hourly(session: Session, campaign: Campaign, *, as_of: datetime, hours: int 
     return Hourly(starts, [c for c, _ in mine], [n for _, n in mine], earlier)
 
 
+def versus_last_year(session: Session, campaign: Campaign, as_of: datetime) -> cm.VersusEarlier | None:
+    """The campaign's raised at `as_of` against the latest earlier campaign's at the same moment, exactly as the
+    status's comparisons (at_the_same_moment, the calendar match) but without the rest of the status; None
+    without an earlier campaign."""
+    as_of = ensure_utc(as_of)
+    earlier = queries.earlier_campaigns(session, campaign, as_of)
+    if not earlier:
+        return None
+    last, window = earlier[-1], campaign.window
+    now_cents = queries.window_raised(session, campaign, as_of)[0]
+    offset = aligned_offset(window, max(as_of, window.starts_at), last.window)
+    then = last.window.starts_at + timedelta(seconds=offset)
+    # inside the window: gifts up to and including the matching moment; at its ends, whole
+    end = then + timedelta(microseconds=1) if window.starts_at < as_of < window.ends_at else then
+    then_cents = queries.raised_between(session, last.currency, last.window.starts_at, end, last.raised_basis)[0] \
+        if end > last.window.starts_at else 0
+    return cm.versus(last.slug, now_cents, then_cents)
+
+
 @dataclass(frozen=True)
 class Recent:
     """The Overview's and the wall's recent figures at one moment. Names (in `recent` and `largest`) only when
@@ -300,10 +319,9 @@ class Recent:
 def recent(session: Session, campaign: Campaign, *, as_of: datetime, personal: bool = False,
            status: cm.Status | None = None, limit: int = 10) -> Recent:
     """The last 48 hours' figures at `as_of`: the hourly series against earlier years, this campaign against the
-    last one at this hour (from `status` when at hand), the last hour's gifts and donors, the latest gifts, the
+    last one at this hour (from `status` when at hand, else versus_last_year), the last hour's gifts and donors, the latest gifts, the
     first-time donors of today, the new recurring donors, and (with `personal`) the largest gifts."""
     as_of = ensure_utc(as_of)
-    st = status or campaign_status(session, campaign, as_of=as_of)
     w = campaign.window_at(as_of)
     end = w.end
     hour_ago = max(w.starts_at, as_of + timedelta(microseconds=1) - timedelta(hours=1))
@@ -315,7 +333,7 @@ def recent(session: Session, campaign: Campaign, *, as_of: datetime, personal: b
     n_recurring, monthly = queries.new_recurring(session, campaign, as_of)
     return Recent(
         hourly=hourly(session, campaign, as_of=as_of),
-        versus=cm.versus_last_year(st),
+        versus=cm.versus_last_year(status) if status is not None else versus_last_year(session, campaign, as_of),
         last_hour_cents=cents, last_hour_gifts=gifts, last_hour_donors=donors,
         recent=queries.latest_gifts(session, campaign, w.starts_at, end, limit=limit, personal=personal),
         first_time_today=queries.first_time_donors(session, campaign, start_today, end),
