@@ -319,8 +319,9 @@ class Recent:
 def recent(session: Session, campaign: Campaign, *, as_of: datetime, personal: bool = False,
            status: cm.Status | None = None, limit: int = 10) -> Recent:
     """The last 48 hours' figures at `as_of`: the hourly series against earlier years, this campaign against the
-    last one at this hour (from `status` when at hand, else versus_last_year), the last hour's gifts and donors, the latest gifts, the
-    first-time donors of today, the new recurring donors, and (with `personal`) the largest gifts."""
+    last one at this hour (from `status` when at hand, else versus_last_year), the last hour's gifts and donors,
+    the latest gifts, the first-time donors of today, the new recurring donors, and (with `personal`) the
+    largest gifts."""
     as_of = ensure_utc(as_of)
     w = campaign.window_at(as_of)
     end = w.end
