@@ -157,6 +157,18 @@ def create_app(
         except TrackerError as exc:
             return (no_update,) * 5 + (dmc.Alert(str(exc), title="Cannot show this campaign", color="red"), no_update)
 
+    @app.callback(Output(overview.LAST48, "children"), *page)
+    def show_last_48_hours(slug, _n, picked):
+        if not slug:
+            return None
+        donor_level = auth.can_see_donors()  # names in the latest gifts, and the largest gifts: finance and admin
+        try:
+            at, _ = moments.of(picked, slug)
+            return cache.get(("last48", slug, at, donor_level),
+                             lambda: read(overview.last_48_hours, slug, at, donor_level))
+        except TrackerError as exc:
+            return dmc.Alert(str(exc), title="Cannot show the last 48 hours", color="red")
+
     app.callback(Output(donors.CONTENT, "children"), *page)(
         cached_page("donors", donors.show, alert("Cannot show the donors")))
     app.callback(Output(appeals.CONTENT, "children"), *page)(

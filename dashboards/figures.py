@@ -113,3 +113,34 @@ def channel_days_figure(frame, title: str) -> dict:
             "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 20, "r": 20, "t": 60, "b": 40},
         },
     }
+
+
+EARLIER_SHADES = ["#cccccc", "#aaaaaa", "#888888", "#555555"]  # oldest lightest
+
+
+def hourly_figure(hours: list[str], cents: list[int], earlier: list[tuple[str, list[int]]], title: str) -> dict:
+    """Raised each hour of the last 48 (bars; the unfinished last hour lighter) against the same campaign hours of
+    each earlier campaign (lines, the latest darkest). `hours`: each hour's start as local ISO text."""
+    shades = EARLIER_SHADES[-len(earlier):] if earlier else []
+    lines = [{
+        "type": "scatter", "mode": "lines", "name": f"{slug}, same campaign hours", "x": hours,
+        "y": [_dollars(v) for v in values], "line": {"color": shades[i] if i < len(shades) else GREY, "width": 2},
+        "hovertemplate": "%{x|%a %H:%M}: %{y:$,.0f}<extra>" + slug + "</extra>",
+    } for i, (slug, values) in enumerate(earlier)]
+    colors = [BLUE] * len(cents)
+    if colors:
+        colors[-1] = "#56B4E9"  # the hour as-of is in: not over yet
+    return {
+        "data": [{
+            "type": "bar", "name": "This campaign (last hour so far)", "x": hours, "y": [_dollars(v) for v in cents],
+            "marker": {"color": colors}, "hovertemplate": "%{x|%a %H:%M}: %{y:$,.2f}<extra>raised</extra>",
+        }, *lines],
+        "layout": {
+            "title": {"text": title}, "font": {"size": 16}, "bargap": 0.1,
+            "xaxis": {"title": {"text": "Hour (campaign time zone)"}, "tickformat": "%a %H:%M"},
+            "yaxis": {"title": {"text": "Raised in the hour"}, "tickprefix": "$", "tickformat": ",.0f",
+                      "automargin": True, "rangemode": "tozero"},
+            "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 20, "r": 20, "t": 60, "b": 40},
+            "hovermode": "x unified", "template": "plotly_white",
+        },
+    }

@@ -93,6 +93,15 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
         assert "@" not in page.locator("#donor-segments").inner_text()  # aggregates only: no e-mails
         expect(page.locator("#campaign-notes")).to_contain_text("Phase: final week")
         expect(page.locator("#campaign-notes")).to_contain_text(f"{out['fiscal_year']['campaign_share']:.1%} of fiscal year")
+        # the last 48 hours: hour by hour against the same hours of earlier years, the latest and largest gifts
+        # (with names: open mode on loopback is the admin's; test_dashboard_roles.py checks that a viewer gets none)
+        expect(page.locator("#hourly-graph .main-svg").first).to_be_visible(timeout=20_000)
+        expect(page.locator("#hourly-graph")).to_contain_text("dec-2025, same campaign hours")
+        expect(page.locator("#kpi-versus")).to_have_text(re.compile(r"^[+−]\$[\d,]+ \([+−][\d.]+%\)$"))
+        expect(page.locator("#recent-facts")).to_contain_text("Last hour:")
+        expect(page.locator("#recent-gifts")).to_contain_text("Mon 11:58")
+        expect(page.locator("#largest-gifts")).to_contain_text("Donor")
+        expect(page.locator("#donor-retention")).to_contain_text("% of dec-2025's")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "overview-dec-2026.png"), full_page=True)
 
@@ -108,6 +117,9 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
                 f"{row['donations']:,} from {row['donors']:,} donors")
         expect(page.locator("#appeals-verdict")).to_contain_text("at least 100 donations")  # the rule is stated
         page.screenshot(path=str(ARTIFACTS / "appeals-dec-2026.png"), full_page=True)
+        # where the numbers come from, on every page: the header's line above the tabs
+        expect(page.locator("#data-freshness")).to_contain_text(re.compile("last file import|no file imported yet"))
+        expect(page.locator("#data-freshness")).to_be_visible()
         page.get_by_role("tab", name="Overview").click()
 
         before = expected(demo_sessions, "dec-2025")

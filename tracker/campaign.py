@@ -6,6 +6,7 @@ moment ("as of") is always an argument. Money is integer cents.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -66,6 +67,15 @@ class Segments:
     lybunt_campaign: str | None = None
     recurring: Segment = Segment()  # donors = gifts here: recurring installments received in the window
     one_time: Segment = Segment()
+    lybunt_of: int = 0  # the donors of lybunt_campaign (tracker.service fills it: see `retention`)
+
+    @property
+    def retention(self) -> Decimal | None:
+        """Last campaign's donors who gave again in this window so far, as a percentage of them (two places);
+        None without a last campaign or when it had no donors."""
+        if not self.lybunt_campaign or self.lybunt_of <= 0:
+            return None
+        return percent_of(self.lybunt_of - self.lybunt.donors, self.lybunt_of)
 
 
 @dataclass(frozen=True)
@@ -219,6 +229,69 @@ class Status:
         if self.phase == "last_day":
             return self.needed_per_hour_cents, "hour"
         return self.needed_per_day_cents, "day"
+
+
+@dataclass(frozen=True)
+class VersusEarlier:
+    """This campaign now against an earlier one at the same campaign hour: the difference and its percentage."""
+
+    slug: str
+    cents_then: int
+    difference_cents: int
+    percent: Decimal | None  # difference as a percentage of then (two places); None when it had raised nothing
+
+    def text(self, currency: str) -> str:
+        """"+$12,345 (+8.2%) vs dec-2025 at this hour" (money whole dollars, percent to one place)."""
+        sign = "+" if self.difference_cents >= 0 else "−"
+        money = format_money(abs(self.difference_cents), currency, whole=True)
+        pct = "" if self.percent is None else f" ({sign}{abs(self.percent):.1f}%)"
+        return f"{sign}{money}{pct} vs {self.slug} at this hour"
+
+
+def versus_last_year(st: Status) -> VersusEarlier | None:
+    """The status against the latest earlier campaign at the same moment (its comparisons), or None without one."""
+    if not st.comparisons:
+        return None
+    c = st.comparisons[-1]
+    return versus(c.slug, c.cents_then + c.difference_cents, c.cents_then)
+
+
+def versus(slug: str, now_cents: int, then_cents: int) -> VersusEarlier:
+    """This campaign's `now_cents` against `then_cents`, what campaign `slug` had at the same moment."""
+    diff = now_cents - then_cents
+    return VersusEarlier(slug, then_cents, diff, percent_of(diff, then_cents) if then_cents > 0 else None)
+
+
+HOUR = 3600
+
+
+def last_hours(starts_at: datetime, ends_at: datetime, as_of: datetime, hours: int = 48) -> list[datetime]:
+    """The starts (UTC) of the last `hours` hours up to `as_of` on the hours before the deadline (whole hours back
+    from `ends_at`, so local hours in every zone), the last one holding `as_of`; the hours before `starts_at` left
+    out; after the deadline, the campaign's last hours; before it opens, none."""
+    as_of, starts_at, ends_at = ensure_utc(as_of), ensure_utc(starts_at), ensure_utc(ends_at)
+    if as_of < starts_at:
+        return []
+    back = (ends_at - as_of).total_seconds()
+    # exactly on an hour, the hour that opens at as-of (its gift counts)
+    current = ends_at - timedelta(hours=math.ceil(back / HOUR) if back > 0 else 1)
+    out = [current - timedelta(hours=k) for k in reversed(range(hours))]
+    return [h for h in out if h + timedelta(hours=1) > starts_at]
+
+
+def by_hour(hour_starts: list[datetime], quarter_hours: list[tuple]) -> list[tuple[int, int]]:
+    """(cents, gifts) of each hour starting at `hour_starts` (UTC, sorted, an hour long each), from quarter-hour
+    rows (epoch seconds, cents, gifts) as queries.quarter_hours gives them; rows outside the hours are left out."""
+    import bisect
+
+    starts = [int(h.timestamp()) for h in hour_starts]
+    out = [[0, 0] for _ in starts]
+    for epoch, cents, gifts in quarter_hours:
+        i = bisect.bisect_right(starts, epoch) - 1
+        if i >= 0 and epoch < starts[i] + HOUR:
+            out[i][0] += cents
+            out[i][1] += gifts
+    return [(c, n) for c, n in out]
 
 
 def seconds_left(ends_at: datetime, as_of: datetime) -> int:
@@ -416,7 +489,8 @@ def status_json(st: Status) -> dict:
             "new": segment(seg.new),
             "retained": segment(seg.retained),
             "reactivated": segment(seg.reactivated),
-            "lybunt": {**segment(seg.lybunt), "campaign": seg.lybunt_campaign},
+            "lybunt": {**segment(seg.lybunt), "campaign": seg.lybunt_campaign,
+                       "retention": None if seg.retention is None else float(seg.retention)},
             "recurring": segment(seg.recurring, "gifts"),
             "one_time": segment(seg.one_time, "gifts"),
         },

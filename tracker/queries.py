@@ -904,3 +904,99 @@ def gift_record(session: Session, gift_id: int):
     if batch is None and gift.recorded_at is not None:
         event = session.scalar(select(WebhookEvent).where(WebhookEvent.received_at == gift.recorded_at).limit(1))
     return gift, detail, changes, batch, event
+
+
+# -- the last 48 hours (the Overview's and the wall's recent figures) --------------------------
+
+def quarter_hours(session: Session, currency: str, start: datetime, end: datetime,
+                  basis: str = "gross") -> list[tuple[int, int, int]]:
+    """(quarter-hour start as epoch seconds, cents raised, gifts with a positive net) of counted gifts donated in
+    [start, end), exact to the gift, oldest first; quarter hours with nothing are left out. Whole quarter hours
+    come from the rollups (closed periods as their close saw them), a part at either end from the gifts."""
+    s, e = _epoch(start), _epoch(end)
+    if ensure_utc(end) <= ensure_utc(start):
+        return []
+    inner_s, inner_e = -(-s // BUCKET_SECONDS) * BUCKET_SECONDS, e // BUCKET_SECONDS * BUCKET_SECONDS
+    rows: list[tuple[int, int, int]] = []
+    tail_start = max(inner_s, inner_e)
+    if s < inner_s:  # a part of the first quarter hour
+        rows.append((s // BUCKET_SECONDS * BUCKET_SECONDS,
+                     *raised_between(session, currency, start, min(ensure_utc(end), _instant(inner_s)), basis)))
+    if inner_s < inner_e:
+        gb = _buckets(session)
+        rows += [(int(b), int(c), int(n)) for b, c, n in session.execute(
+            select(gb.bucket, _bucket_raised(basis, gb), gb.gifts)
+            .where(gb.currency == currency, gb.bucket >= inner_s, gb.bucket < inner_e).order_by(gb.bucket))]
+    if _instant(tail_start) < ensure_utc(end):  # a part of the last one (up to the microsecond)
+        rows.append((tail_start, *raised_between(session, currency, _instant(tail_start), end, basis)))
+    return [r for r in rows if any(r[1:])]
+
+
+def gifts_and_donors(session: Session, campaign: Campaign, start: datetime, end: datetime) -> tuple[int, int]:
+    """(gifts with a positive net, their donors) of the campaign's counted gifts donated in [start, end)."""
+    if end <= start:
+        return 0, 0
+    g, _ = _gifts_as_booked(session, start, end)
+    net, _ = _parts(g)
+    n, donors = session.execute(select(func.count(), func.count(func.distinct(g.donor_id)))
+                                .where(_counted_between(campaign.currency, start, end, g), net > 0)).one()
+    return int(n), int(donors)
+
+
+def latest_gifts(session: Session, campaign: Campaign, start: datetime, end: datetime, *, limit: int = 10,
+                 largest: bool = False, personal: bool = False) -> list[tuple]:
+    """Counted gifts with a positive net donated in [start, end): (donated_at UTC, cents by the campaign's raised
+    basis, channel or ''[, donor name or '']), the latest first (with `largest`: the largest first, then the latest).
+    Names only with `personal` (finance and admin)."""
+    if end <= start:
+        return []
+    g, _ = _gifts_as_booked(session, start, end)
+    net, _ = _parts(g)
+    raised = _raised(campaign.raised_basis, g)
+    order = [raised.desc(), g.donated_at.desc(), g.id.desc()] if largest else [g.donated_at.desc(), g.id.desc()]
+    stmt = select(g.donated_at, raised, g.channel, *([Donor.name] if personal else [])) \
+        .where(_counted_between(campaign.currency, start, end, g), net > 0)
+    if personal:
+        stmt = stmt.join(Donor, Donor.id == g.donor_id)
+    return [(ensure_utc(r[0]), int(r[1]), r[2] or "", *((r[3] or "",) if personal else ()))
+            for r in session.execute(stmt.order_by(*order).limit(limit))]
+
+
+def first_time_donors(session: Session, campaign: Campaign, start: datetime, end: datetime) -> int:
+    """Donors whose first counted gift ever was donated in [start, end), in the campaign's currency."""
+    if end <= start:
+        return 0
+    return int(session.scalar(
+        select(func.count(func.distinct(Donation.donor_id))).join(Donor, Donor.id == Donation.donor_id)
+        .where(_counted_between(campaign.currency, start, end), NET > 0, Donor.first_gift_at >= start,
+               Donor.first_gift_at < end)) or 0)
+
+
+def new_recurring(session: Session, campaign: Campaign, as_of: datetime) -> tuple[int, int]:
+    """(donors, cents a month) of the donors whose first recurring gift (counted, positive net) is in the window up
+    to `as_of`: no recurring gift before the window. Cents a month: each one's latest installment, by the
+    campaign's raised basis."""
+    w = campaign.window_at(as_of)
+    if not w.opened:
+        return 0, 0
+    inside = and_(_counted_between(campaign.currency, w.starts_at, w.end), NET > 0, Donation.recurring.is_(True))
+    before = aliased(Donation)
+    had_one = select(before.id).where(  # one index probe per gift: (donor_id, donated_at)
+        before.donor_id == Donation.donor_id, before.donated_at < w.starts_at, before.recurring.is_(True),
+        before.status.in_(COUNTED_STATUSES), before.amount_cents > before.refunded_cents).exists()
+    ranked = select(_raised(campaign.raised_basis).label("cents"), func.row_number().over(
+        partition_by=Donation.donor_id, order_by=(Donation.donated_at.desc(), Donation.id.desc())).label("k")) \
+        .where(inside, ~had_one).subquery()
+    n, cents = session.execute(select(func.count(), func.coalesce(func.sum(ranked.c.cents), 0))
+                               .where(ranked.c.k == 1)).one()
+    return int(n), int(cents)
+
+
+def campaign_donors(session: Session, campaign: Campaign, as_of: datetime) -> int:
+    """Donors with a counted gift (positive net in all) in the campaign's window up to `as_of`."""
+    end = campaign.window_at(as_of).end
+    if end <= campaign.starts_at:
+        return 0
+    per_donor = (select(Donation.donor_id).where(_counted_between(campaign.currency, campaign.starts_at, end))
+                 .group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery())
+    return int(session.scalar(select(func.count()).select_from(per_donor)) or 0)

@@ -8,14 +8,14 @@ as an argument; they never commit and never read the clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from tracker import closing, campaign as cm, queries
-from tracker.dates import ensure_utc
+from tracker.dates import ensure_utc, local_midnight
 from tracker.models import AppealVariant, Campaign
 from tracker.projection import Backtest, Curve, aligned_offset, backtest, matched_offset, typical_curve
 
@@ -62,6 +62,8 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
     as_of = ensure_utc(as_of)
     earlier = queries.earlier_campaigns(session, campaign, as_of)
     segments = queries.segments(session, campaign, as_of, earlier[-1] if earlier else None)
+    if earlier:  # for the retention rate beside LYBUNT: how many donors last campaign had
+        segments = replace(segments, lybunt_of=queries.campaign_donors(session, earlier[-1], as_of))
     raised, gifts = queries.window_raised(session, campaign, as_of)
     # the segments hold every donor of the window once, so they give the donor counts too
     # (without grouping the window's gifts a second time)
@@ -243,3 +245,100 @@ class Freshness:
 def freshness(session: Session, *, as_of: datetime) -> Freshness:
     """When the data last came in, by webhook and by file, up to `as_of`."""
     return Freshness(queries.last_received(session, before=as_of), queries.last_file_import(session, before=as_of))
+
+
+# -- the last 48 hours ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Hourly:
+    """Raised hour by hour over the last 48 hours, and in the same campaign hours of each earlier campaign."""
+
+    hours: list[datetime]  # each hour's start (UTC), oldest first; the last one holds as-of (unfinished)
+    cents: list[int]
+    gifts: list[int]
+    earlier: list[tuple[str, list[int]]]  # (slug, cents in the matching hours), oldest campaign first
+
+
+def hourly(session: Session, campaign: Campaign, *, as_of: datetime, hours: int = 48) -> Hourly:
+    """The hourly series of the last `hours` hours up to `as_of` (gifts at as-of count), from the quarter-hour
+    rollups, against the same campaign hours of each earlier campaign (matched as the comparisons at the same
+    moment are: campaign day and local wall time, projection.aligned_offset)."""
+    as_of = ensure_utc(as_of)
+    w = campaign.window
+    starts = cm.last_hours(w.starts_at, w.ends_at, as_of, hours)
+    if not starts:
+        return Hourly([], [], [], [])
+    end = min(as_of + timedelta(microseconds=1), w.ends_at)
+    mine = cm.by_hour(starts, queries.quarter_hours(session, campaign.currency, starts[0], end, campaign.raised_basis))
+    earlier = []
+    for c in queries.earlier_campaigns(session, campaign, as_of):
+        cw = c.window
+        matched = [cw.starts_at + timedelta(seconds=aligned_offset(w, h, cw)) for h in starts]
+        rows = queries.quarter_hours(session, c.currency, matched[0], min(matched[-1] + timedelta(hours=1), cw.ends_at),
+                                     c.raised_basis)
+        earlier.append((c.slug, [cents for cents, _ in cm.by_hour(matched, rows)]))
+    return Hourly(starts, [c for c, _ in mine], [n for _, n in mine], earlier)
+
+
+def versus_last_year(session: Session, campaign: Campaign, as_of: datetime) -> cm.VersusEarlier | None:
+    """The campaign's raised at `as_of` against the latest earlier campaign's at the same moment, exactly as the
+    status's comparisons (at_the_same_moment, the calendar match) but without the rest of the status; None
+    without an earlier campaign."""
+    as_of = ensure_utc(as_of)
+    earlier = queries.earlier_campaigns(session, campaign, as_of)
+    if not earlier:
+        return None
+    last, window = earlier[-1], campaign.window
+    now_cents = queries.window_raised(session, campaign, as_of)[0]
+    offset = aligned_offset(window, max(as_of, window.starts_at), last.window)
+    then = last.window.starts_at + timedelta(seconds=offset)
+    # inside the window: gifts up to and including the matching moment; at its ends, whole
+    end = then + timedelta(microseconds=1) if window.starts_at < as_of < window.ends_at else then
+    then_cents = queries.raised_between(session, last.currency, last.window.starts_at, end, last.raised_basis)[0] \
+        if end > last.window.starts_at else 0
+    return cm.versus(last.slug, now_cents, then_cents)
+
+
+@dataclass(frozen=True)
+class Recent:
+    """The Overview's and the wall's recent figures at one moment. Names (in `recent` and `largest`) only when
+    asked for with `personal` (finance and admin); `largest` is None without it."""
+
+    hourly: Hourly
+    versus: cm.VersusEarlier | None  # against the latest earlier campaign at the same moment
+    last_hour_cents: int
+    last_hour_gifts: int
+    last_hour_donors: int
+    recent: list[tuple]  # (donated_at UTC, cents, channel[, name]), the latest first
+    first_time_today: int  # donors whose first gift ever came today (campaign's zone) up to as-of
+    new_recurring_donors: int  # first recurring gift in the window
+    new_recurring_monthly_cents: int  # what they add a month (each one's latest installment)
+    largest: list[tuple] | None  # (donated_at UTC, cents, channel, name), the largest first
+
+
+def recent(session: Session, campaign: Campaign, *, as_of: datetime, personal: bool = False,
+           status: cm.Status | None = None, limit: int = 10) -> Recent:
+    """The last 48 hours' figures at `as_of`: the hourly series against earlier years, this campaign against the
+    last one at this hour (from `status` when at hand, else versus_last_year), the last hour's gifts and donors,
+    the latest gifts, the first-time donors of today, the new recurring donors, and (with `personal`) the
+    largest gifts."""
+    as_of = ensure_utc(as_of)
+    w = campaign.window_at(as_of)
+    end = w.end
+    hour_ago = max(w.starts_at, as_of + timedelta(microseconds=1) - timedelta(hours=1))
+    cents, _ = queries.raised_between(session, campaign.currency, hour_ago, end, campaign.raised_basis) \
+        if hour_ago < end else (0, 0)
+    gifts, donors = queries.gifts_and_donors(session, campaign, hour_ago, end)
+    today = local_midnight(as_of.astimezone(campaign.tz).date(), campaign.tz)
+    start_today = max(today, w.starts_at)
+    n_recurring, monthly = queries.new_recurring(session, campaign, as_of)
+    return Recent(
+        hourly=hourly(session, campaign, as_of=as_of),
+        versus=cm.versus_last_year(status) if status is not None else versus_last_year(session, campaign, as_of),
+        last_hour_cents=cents, last_hour_gifts=gifts, last_hour_donors=donors,
+        recent=queries.latest_gifts(session, campaign, w.starts_at, end, limit=limit, personal=personal),
+        first_time_today=queries.first_time_donors(session, campaign, start_today, end),
+        new_recurring_donors=n_recurring, new_recurring_monthly_cents=monthly,
+        largest=queries.latest_gifts(session, campaign, w.starts_at, end, limit=limit, largest=True, personal=True)
+        if personal else None,
+    )

@@ -26,6 +26,11 @@ SEGMENTS = "donor-segments"
 SEGMENTS_BOX = "donor-segments-box"
 NOTES = "campaign-notes"
 CHANNELS = "channels-graph"
+LAST48 = "last-48-hours"
+HOURLY = "hourly-graph"
+TICKER = "recent-gifts"
+LARGEST = "largest-gifts"
+RECENT_FACTS = "recent-facts"
 
 
 def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str | None]:
@@ -155,7 +160,20 @@ def cards(view: Overview) -> list:
         _card("Last 24 hours", format_money(st.last_24_hours_cents, cur),
               f"{format_money(st.last_7_days_cents, cur, whole=True)} in 7 days; {typical}", "pace"),
         _card("Track record", track, track_text, "track-record"),
+        _card("Vs last year at this hour", *versus(st), "versus"),
     ]
+
+
+def versus(st: campaign_math.Status) -> tuple[str, str]:
+    """The "vs last year at this hour" card: the difference in money and percent against the latest earlier
+    campaign at the same campaign hour."""
+    v = campaign_math.versus_last_year(st)
+    if v is None:
+        return "-", "no earlier campaign to compare with yet"
+    sign = "+" if v.difference_cents >= 0 else "−"
+    pct = "" if v.percent is None else f" ({sign}{abs(v.percent):.1f}%)"
+    return (f"{sign}{format_money(abs(v.difference_cents), st.currency, whole=True)}{pct}",
+            f"{v.slug} had {format_money(v.cents_then, st.currency, whole=True)} at this hour")
 
 
 def track_record(st: campaign_math.Status) -> tuple[str, str]:
@@ -205,12 +223,17 @@ def segments_table(view: Overview) -> dmc.Table:
     if seg.lybunt_campaign:
         rows.append((f"Gave in {seg.lybunt_campaign}, not yet this time (amount then)", seg.lybunt.donors,
                      seg.lybunt.cents))
+    retention = [] if seg.retention is None else [dmc.Text(
+        f"Retention: {seg.retention}% of {seg.lybunt_campaign}'s {seg.lybunt_of:,} donors gave again "
+        f"({seg.lybunt_of - seg.lybunt.donors:,}); {seg.lybunt.donors:,} not yet (LYBUNT).",
+        id="donor-retention", size="md", mt="xs")]
     return html.Div([
         dmc.Table(
             data={"head": ["Donors", "Count", "Amount"],
                   "body": [[label, f"{n:,}", format_money(c, st.currency)] for label, n, c in rows]},
             id=SEGMENTS, striped=True, fz="md", mt="md",
         ),
+        *retention,
         html.Div([dmc.Text(line, size="md", c="dimmed") for line in notes(view)], id=NOTES, className="notes"),
     ])
 
@@ -233,6 +256,45 @@ def layout() -> list:
         dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
         html.Div(id=PROGRESS, style={"marginTop": "20px"}),
         dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
+        html.Div(id=LAST48),
         dcc.Graph(id=CHANNELS, config={"displaylogo": False}, style={"height": "420px"}),
         html.Div(id=SEGMENTS_BOX),
     ]
+
+
+def last_48_hours(session: Session, slug: str, at: datetime, donor_level: bool = False) -> list:
+    """The last 48 hours at `at`: the hourly chart against the same campaign hours of earlier years, the last
+    hour's gifts and donors, first-time donors today, new recurring donors, the latest gifts (time, amount,
+    channel; the donor's name only at `donor_level`: finance and admin) and, at `donor_level` only, the largest
+    gifts of the campaign."""
+    c = queries.get_campaign(session, slug)
+    r = service.recent(session, c, as_of=at, personal=donor_level)
+    tz, cur = c.tz, c.currency
+    h = r.hourly
+    hours = [x.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes") for x in h.hours]
+    graph = dcc.Graph(id=HOURLY, figure=figures.hourly_figure(hours, h.cents, h.earlier,
+                                                              f"{c.name}: the last 48 hours, hour by hour"),
+                      config={"displaylogo": False}, style={"height": "420px"})
+    facts = [
+        f"Last hour: {format_money(r.last_hour_cents, cur)} from {count(r.last_hour_gifts, 'gift')} by "
+        f"{count(r.last_hour_donors, 'donor')}.",
+        f"First-time donors today: {r.first_time_today:,}.",
+        f"New recurring donors this campaign: {r.new_recurring_donors:,}, adding "
+        f"{format_money(r.new_recurring_monthly_cents, cur)} a month.",
+    ]
+    if r.versus is not None:
+        facts.insert(0, r.versus.text(cur) + ".")
+
+    def table(rows, testid: str, caption: str, when: str = "%a %H:%M") -> html.Div:
+        head = ["Time", "Amount", "Channel"] + (["Donor"] if donor_level else [])
+        body = [[at_.astimezone(tz).strftime(when), format_money(cents, cur), ch or "(none)", *rest]
+                for at_, cents, ch, *rest in rows]
+        return html.Div([dmc.Text(caption, fw=700, size="lg", mt="md"),
+                         dmc.Table(data={"head": head, "body": body}, id=testid, striped=True, fz="md")
+                         if body else dmc.Text("No gifts yet.", c="dimmed", id=testid)])
+
+    parts = [graph, html.Div([dmc.Text(f, size="md") for f in facts], id=RECENT_FACTS),
+             table(r.recent, TICKER, "Latest gifts")]
+    if donor_level and r.largest is not None:
+        parts.append(table(r.largest, LARGEST, "Largest gifts of the campaign", "%b %d %H:%M"))
+    return parts
