@@ -213,22 +213,23 @@ class AppealsView:
 
 def appeals_view(session: Session, campaign: Campaign, *, as_of: datetime) -> AppealsView:
     """The appeals page: the report and each variant's copy as readers see it at `as_of`."""
-    from tracker.appeals import live_values, render_copy
+    from tracker.appeals import copy_moment, render_copy
 
     variants = queries.list_variants(session, campaign)
     if not variants:
         return AppealsView(None, {}, as_of)
-    values = live_values(campaign_status(session, campaign, as_of=as_of))
+    values = copy_moment(campaign_status(session, campaign, as_of=as_of))
     return AppealsView(appeal_report(session, campaign, as_of=as_of),
                        {v.key: render_copy(v, values) for v in variants}, as_of)
 
 
 def live_copy(session: Session, campaign: Campaign, *, as_of: datetime) -> tuple[cm.Status, list[tuple[AppealVariant, RenderedCopy]]]:
-    """The active popup variants with their copy filled from the numbers at `as_of` (for the website)."""
-    from tracker.appeals import live_values, render_copy
+    """The active popup variants with their copy filled from the numbers at `as_of` (for the website): each
+    variant's text for the phase and the goal's state then (tracker.appeals.choose)."""
+    from tracker.appeals import copy_moment, render_copy
 
     st = campaign_status(session, campaign, as_of=as_of)
-    values = live_values(st)
+    values = copy_moment(st)
     return st, [(v, render_copy(v, values)) for v in queries.list_variants(session, campaign) if v.active]
 
 
