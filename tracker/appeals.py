@@ -10,8 +10,8 @@ last two hours "final hours" (a "days" written after it, as older copy did, is t
 {deadline} ends in "p.m." and a sentence's own period after it is not doubled; money is whole dollars
 (the goal with cents only when it has some; raised rounded down, the gap rounded up, so never "$0
 short" while something is missing). A variant may give alternative texts for the phase
-(`final_48_hours`, `last_day`) and the goal (`stretch_goal`: the original goal passed and the goal
-raised; `goal_reached`); the one that applies is chosen per moment (`choose`). `check_copy` renders
+(`final_48_hours`, `last_day`) and the goal (`no_gifts_yet`; `stretch_goal`: the original goal passed
+and the goal raised; `goal_reached`); the one that applies is chosen per moment (`choose`). `check_copy` renders
 every text at every hour of the campaign, below, at and past its goal, and refuses copy that would
 read wrong at any of them, naming the file's line and the moment.
 
@@ -47,12 +47,13 @@ PLACEHOLDERS = {
 }
 COPY_FIELDS = ("headline", "body", "button")
 ALTERNATIVES = {
+    "no_gifts_yet": "nothing raised yet (the campaign's first minutes): no \"$0 raised\", no \"0 readers\"",
     "final_48_hours": "the campaign's last two days (and the last day, unless last_day is given)",
     "last_day": "the campaign's last day",
     "stretch_goal": "the original goal is passed and the goal was raised above it, the new one not yet reached",
     "goal_reached": "raised has reached the goal (a thank-you, or a stretch goal in words)",
 }
-STATES = ("short", "stretch", "reached")
+STATES = ("none", "short", "stretch", "reached")
 
 
 @dataclass(frozen=True)
@@ -269,9 +270,11 @@ def _goal_money(cents: int, currency: str) -> str:
     return format_money(cents, currency, whole=cents % 100 == 0)
 
 
-def goal_state(goal_cents: int, raised_cents: int, original_goal_cents: int | None) -> str:
-    """reached (raised >= the goal), stretch (the goal was raised above an original goal that raised has
-    passed) or short."""
+def goal_state(goal_cents: int, raised_cents: int, original_goal_cents: int | None, donors: int = 1) -> str:
+    """none (nothing raised, or no donor, yet), reached (raised >= the goal), stretch (the goal was raised
+    above an original goal that raised has passed) or short."""
+    if raised_cents <= 0 or donors <= 0:
+        return "none"
     if raised_cents >= goal_cents:
         return "reached"
     if original_goal_cents is not None and original_goal_cents < goal_cents and raised_cents >= original_goal_cents:
@@ -312,7 +315,7 @@ def copy_moment_of(*, goal_cents: int, original_goal_cents: int, raised_cents: i
         "donors": f"{donors:,}",
         "new_donors": f"{new_donors:,}",
     }
-    return CopyMoment(values, phase, goal_state(goal_cents, raised_cents, original_goal_cents))
+    return CopyMoment(values, phase, goal_state(goal_cents, raised_cents, original_goal_cents, donors))
 
 
 def copy_moment(st: Status) -> CopyMoment:
@@ -332,7 +335,7 @@ def live_values(st: Status) -> dict[str, str]:
 
 def choose(phase: str, state: str) -> tuple[str, ...]:
     """The alternatives that apply, the first that gives a text winning: the goal's state before the phase."""
-    chain = {"reached": ("goal_reached",), "stretch": ("stretch_goal",)}.get(state, ())
+    chain = {"none": ("no_gifts_yet",), "reached": ("goal_reached",), "stretch": ("stretch_goal",)}.get(state, ())
     chain += {"last_day": ("last_day", "final_48_hours"), "final_48_hours": ("final_48_hours",)}.get(phase, ())
     return chain
 
@@ -408,6 +411,7 @@ _PROBLEMS = (
     (re.compile(r"(?<![\d,.])0 (?:days?|hours?|minutes?)\b"), "says no time is left while there is"),
     (re.compile(r"(?<![\d,.])1 (?:days|hours|minutes)\b"), "puts a plural after 1"),
     (re.compile(r"(?:[$€£¥])0(?:\.00)?(?![\d.,]*\d)|(?<![\d,.])0(?:\.00)? [A-Z]{3}\b"), "names an amount of nothing"),
+    (re.compile(r"(?<![\d,.])0 (?:readers|donors|supporters|people|of them)\b"), "counts no one"),
     (re.compile(r"(?<!\.)\.\.(?!\.)|([,;:!?])\1"), "doubles a punctuation mark"),
     (re.compile(r"\b(?:days?|hours?) (?:days?|hours?)\b"), "says its unit twice"),
 )
@@ -416,6 +420,7 @@ _FIX = {
                                   "one for a raised goal) that does not speak of what is missing",
     "says no time is left while there is": "write {days_left} or {hours_left} alone: they say their unit",
     "puts a plural after 1": "write {days_left} or {hours_left} alone: they say their unit",
+    "counts no one": "give the variant a [variant.no_gifts_yet] text for the minutes before the first gift",
     "says its unit twice": "write {days_left} or {hours_left} alone: they say their unit",
     "doubles a punctuation mark": "drop one of them ({deadline} already ends in \"p.m.\")",
 }
@@ -436,10 +441,12 @@ class _Case:
     original: int
     raised: int
     says: str  # the goal's state in words, for messages
+    donors: int = 1_204
+    new_donors: int = 311
 
 
 def _cases(goal: int, original: int | None, currency: str) -> list[_Case]:
-    """The goal states copy must read right in: short, a cent short, at, a cent past the goal; a stretch goal
+    """The goal states copy must read right in: nothing raised, short, a cent short, at, a cent past the goal; a stretch goal
     (the campaign's own when its goal was raised, else one a quarter higher)."""
     money = lambda c: _goal_money(c, currency)  # noqa: E731
     cases = [_Case(goal, goal, goal // 2, f"at {money(goal // 2)} of {money(goal)}"),
@@ -452,7 +459,8 @@ def _cases(goal: int, original: int | None, currency: str) -> list[_Case]:
         first, stretch = goal, goal + max(100, goal // 4 - goal // 4 % 100)
     cases += [_Case(stretch, first, first, f"with the {money(first)} goal passed and raised to {money(stretch)}"),
               _Case(stretch, first, stretch - 1, f"a cent short of a stretch goal of {money(stretch)}"),
-              _Case(stretch, first, stretch, f"once raised reaches a stretch goal of {money(stretch)}")]
+              _Case(stretch, first, stretch, f"once raised reaches a stretch goal of {money(stretch)}"),
+              _Case(goal, goal, 0, "before the first gift", 0, 0)]
     return cases
 
 
@@ -472,26 +480,36 @@ def check_copy(specs: list[VariantSpec], campaign, *, original_goal_cents: int |
     deadline = ends - timedelta(seconds=1)
     uses_hours = any("hours_left" in placeholders_in(t) for s in specs
                      for t in (*s.copy, *(x for a in s.alternatives.values() for x in a.values())))
+    # the money is the same at every hour of a case, the time words change: fill each case once, then only
+    # the moments whose words or phase differ from one already checked
+    filled = [copy_moment_of(goal_cents=case.goal, original_goal_cents=case.original, raised_cents=case.raised,
+                             donors=case.donors, new_donors=case.new_donors, seconds_left=0, phase="running",
+                             deadline=deadline, tz=tz, currency=campaign.currency) for case in cases]
     checked: set = set()
+    read_right: set[str] = set()  # rendered texts already found to read right
+    chosen: dict = {}
     for moment in moments:
         left = campaign_seconds_left(ends, moment)
         ph = campaign_phase(campaign, moment)
-        for case in cases:
-            cm = copy_moment_of(goal_cents=case.goal, original_goal_cents=case.original, raised_cents=case.raised,
-                                donors=1_204, new_donors=311, seconds_left=left, phase=ph, deadline=deadline, tz=tz,
-                                currency=campaign.currency)
-            key = (cm.phase, cm.state, cm.values["days_left"], cm.values["hours_left"] if uses_hours else "",
-                   case.raised, case.goal, case.original)
-            if key in checked:
-                continue
-            checked.add(key)
-            for spec in specs:
-                _, texts, origins = effective_copy(spec, cm.phase, cm.state)
+        days = days_left_words(left, ph == "last_day")
+        hours = hours_left_words(left) if uses_hours else ""
+        if (ph, days, hours) in checked:
+            continue
+        checked.add((ph, days, hours))
+        for case, base in zip(cases, filled):
+            values = {**base.values, "days_left": days, "hours_left": hours or hours_left_words(left)}
+            for i, spec in enumerate(specs):
+                if (i, ph, base.state) not in chosen:
+                    chosen[(i, ph, base.state)] = effective_copy(spec, ph, base.state)
+                _, texts, origins = chosen[(i, ph, base.state)]
                 for f, text, origin in zip(COPY_FIELDS, texts, origins):
-                    rendered = render(text, cm.values)
+                    rendered = render(text, values)
+                    if rendered in read_right:
+                        continue
                     problem = copy_problem(rendered)
                     if problem:
                         raise UsageError(_problem_message(spec, f, origin, rendered, problem, moment, tz, case))
+                    read_right.add(rendered)
 
 
 def _problem_message(spec: VariantSpec, f: str, origin: str | None, rendered: str, problem: tuple[str, str],
@@ -506,4 +524,4 @@ def _problem_message(spec: VariantSpec, f: str, origin: str | None, rendered: st
     excerpt = rendered[max(0, i - 40):i + len(words) + 20]
     excerpt = ("..." if i > 40 else "") + excerpt + ("..." if i + len(words) + 20 < len(rendered) else "")
     return (f"{where}: {text} {what} ({words!r}) at {local:%Y-%m-%d %H:%M} {local.tzname()} {case.says}: "
-            f"\"{excerpt}\"; {_FIX[what]}")
+            f"\"{excerpt}\"; {_FIX['counts no one' if case.raised <= 0 else what]}")

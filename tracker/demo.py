@@ -53,6 +53,13 @@ VARIANTS = [
         "control": True,
         "share_bp": 3400,
         "alternatives": {
+            "no_gifts_yet": {
+                "body": (
+                    "December brings about a third of the year's support for local reporting. Our goal is {goal}, "
+                    "and the deadline is {deadline}. Be the first reader to give this month, or, if you gave "
+                    "before, thank you: will you give again? Any amount helps."
+                ),
+            },
             "last_day": {
                 "headline": "Last day: {gap} to go before {deadline}",
             },
@@ -87,6 +94,13 @@ VARIANTS = [
         "control": False,
         "share_bp": 3300,
         "alternatives": {
+            "no_gifts_yet": {
+                "body": (
+                    "No paywall, no billionaire owner: readers fund the reporting you just read. Our goal is {goal}"
+                    " with {days_left} to go. Be the first to give this month, or give again if you already are a "
+                    "donor. Every gift counts."
+                ),
+            },
             "last_day": {
                 "body": (
                     "No paywall, no billionaire owner: {donors} readers fund the reporting you just read, and "

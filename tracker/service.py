@@ -223,12 +223,26 @@ def appeals_view(session: Session, campaign: Campaign, *, as_of: datetime) -> Ap
                        {v.key: render_copy(v, values) for v in variants}, as_of)
 
 
+def copy_status(session: Session, campaign: Campaign, *, as_of: datetime) -> cm.Status:
+    """The part of the status that popup copy is filled from: raised, donors and new donors as `campaign_status`
+    counts them, the phase, the time left and the campaign's edits; without the comparisons, projection and
+    pace (the website asks for copy far more often than anyone reads the status)."""
+    as_of = ensure_utc(as_of)
+    earlier = queries.earlier_campaigns(session, campaign, as_of)
+    segments = queries.segments(session, campaign, as_of, earlier[-1] if earlier else None)
+    raised, gifts = queries.window_raised(session, campaign, as_of)
+    totals = cm.Totals(raised_cents=raised, donations=gifts, new_donors=segments.new.donors,
+                       donors=segments.new.donors + segments.retained.donors + segments.reactivated.donors)
+    return cm.status(campaign, totals, as_of=as_of,
+                     figures=cm.Figures(segments=segments, changes=queries.campaign_changes(session, campaign)))
+
+
 def live_copy(session: Session, campaign: Campaign, *, as_of: datetime) -> tuple[cm.Status, list[tuple[AppealVariant, RenderedCopy]]]:
     """The active popup variants with their copy filled from the numbers at `as_of` (for the website): each
     variant's text for the phase and the goal's state then (tracker.appeals.choose)."""
     from tracker.appeals import copy_moment, render_copy
 
-    st = campaign_status(session, campaign, as_of=as_of)
+    st = copy_status(session, campaign, as_of=as_of)
     values = copy_moment(st)
     return st, [(v, render_copy(v, values)) for v in queries.list_variants(session, campaign) if v.active]
 
