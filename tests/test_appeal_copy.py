@@ -141,6 +141,21 @@ def test_an_alternatives_line_is_named_and_a_goal_reached_text_fixes_the_zero_ga
     check_copy(parse_variants(tmp_path / "good.toml"), DEC)
 
 
+def test_before_the_first_gift_a_no_gifts_yet_text_must_read_right_and_without_one_zero_raised_is_allowed(tmp_path):
+    base = '[[variant]]\nkey = "v"\nname = "V"\ncontrol = true\nheadline = "Raised {raised} so far"\n' \
+           'body = "Join {donors} readers."\nbutton = "Donate"\n'
+    (tmp_path / "plain.toml").write_text(base)
+    check_copy(parse_variants(tmp_path / "plain.toml"), DEC)  # "$0 so far" for a minute: allowed
+    (tmp_path / "first.toml").write_text(base + '\n[variant.no_gifts_yet]\nheadline = "Be the first to give"\n')
+    with pytest.raises(UsageError) as err:
+        check_copy(parse_variants(tmp_path / "first.toml"), DEC)
+    assert ("first.toml:6: variant 'v': its body counts no one ('0 readers') at 2026-12-01 00:00 PST before the first "
+            "gift") in str(err.value) and "[variant.no_gifts_yet]" in str(err.value)
+    (tmp_path / "good.toml").write_text(base + '\n[variant.no_gifts_yet]\nheadline = "Be the first to give"\n'
+                                               'body = "Readers fund this newsroom."\n')
+    check_copy(parse_variants(tmp_path / "good.toml"), DEC)
+
+
 def test_unknown_alternatives_and_their_bad_placeholders_are_refused_at_parse(tmp_path):
     base = '[[variant]]\nkey = "v"\nname = "V"\ncontrol = true\nheadline = "H"\nbody = "B"\nbutton = "D"\n'
     for extra, words in (('[variant.final_day]\nheadline = "x"\n', "unknown field(s) final_day"),

@@ -467,7 +467,9 @@ def _cases(goal: int, original: int | None, currency: str) -> list[_Case]:
 def check_copy(specs: list[VariantSpec], campaign, *, original_goal_cents: int | None = None) -> None:
     """Refuse copy that would read wrong at some moment of `campaign` (any object with goal_cents, currency,
     timezone, end_date, starts_at, ends_at): each variant's text that applies, rendered at every hour of the
-    window and its last second, below, at and past the goal and a stretch goal. Raises UsageError naming the
+    window and its last second, below, at and past the goal and a stretch goal, and before the first gift for
+    a variant that gives a no_gifts_yet text (without one, "$0 raised" in the first minutes is allowed: any
+    {raised} would say it). Raises UsageError naming the
     file's line, the variant, the text, the moment and the fix. Pure string work: fast."""
     tz = ZoneInfo(campaign.timezone)
     starts, ends = campaign.starts_at, campaign.ends_at
@@ -499,6 +501,8 @@ def check_copy(specs: list[VariantSpec], campaign, *, original_goal_cents: int |
         for case, base in zip(cases, filled):
             values = {**base.values, "days_left": days, "hours_left": hours or hours_left_words(left)}
             for i, spec in enumerate(specs):
+                if base.state == "none" and "no_gifts_yet" not in spec.alternatives:
+                    continue  # "$0 raised" for the first minutes is allowed; a no_gifts_yet text must read right
                 if (i, ph, base.state) not in chosen:
                     chosen[(i, ph, base.state)] = effective_copy(spec, ph, base.state)
                 _, texts, origins = chosen[(i, ph, base.state)]
