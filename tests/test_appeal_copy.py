@@ -156,6 +156,16 @@ def test_before_the_first_gift_a_no_gifts_yet_text_must_read_right_and_without_o
     check_copy(parse_variants(tmp_path / "good.toml"), DEC)
 
 
+def test_an_alternative_written_as_dotted_keys_or_an_inline_table_is_named_by_its_line(tmp_path):
+    base = '[[variant]]\nkey = "v"\nname = "V"\ncontrol = true\nheadline = "H"\nbody = "B"\nbutton = "D"\n'
+    for extra in ('last_day.body = "Give by {deadline}.."\n', 'last_day = { body = "Give by {deadline}.." }\n'):
+        (tmp_path / "v.toml").write_text(base + extra)
+        with pytest.raises(UsageError) as err:
+            check_copy(parse_variants(tmp_path / "v.toml"), DEC)
+        assert "v.toml:8: variant 'v': its [variant.last_day] body doubles a punctuation mark ('..') at " \
+               "2026-12-31 00:00 PST" in str(err.value)
+
+
 def test_unknown_alternatives_and_their_bad_placeholders_are_refused_at_parse(tmp_path):
     base = '[[variant]]\nkey = "v"\nname = "V"\ncontrol = true\nheadline = "H"\nbody = "B"\nbutton = "D"\n'
     for extra, words in (('[variant.final_day]\nheadline = "x"\n', "unknown field(s) final_day"),
@@ -188,7 +198,8 @@ def test_the_cli_refuses_the_old_variants_and_loads_the_new_ones_with_a_new_vers
     refused = tracker("appeals", "load", old_shipped(tmp_path))
     assert refused.code == 2 and "variant 'join-us': its body names an amount of nothing" in refused.err
     assert "Traceback" not in refused.err
-    assert tracker("appeals", "load", ROOT / "data" / "appeals.toml").code == 0
+    loaded = tracker("appeals", "load", ROOT / "data" / "appeals.toml")
+    assert loaded.code == 0 and "copy checked at each of the campaign's 744 hours, below, at and past its goal" in loaded.out
     edited = (ROOT / "data" / "appeals.toml").read_text().replace("We did it:", "We did it together:")
     (tmp_path / "edited.toml").write_text(edited)
     again = tracker("appeals", "load", tmp_path / "edited.toml")

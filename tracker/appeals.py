@@ -464,13 +464,14 @@ def _cases(goal: int, original: int | None, currency: str) -> list[_Case]:
     return cases
 
 
-def check_copy(specs: list[VariantSpec], campaign, *, original_goal_cents: int | None = None) -> None:
+def check_copy(specs: list[VariantSpec], campaign, *, original_goal_cents: int | None = None) -> int:
     """Refuse copy that would read wrong at some moment of `campaign` (any object with goal_cents, currency,
     timezone, end_date, starts_at, ends_at): each variant's text that applies, rendered at every hour of the
     window and its last second, below, at and past the goal and a stretch goal, and before the first gift for
     a variant that gives a no_gifts_yet text (without one, "$0 raised" in the first minutes is allowed: any
     {raised} would say it). Raises UsageError naming the
-    file's line, the variant, the text, the moment and the fix. Pure string work: fast."""
+    file's line, the variant, the text, the moment and the fix; returns the number of hours checked. Pure
+    string work: fast."""
     tz = ZoneInfo(campaign.timezone)
     starts, ends = campaign.starts_at, campaign.ends_at
     moments, at = [], starts
@@ -514,6 +515,7 @@ def check_copy(specs: list[VariantSpec], campaign, *, original_goal_cents: int |
                     if problem:
                         raise UsageError(_problem_message(spec, f, origin, rendered, problem, moment, tz, case))
                     read_right.add(rendered)
+    return len(moments) - 1  # the hours; the last second is extra
 
 
 def _problem_message(spec: VariantSpec, f: str, origin: str | None, rendered: str, problem: tuple[str, str],

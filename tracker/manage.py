@@ -96,6 +96,7 @@ class AppealsLoaded:
     settings_changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     not_in_file: list[str] = field(default_factory=list)
+    hours_checked: int = 0  # the hours of the campaign each text was rendered at before loading
 
 
 def load_appeals(session: Session, campaign: Campaign, specs: list[VariantSpec], *, now: datetime) -> AppealsLoaded:
@@ -108,9 +109,9 @@ def load_appeals(session: Session, campaign: Campaign, specs: list[VariantSpec],
     """
     from tracker.appeals import check_copy, original_goal
 
-    check_copy(specs, campaign,
-               original_goal_cents=original_goal(queries.campaign_changes(session, campaign), campaign.goal_cents))
-    result = AppealsLoaded()
+    hours = check_copy(specs, campaign, original_goal_cents=original_goal(queries.campaign_changes(session, campaign),
+                                                                         campaign.goal_cents))
+    result = AppealsLoaded(hours_checked=hours)
     existing = {v.key: v for v in queries.list_variants(session, campaign)}
     for spec in specs:
         variant = existing.get(spec.key)

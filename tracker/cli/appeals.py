@@ -54,6 +54,7 @@ def appeals_load(ctx: Context, file: Path, slug: str | None) -> None:
                         ("kept (not in the file)", result.not_in_file)):
         if keys:
             click.echo(f"{label}: {', '.join(keys)}")
+    click.echo(f"copy checked at each of the campaign's {result.hours_checked:,} hours, below, at and past its goal")
 
 
 @appeals_group.command("report")
