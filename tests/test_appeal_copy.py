@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import serving, utc
-from tracker import demo, queries
+from tracker import demo, queries, service
 from tracker.appeals import (VariantSpec, check_copy, copy_moment_of, copy_problem, days_left_words,
                              hours_left_words, parse_variants, render, render_copy)
 from tracker.dates import zone
@@ -241,6 +241,12 @@ def test_the_appeal_endpoint_reads_right_at_every_hour_of_the_demo_campaign_and_
                 seen.setdefault((v["key"], v["text"]), v["headline"])
             at += timedelta(hours=1)
         assert used == {"no_gifts_yet", "default", "last_day", "goal_reached"}, used
+        with sessions.begin() as session:  # the copy's light status counts as the full one does
+            c = queries.get_campaign(session, "dec-2026")
+            for at in (starts + timedelta(hours=5), datetime(2026, 12, 30, 12, tzinfo=LA), ends):
+                full, light = service.campaign_status(session, c, as_of=at), service.copy_status(session, c, as_of=at)
+                fields = ("raised_cents", "goal_cents", "donors", "new_donors", "phase", "seconds_left", "changes")
+                assert [getattr(light, f) for f in fields] == [getattr(full, f) for f in fields]
         assert seen[("countdown", "default")] == "Before you go: 30 days left to reach our goal"  # from 01:00
         assert seen[("countdown", "last_day")].startswith("Last day: $") and "December 31, 11:59 p.m." in \
             seen[("countdown", "last_day")]

@@ -55,11 +55,8 @@ def at_the_same_moment(session: Session, campaign: Campaign, as_of: datetime, ea
     return out
 
 
-def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
-                    curves: list[Curve] | None = None, track: Backtest | None = None) -> cm.Status:
-    """Everything `tracker status` shows for `campaign` at `as_of` (`curves`: earlier_curves and `track`: their
-    backtest without ranges, when already at hand)."""
-    as_of = ensure_utc(as_of)
+def _totals(session: Session, campaign: Campaign, as_of: datetime) -> tuple[list, cm.Segments, cm.Totals]:
+    """(the earlier campaigns, the donor segments, the totals) at `as_of`."""
     earlier = queries.earlier_campaigns(session, campaign, as_of)
     segments = queries.segments(session, campaign, as_of, earlier[-1] if earlier else None)
     raised, gifts = queries.window_raised(session, campaign, as_of)
@@ -67,6 +64,15 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
     # (without grouping the window's gifts a second time)
     totals = cm.Totals(raised_cents=raised, donations=gifts, new_donors=segments.new.donors,
                        donors=segments.new.donors + segments.retained.donors + segments.reactivated.donors)
+    return earlier, segments, totals
+
+
+def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
+                    curves: list[Curve] | None = None, track: Backtest | None = None) -> cm.Status:
+    """Everything `tracker status` shows for `campaign` at `as_of` (`curves`: earlier_curves and `track`: their
+    backtest without ranges, when already at hand)."""
+    as_of = ensure_utc(as_of)
+    earlier, segments, totals = _totals(session, campaign, as_of)
     window = campaign.window_at(as_of)
     moment_end = ensure_utc(as_of) + timedelta(microseconds=1)  # as-of counts
 
@@ -228,11 +234,7 @@ def copy_status(session: Session, campaign: Campaign, *, as_of: datetime) -> cm.
     counts them, the phase, the time left and the campaign's edits; without the comparisons, projection and
     pace (the website asks for copy far more often than anyone reads the status)."""
     as_of = ensure_utc(as_of)
-    earlier = queries.earlier_campaigns(session, campaign, as_of)
-    segments = queries.segments(session, campaign, as_of, earlier[-1] if earlier else None)
-    raised, gifts = queries.window_raised(session, campaign, as_of)
-    totals = cm.Totals(raised_cents=raised, donations=gifts, new_donors=segments.new.donors,
-                       donors=segments.new.donors + segments.retained.donors + segments.reactivated.donors)
+    _earlier, segments, totals = _totals(session, campaign, as_of)
     return cm.status(campaign, totals, as_of=as_of,
                      figures=cm.Figures(segments=segments, changes=queries.campaign_changes(session, campaign)))
 
