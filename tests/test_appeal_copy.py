@@ -17,7 +17,7 @@ from tracker.appeals import (VariantSpec, check_copy, copy_moment_of, copy_probl
                              hours_left_words, parse_variants, render, render_copy)
 from tracker.dates import zone
 from tracker.errors import UsageError
-from tracker.manage import edit_campaign, load_appeals
+from tracker.manage import edit_campaign
 from tracker.models import Campaign
 
 ROOT = Path(__file__).parent.parent
@@ -68,6 +68,23 @@ def test_the_deadline_keeps_one_period_and_money_is_whole_and_never_zero_while_s
     assert render("By {deadline}, give.", values) == "By December 31, 11:59 p.m., give."
     assert (values["gap"], values["raised"], values["percent"], values["goal"]) == ("$1", "$374,999", "99", "$375,000")
     assert moment(datetime(2026, 12, 20, tzinfo=LA), 0, goal=375_000_50).values["goal"] == "$375,000.50"
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("Give by December 31, 11:59 p.m., please.", None),
+    ("Wait for it... give.", None),
+    ("Only $0.50 to go", None),
+    ("Only $10 to go; 10 days left; 21 days", None),
+    ("Give by 11:59 p.m..", ("doubles a punctuation mark", "..")),
+    ("Give now!!", ("doubles a punctuation mark", "!!")),
+    ("We are $0 short", ("names an amount of nothing", "$0")),
+    ("We are 0 EUR short", ("names an amount of nothing", "0 EUR")),
+    ("1 days left", ("puts a plural after 1", "1 days")),
+    ("0 days left", ("says no time is left while there is", "0 days")),
+    ("join 0 readers", ("counts no one", "0 readers")),
+])
+def test_what_reads_wrong(text, problem):
+    assert copy_problem(text) == problem
 
 
 # -- the text for the phase and the goal's state --------------------------------------------------
