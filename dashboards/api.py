@@ -79,7 +79,7 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
                 out = [
                     {"key": v.key, "control": v.is_control, "share": None if v.share_bp is None else v.share_bp / 10_000,
                      "version": max((x.version for x in v.versions), default=1),
-                     "headline": copy.headline, "body": copy.body, "button": copy.button}
+                     "text": copy.alternative, "headline": copy.headline, "body": copy.body, "button": copy.button}
                     for v, copy in live
                 ]
         except TrackerError as exc:

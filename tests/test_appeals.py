@@ -40,6 +40,9 @@ share = 0.5
 headline = "Join {donors} readers"
 body = "Only {gap} to go before {deadline}."
 button = "Join them"
+
+[variant.goal_reached]
+body = "Thank you: we passed {goal}."
 """
 
 

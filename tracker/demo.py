@@ -43,41 +43,107 @@ VARIANTS = [
     {
         "key": "countdown",
         "name": "Countdown (control)",
-        "headline": "Before you go: {days_left} days left to reach our goal",
+        "headline": "Before you go: {days_left} left to reach our goal",
         "body": (
-            "December brings about a third of the year's support for local reporting. We have raised {raised} "
-            "of our {goal} goal, and the deadline is {deadline}. If you have never given, join the {donors} "
-            "readers who already have. If you have, thank you: will you give again? Any amount helps."
+            "December brings about a third of the year's support for local reporting. We have raised {raised} of "
+            "our {goal} goal, and the deadline is {deadline}. If you have never given, join the {donors} readers "
+            "who already have. If you have, thank you: will you give again? Any amount helps."
         ),
         "button": "Donate now",
         "control": True,
         "share_bp": 3400,
+        "alternatives": {
+            "no_gifts_yet": {
+                "body": (
+                    "December brings about a third of the year's support for local reporting. Our goal is {goal}, "
+                    "and the deadline is {deadline}. Be the first reader to give this month, or, if you gave "
+                    "before, thank you: will you give again? Any amount helps."
+                ),
+            },
+            "last_day": {
+                "headline": "Last day: {gap} to go before {deadline}",
+            },
+            "stretch_goal": {
+                "headline": "We passed {original_goal}. Can we reach {goal}?",
+                "body": (
+                    "Readers carried us past our {original_goal} goal, so we raised it: we have {raised} of {goal},"
+                    " and the deadline is {deadline}. If you have never given, join the {donors} readers who "
+                    "already have. Any amount helps."
+                ),
+            },
+            "goal_reached": {
+                "headline": "We did it: {raised} for local news. Thank you!",
+                "body": (
+                    "{donors} readers, {new_donors} of them giving for the first time, carried us past our {goal} "
+                    "goal. Every gift until {deadline} still goes to next year's reporting."
+                ),
+                "button": "Add your gift",
+            },
+        },
     },
     {
         "key": "join-us",
         "name": "Join the newsroom",
         "headline": "Don't leave yet: this newsroom runs on readers like you",
         "body": (
-            "No paywall, no billionaire owner: {donors} readers fund the reporting you just read, and "
-            "{new_donors} of them gave for the first time this month. We are {gap} short of {goal} with "
-            "{days_left} days to go. Become a donor today, or give again if you already are. Every gift counts."
+            "No paywall, no billionaire owner: {donors} readers fund the reporting you just read, and {new_donors} "
+            "of them gave for the first time this month. We are {gap} short of {goal} with {days_left} to go. "
+            "Become a donor today, or give again if you already are. Every gift counts."
         ),
         "button": "Join them",
         "control": False,
         "share_bp": 3300,
+        "alternatives": {
+            "no_gifts_yet": {
+                "body": (
+                    "No paywall, no billionaire owner: readers fund the reporting you just read. Our goal is {goal}"
+                    " with {days_left} to go. Be the first to give this month, or give again if you already are a "
+                    "donor. Every gift counts."
+                ),
+            },
+            "last_day": {
+                "body": (
+                    "No paywall, no billionaire owner: {donors} readers fund the reporting you just read, and "
+                    "{new_donors} of them gave for the first time this month. Today is our last day, and we are "
+                    "{gap} short of {goal}. Become a donor before {deadline}, or give again if you already are. "
+                    "Every gift counts."
+                ),
+            },
+            "goal_reached": {
+                "body": (
+                    "No paywall, no billionaire owner: {donors} readers fund the reporting you just read, and "
+                    "{new_donors} of them gave for the first time this month. Together they passed our {goal} goal."
+                    " Become one of them today. Every gift counts."
+                ),
+            },
+        },
     },
     {
         "key": "gap",
         "name": "Close the gap",
         "headline": "We're {percent}% of the way there. Help close the last {gap}.",
         "body": (
-            "About a third of our yearly support arrives in December, most of it in the final days. "
-            "The goal is {goal} by {deadline}. First-time donors and longtime supporters alike: "
-            "a gift of any size today keeps local news free for everyone."
+            "About a third of our yearly support arrives in December, most of it in the final days. The goal is "
+            "{goal} by {deadline}. First-time donors and longtime supporters alike: a gift of any size today keeps "
+            "local news free for everyone."
         ),
         "button": "Close the gap",
         "control": False,
         "share_bp": 3300,
+        "alternatives": {
+            "stretch_goal": {
+                "headline": "We passed {original_goal}! Help close the last {gap} to {goal}.",
+            },
+            "goal_reached": {
+                "headline": "You did it: {percent}% of our {goal} goal.",
+                "body": (
+                    "About a third of our yearly support arrives in December, and this year readers went past the "
+                    "goal. Thank you. A gift of any size before {deadline} keeps local news free for everyone next "
+                    "year too."
+                ),
+                "button": "Give again",
+            },
+        },
     },
 ]
 # relative draw of each variant's gifts per impression (the demo's "truth" for the appeals page)
@@ -236,7 +302,8 @@ class _Generator:
 def variant_specs() -> list[VariantSpec]:
     """The demo's popup variants (the same as data/appeals.toml)."""
     return [VariantSpec(key=v["key"], name=v["name"], headline=v["headline"], body=v["body"], button=v["button"],
-                        control=v["control"], active=True, share_bp=v["share_bp"]) for v in VARIANTS]
+                        control=v["control"], active=True, share_bp=v["share_bp"], alternatives=v["alternatives"])
+            for v in VARIANTS]
 
 
 def _exposures(gifts: list[NormalizedDonation], now: datetime, rng: random.Random) -> list[AppealDaily]:

@@ -96,6 +96,7 @@ class AppealsLoaded:
     settings_changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     not_in_file: list[str] = field(default_factory=list)
+    hours_checked: int = 0  # the hours of the campaign each text was rendered at before loading
 
 
 def load_appeals(session: Session, campaign: Campaign, specs: list[VariantSpec], *, now: datetime) -> AppealsLoaded:
@@ -103,28 +104,37 @@ def load_appeals(session: Session, campaign: Campaign, specs: list[VariantSpec],
 
     A variant whose headline, body or button changed gets a new copy version valid from `now`; its
     earlier versions and their results stay. Name, control, active and share change in place.
-    Variants of the campaign that are not in the file are kept as they are. Safe to run again.
+    Variants of the campaign that are not in the file are kept as they are. Safe to run again. Copy that
+    would read wrong at some moment of the campaign is refused first (tracker.appeals.check_copy).
     """
-    result = AppealsLoaded()
+    from tracker.appeals import check_copy, original_goal
+
+    hours = check_copy(specs, campaign, original_goal_cents=original_goal(queries.campaign_changes(session, campaign),
+                                                                         campaign.goal_cents))
+    result = AppealsLoaded(hours_checked=hours)
     existing = {v.key: v for v in queries.list_variants(session, campaign)}
     for spec in specs:
         variant = existing.get(spec.key)
         if variant is None:
             variant = AppealVariant(campaign_id=campaign.id, key=spec.key, name=spec.name, headline=spec.headline,
                                     body=spec.body, button=spec.button, is_control=spec.control, active=spec.active,
-                                    share_bp=spec.share_bp)
+                                    share_bp=spec.share_bp, alternatives=spec.alternatives_json)
             variant.versions.append(AppealCopyVersion(version=1, headline=spec.headline, body=spec.body,
-                                                      button=spec.button, valid_from=now))
+                                                      button=spec.button, alternatives=spec.alternatives_json,
+                                                      valid_from=now))
             session.add(variant)
             result.created.append(spec.key)
             continue
-        copy_changed = (variant.headline, variant.body, variant.button) != spec.copy
+        copy_changed = (variant.headline, variant.body, variant.button, variant.alternatives) != (
+            *spec.copy, spec.alternatives_json)
         settings = (variant.name, variant.is_control, variant.active, variant.share_bp)
         if copy_changed:
             latest = max((v.version for v in variant.versions), default=0)
             variant.versions.append(AppealCopyVersion(version=latest + 1, headline=spec.headline, body=spec.body,
-                                                      button=spec.button, valid_from=now))
+                                                      button=spec.button, alternatives=spec.alternatives_json,
+                                                      valid_from=now))
             variant.headline, variant.body, variant.button = spec.copy
+            variant.alternatives = spec.alternatives_json
             result.new_version.append(spec.key)
         variant.name, variant.is_control, variant.active, variant.share_bp = (
             spec.name, spec.control, spec.active, spec.share_bp)

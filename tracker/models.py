@@ -379,6 +379,9 @@ class Refund(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
 
 
+ALTERNATIVES_COMMENT = "JSON: alternative copy per phase or goal state, {name: {headline, body, button}}"
+
+
 class AppealVariant(Base):
     """One copy variant of the website's donation popup, for one campaign."""
 
@@ -395,6 +398,7 @@ class AppealVariant(Base):
     is_control: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     share_bp: Mapped[int | None] = mapped_column(Integer, comment="planned traffic share in basis points (10000 = 100%)")
+    alternatives: Mapped[str | None] = mapped_column(Text, comment=ALTERNATIVES_COMMENT)
 
     campaign: Mapped[Campaign] = relationship(back_populates="variants")
     versions: Mapped[list[AppealCopyVersion]] = relationship(
@@ -418,6 +422,7 @@ class AppealCopyVersion(Base):
     headline: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     button: Mapped[str] = mapped_column(String(120))
+    alternatives: Mapped[str | None] = mapped_column(Text, comment=ALTERNATIVES_COMMENT)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
 
     variant: Mapped[AppealVariant] = relationship(back_populates="versions")

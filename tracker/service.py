@@ -55,11 +55,8 @@ def at_the_same_moment(session: Session, campaign: Campaign, as_of: datetime, ea
     return out
 
 
-def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
-                    curves: list[Curve] | None = None, track: Backtest | None = None) -> cm.Status:
-    """Everything `tracker status` shows for `campaign` at `as_of` (`curves`: earlier_curves and `track`: their
-    backtest without ranges, when already at hand)."""
-    as_of = ensure_utc(as_of)
+def _totals(session: Session, campaign: Campaign, as_of: datetime) -> tuple[list, cm.Segments, cm.Totals]:
+    """(the earlier campaigns, the donor segments, the totals) at `as_of`."""
     earlier = queries.earlier_campaigns(session, campaign, as_of)
     segments = queries.segments(session, campaign, as_of, earlier[-1] if earlier else None)
     if earlier:  # for the retention rate beside LYBUNT: how many donors last campaign had
@@ -69,6 +66,15 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
     # (without grouping the window's gifts a second time)
     totals = cm.Totals(raised_cents=raised, donations=gifts, new_donors=segments.new.donors,
                        donors=segments.new.donors + segments.retained.donors + segments.reactivated.donors)
+    return earlier, segments, totals
+
+
+def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
+                    curves: list[Curve] | None = None, track: Backtest | None = None) -> cm.Status:
+    """Everything `tracker status` shows for `campaign` at `as_of` (`curves`: earlier_curves and `track`: their
+    backtest without ranges, when already at hand)."""
+    as_of = ensure_utc(as_of)
+    earlier, segments, totals = _totals(session, campaign, as_of)
     window = campaign.window_at(as_of)
     moment_end = ensure_utc(as_of) + timedelta(microseconds=1)  # as-of counts
 
@@ -215,22 +221,33 @@ class AppealsView:
 
 def appeals_view(session: Session, campaign: Campaign, *, as_of: datetime) -> AppealsView:
     """The appeals page: the report and each variant's copy as readers see it at `as_of`."""
-    from tracker.appeals import live_values, render_copy
+    from tracker.appeals import copy_moment, render_copy
 
     variants = queries.list_variants(session, campaign)
     if not variants:
         return AppealsView(None, {}, as_of)
-    values = live_values(campaign_status(session, campaign, as_of=as_of))
+    values = copy_moment(campaign_status(session, campaign, as_of=as_of))
     return AppealsView(appeal_report(session, campaign, as_of=as_of),
                        {v.key: render_copy(v, values) for v in variants}, as_of)
 
 
-def live_copy(session: Session, campaign: Campaign, *, as_of: datetime) -> tuple[cm.Status, list[tuple[AppealVariant, RenderedCopy]]]:
-    """The active popup variants with their copy filled from the numbers at `as_of` (for the website)."""
-    from tracker.appeals import live_values, render_copy
+def copy_status(session: Session, campaign: Campaign, *, as_of: datetime) -> cm.Status:
+    """The part of the status that popup copy is filled from: raised, donors and new donors as `campaign_status`
+    counts them, the phase, the time left and the campaign's edits; without the comparisons, projection and
+    pace (the website asks for copy far more often than anyone reads the status)."""
+    as_of = ensure_utc(as_of)
+    _earlier, segments, totals = _totals(session, campaign, as_of)
+    return cm.status(campaign, totals, as_of=as_of,
+                     figures=cm.Figures(segments=segments, changes=queries.campaign_changes(session, campaign)))
 
-    st = campaign_status(session, campaign, as_of=as_of)
-    values = live_values(st)
+
+def live_copy(session: Session, campaign: Campaign, *, as_of: datetime) -> tuple[cm.Status, list[tuple[AppealVariant, RenderedCopy]]]:
+    """The active popup variants with their copy filled from the numbers at `as_of` (for the website): each
+    variant's text for the phase and the goal's state then (tracker.appeals.choose)."""
+    from tracker.appeals import copy_moment, render_copy
+
+    st = copy_status(session, campaign, as_of=as_of)
+    values = copy_moment(st)
     return st, [(v, render_copy(v, values)) for v in queries.list_variants(session, campaign) if v.active]
 
 

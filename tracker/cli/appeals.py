@@ -33,9 +33,12 @@ def appeals_load(ctx: Context, file: Path, slug: str | None) -> None:
     """Load popup copy variants from a TOML file: one [[variant]] table each.
 
     Fields: key, name, headline, body, button, control (true for exactly one), active (default
-    true), share (planned traffic share, optional). Copy may use {goal} {raised} {gap} {percent}
-    {deadline} {days_left} {hours_left} {donors} {new_donors}. Changing a variant's text creates a
-    new version; results are kept per version. Running it again with the same file changes nothing.
+    true), share (planned traffic share, optional), and alternative texts as [variant.NAME] tables
+    (final_48_hours, last_day, no_gifts_yet, stretch_goal, goal_reached). Copy may use {goal}
+    {original_goal} {raised} {gap} {percent} {deadline} {days_left} {hours_left} {donors}
+    {new_donors}. Copy that would read wrong at some hour of the campaign ("1 days", "$0 short") is
+    refused, naming the line and the moment. Changing a variant's text creates a new version;
+    results are kept per version. Running it again with the same file changes nothing.
 
     Example: tracker appeals load data/appeals.toml --campaign dec-2026
     """
@@ -51,6 +54,7 @@ def appeals_load(ctx: Context, file: Path, slug: str | None) -> None:
                         ("kept (not in the file)", result.not_in_file)):
         if keys:
             click.echo(f"{label}: {', '.join(keys)}")
+    click.echo(f"copy checked at each of the campaign's {result.hours_checked:,} hours, below, at and past its goal")
 
 
 @appeals_group.command("report")
