@@ -34,6 +34,7 @@ RAISED = "wall-raised"
 BAR = "wall-bar"
 TILES = "wall-tiles"
 CHART = "wall-chart"
+CHART_TITLE = "wall-chart-title"
 AS_OF = "wall-as-of"
 BLUE, GREEN, GREY = "#0072B2", "#009E73", "#7f7f7f"
 
@@ -100,8 +101,7 @@ def chart(view: WallView) -> dict:
                   "customdata": [n for _, _, n in view.hours],
                   "hovertemplate": "%{x|%b %d %H:00}: %{y:,.0f} " + cur + ", %{customdata} gifts<extra></extra>"}],
         "layout": {
-            "title": {"text": f"Raised each hour, last {HOURS} hours ({view.status.timezone})"},
-            "font": {"size": 18}, "margin": {"l": 70, "r": 20, "t": 50, "b": 50},
+            "font": {"size": 18}, "margin": {"l": 70, "r": 20, "t": 16, "b": 50},
             "xaxis": {"tickformat": "%H:00\n%b %d", "type": "date"},
             "yaxis": {"tickprefix": "$" if cur == "USD" else "", "tickformat": ",.0f", "rangemode": "tozero",
                       "automargin": True},
@@ -111,7 +111,8 @@ def chart(view: WallView) -> dict:
 
 
 def show(session: Session, search: str | None, at: datetime, how: str = "") -> tuple:
-    """(title, raised, bar, tiles, chart, as-of line) for the campaign of `search` at `at`."""
+    """(title, raised, bar, tiles, chart, as-of line) for the campaign of `search` at `at` (the chart's hours are
+    the campaign's, named in the as-of line's zone)."""
     c = pick(session, search, at)
     if c is None:
         empty = {"data": [], "layout": {}}
@@ -129,6 +130,7 @@ def layout(refresh_ms: int, pinned: bool) -> html.Div:
         html.Div(id=RAISED, className="wall-raised"),
         html.Div(id=BAR, className="wall-bar"),
         html.Div(id=TILES, className="wall-tiles"),
+        html.H2(f"Raised each hour, the last {HOURS} hours", id=CHART_TITLE, className="wall-chart-title"),
         dcc.Graph(id=CHART, className="wall-chart", config={"displayModeBar": False, "responsive": True},
                   style={"height": "30vh", "width": "100%"}),
         html.Div(id=AS_OF, className="wall-as-of"),

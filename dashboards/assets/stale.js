@@ -1,13 +1,17 @@
 /* Every page: when its figures can no longer be fetched, say so at once, over the numbers, and recover by itself.
    Watches the Dash callbacks' requests (…/_dash-update-component): an answer of 401 (the login or the display
    link ended) shows "Not updating since HH:MM — log in again" with a link; a request that cannot reach the
-   server, or a 502/503/504 from a proxy in front of it, shows "Server not reachable"; the next answer that
+   server, a 502/503/504 from a proxy in front of it, or one left unanswered for HANG_MS, shows "Server not
+   reachable"; the next answer that
    succeeds takes the notice away. Served from the dashboard's own assets (the Content-Security-Policy allows
    no inline script). */
 (function () {
   "use strict";
+  var HANG_MS = 15000;
   var lastOk = null;
   var box = null;
+  var pending = {};
+  var counter = 0;
 
   function hhmm(d) {
     return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
@@ -54,6 +58,9 @@
     var url = typeof input === "string" ? input : (input && input.url) || "";
     var answer = original.apply(this, arguments);
     if (String(url).indexOf("_dash-update-component") === -1) { return answer; }
+    var mine = ++counter;
+    pending[mine] = Date.now();
+    answer.then(function () { delete pending[mine]; }, function () { delete pending[mine]; });
     return answer.then(function (response) {
       if (response.status === 401) {
         notice("login", response.headers.get("X-Tracker-Ended"));
@@ -68,4 +75,11 @@
       throw error;
     });
   };
+
+  window.setInterval(function () {  // a server that takes the request and never answers
+    var now = Date.now();
+    for (var key in pending) {
+      if (now - pending[key] > HANG_MS) { notice("unreachable"); return; }
+    }
+  }, 1000);
 })();
