@@ -16,7 +16,7 @@ from datetime import datetime
 from urllib.parse import parse_qs
 
 import dash_mantine_components as dmc
-from dash import Dash, Input, Output, dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, dcc, html
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +35,7 @@ BAR = "wall-bar"
 TILES = "wall-tiles"
 CHART = "wall-chart"
 CHART_TITLE = "wall-chart-title"
+CHART_DATA = "wall-chart-data"  # the figure as the server makes it; assets/wall.js sizes its type to the screen
 AS_OF = "wall-as-of"
 BLUE, GREEN, GREY = "#0072B2", "#009E73", "#7f7f7f"
 
@@ -104,7 +105,7 @@ def chart(view: WallView) -> dict:
             "font": {"size": 18}, "margin": {"l": 70, "r": 20, "t": 16, "b": 50},
             "xaxis": {"tickformat": "%H:00\n%b %d", "type": "date"},
             "yaxis": {"tickprefix": "$" if cur == "USD" else "", "tickformat": ",.0f", "rangemode": "tozero",
-                      "automargin": True},
+                      "automargin": True, **({} if any(c for _, c, _ in view.hours) else {"range": [0, 100]})},
             "bargap": 0.15, "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
         },
     }
@@ -132,8 +133,9 @@ def layout(refresh_ms: int, pinned: bool) -> html.Div:
         html.Div(id=TILES, className="wall-tiles"),
         html.H2(f"Raised each hour, the last {HOURS} hours", id=CHART_TITLE, className="wall-chart-title"),
         dcc.Graph(id=CHART, className="wall-chart", config={"displayModeBar": False, "responsive": True},
-                  style={"height": "30vh", "width": "100%"}),
+                  style={"height": "27vh", "width": "100%"}),
         html.Div(id=AS_OF, className="wall-as-of"),
+        dcc.Store(id=CHART_DATA),
         dcc.Interval(id=REFRESH, interval=refresh_ms, disabled=pinned),
     ], className="wall"))
 
@@ -152,7 +154,7 @@ def register(server: Flask, sessions: sessionmaker[Session], now: Callable[[], d
         return redirect(PREFIX + (f"?{request.query_string.decode()}" if request.query_string else ""))
 
     @app.callback(Output(TITLE, "children"), Output(RAISED, "children"), Output(BAR, "children"),
-                  Output(TILES, "children"), Output(CHART, "figure"), Output(AS_OF, "children"),
+                  Output(TILES, "children"), Output(CHART_DATA, "data"), Output(AS_OF, "children"),
                   Input(LOCATION, "search"), Input(REFRESH, "n_intervals"))
     def refresh(search, _n):
         at = now()
@@ -162,6 +164,7 @@ def register(server: Flask, sessions: sessionmaker[Session], now: Callable[[], d
             return "Cannot show the wall", "-", None, [html.Div(str(exc), className="wall-error")], \
                 {"data": [], "layout": {}}, ""
 
+    app.clientside_callback(ClientsideFunction("wall", "sized"), Output(CHART, "figure"), Input(CHART_DATA, "data"))
     return app
 
 

@@ -13,7 +13,7 @@ import requests
 
 from conftest import demo_database, serving
 from test_auth import PASSWORD, add_user, free_port
-from test_dashboard import MID_CAMPAIGN, page  # noqa: F401  (the page fixture: Chromium)
+from test_dashboard import ARTIFACTS, MID_CAMPAIGN, page  # noqa: F401  (the page fixture: Chromium)
 from tracker import displays, queries
 from tracker.dates import UTC
 from tracker.models import DisplayLink, Donor
@@ -122,6 +122,9 @@ def test_the_wall_fits_each_screen_with_the_raised_figure_large_and_no_donor_nam
         page.wait_for_timeout(500)  # plotly's responsive resize
         wide, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert wide <= inner, f"{wide} px wide in a {inner} px viewport"
+        if width >= 1366:  # a screen, not a phone: all of it at once, without scrolling
+            tall = page.evaluate("document.documentElement.scrollHeight")
+            assert tall <= height, f"{tall} px tall in a {height} px viewport"
         overflowing = page.evaluate("""[...document.querySelectorAll('.wall *')]
             .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5).map(e => e.className || e.tagName)""")
         assert overflowing == []
@@ -131,7 +134,8 @@ def test_the_wall_fits_each_screen_with_the_raised_figure_large_and_no_donor_nam
         assert box["x"] + box["width"] <= width
         assert page.locator("input, select, button, textarea").count() == 0  # no controls
         no_donor_names(demo_sessions, page.locator("body").inner_text())
-        page.screenshot(path=f"tests/artifacts/wall-{width}x{height}.png")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"wall-{width}x{height}.png"))
         assert page.errors == []
 
 
@@ -193,7 +197,7 @@ def test_a_removed_users_open_page_says_so_within_one_refresh_and_a_new_login_re
             assert page.locator("#stale-login").get_attribute("href") == "/login?next=" + path.replace("/", "%2F")
             box = notice.bounding_box()
             assert box["y"] == 0 and box["width"] == page.viewport_size["width"]  # over the numbers, at the top
-            page.screenshot(path=f"tests/artifacts/stale-login{path.replace('/', '-')}.png")
+            page.screenshot(path=str(ARTIFACTS / f"stale-login{path.replace('/', '-')}.png"))
             add_user(tracker, monkeypatch, "maria", "viewer")
             page.click("#stale-login")
             page.fill("#username", "maria")
@@ -229,6 +233,8 @@ def test_a_display_link_opens_the_wall_only_survives_a_restart_and_stops_at_once
         screen = requests.Session()
         assert screen.get(link, allow_redirects=False).headers["Location"] == "/wall/"
         assert screen.get(base + "/wall/", allow_redirects=False).status_code == 200
+        renewed = screen.get(base + "/wall/_dash-layout", allow_redirects=False)
+        assert renewed.status_code == 200 and "Expires=" in renewed.headers["Set-Cookie"]  # each refresh renews it
         for elsewhere in ("/", "/_dash-layout", "/download/donations.csv", "/account/password"):
             answer = screen.get(base + elsewhere, allow_redirects=False)  # viewer rights to the wall only
             assert answer.status_code == 302 and answer.headers["Location"] == "/wall/", elsewhere
@@ -237,7 +243,7 @@ def test_a_display_link_opens_the_wall_only_survives_a_restart_and_stops_at_once
         assert page.url == base + "/wall/"
     notice = page.locator("#stale-notice")
     expect(notice).to_contain_text("server not reachable", timeout=5_000)  # the server stopped
-    page.screenshot(path="tests/artifacts/stale-unreachable.png")
+    page.screenshot(path=str(ARTIFACTS / "stale-unreachable.png"))
     with serve_on(live_app(sessions), port) as base:  # a new server over the same database
         expect(notice).to_be_hidden(timeout=10_000)  # recovers by itself
         before = page.locator("#wall-as-of").inner_text()
