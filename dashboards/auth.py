@@ -20,6 +20,13 @@
   session of that user ends; this browser continues in a new session (a new token and form token), so
   a copy of its cookie taken before the change ends too.
 - Public: /api/* (aggregates only), /hooks/* (the processors' webhooks, checked by signature), /login, /healthz.
+- Display links (tracker.displays): /display/TOKEN, for a live link, sets a cookie holding the token and
+  opens the wall. With that cookie and no login, the wall (/wall/ and its callbacks) answers with viewer
+  rights and every other path sends the browser back to the wall; the token is looked up on every
+  request, so removing the link stops the screen at its next refresh. The cookie is renewed by every
+  answer, so a screen that refreshes keeps it; it is signed with the same key, so restarts keep it.
+- A Dash callback refused for want of a login answers 401 with X-Tracker-Ended: session or display, which
+  assets/stale.js turns into the notice over the page.
 """
 
 from __future__ import annotations
