@@ -17,7 +17,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from dashboards import api, auth, downloads, gifts, hooks, security, shell
+from dashboards import api, auth, downloads, gifts, hooks, security, shell, wall
 from dashboards.cache import CompressedAssets, PageCache, to_the_minute
 from dashboards.pages import appeals, donors, finance, imports, overview, reports, users
 from tracker import queries, users as users_lib
@@ -213,5 +213,8 @@ def create_app(
         return read(users.manage, action, name, role, password, me=auth.username(),
                     admin=auth.role() == "admin" and not auth.open_mode(), now=clock())
 
-    security.allow_scripts(app.server, app.csp_hashes())  # Dash's inline start-up script, by its hash
+    screen = wall.register(app.server, sessions, moments.now, cache, refresh_seconds=refresh_seconds,
+                           pinned=as_of is not None)
+    # Dash's inline start-up scripts (the dashboard's and the wall's), by their hashes
+    security.allow_scripts(app.server, [*app.csp_hashes(), *screen.csp_hashes()])
     return app

@@ -20,6 +20,13 @@
   session of that user ends; this browser continues in a new session (a new token and form token), so
   a copy of its cookie taken before the change ends too.
 - Public: /api/* (aggregates only), /hooks/* (the processors' webhooks, checked by signature), /login, /healthz.
+- Display links (tracker.displays): /display/TOKEN, for a live link, sets a cookie holding the token and
+  opens the wall. With that cookie and no login, the wall (/wall/ and its callbacks) answers with viewer
+  rights and every other path sends the browser back to the wall; the token is looked up on every
+  request, so removing the link stops the screen at its next refresh. The cookie is renewed by every
+  answer, so a screen that refreshes keeps it; it is signed with the same key, so restarts keep it.
+- A Dash callback refused for want of a login answers 401 with X-Tracker-Ended: session or display, which
+  assets/stale.js turns into the notice over the page.
 """
 
 from __future__ import annotations
@@ -37,11 +44,15 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboards.security import escaped_html, plain
-from tracker import queries, users
+from tracker import displays, queries, users
 
 ENV_SECRET = "TRACKER_SECRET_KEY"
 ENV_SECURE = "TRACKER_COOKIE_SECURE"
 PUBLIC = ("/login", "/healthz", "/favicon.ico")
+WALL = "/wall/"  # dashboards/wall.py; a display link opens it and nothing else
+CALLBACKS = ("/_dash", WALL + "_dash")  # Dash's requests: answered 401, not a redirect, once a session ended
+ENDED = "X-Tracker-Ended"  # on such a 401: "session" or "display" (assets/stale.js words its notice by it)
+DISPLAY_ROLE = "viewer"
 DONOR_LEVEL_ROLES = ("finance", "admin")
 OPEN_ROLE = "admin"  # no users, on loopback: the person at this computer, who has the database anyway
 
@@ -132,7 +143,7 @@ def install(server: Flask, sessions: sessionmaker[Session], clock: Callable[[], 
     @server.before_request
     def guard():
         path = request.path
-        if path.startswith(("/api/", "/hooks/")) or path in PUBLIC:  # the webhooks check signatures instead
+        if path.startswith(("/api/", "/hooks/", displays.PATH)) or path in PUBLIC:  # the webhooks check signatures instead
             return None
         if not rule.required():
             g.user, g.role, g.open = None, OPEN_ROLE, True
@@ -146,11 +157,47 @@ def install(server: Flask, sessions: sessionmaker[Session], clock: Callable[[], 
         if user is None:
             for stale in ("sid", "user"):  # "user": the cookie of earlier versions, signed but never trusted now
                 cookie.pop(stale, None)
-            if path.startswith("/_dash") or path.startswith("/download/"):
-                return plain("Your session has ended; log in again.", 401)
+            screen = _display(path)
+            if screen is True:
+                return None
+            if screen is not None:
+                return screen
+            if path.startswith(CALLBACKS) or path.startswith("/download/"):
+                return plain("Your session has ended; log in again.", 401, {ENDED: "session"})
             return redirect("/login?" + urlencode({"next": safe_next(path)}))
         g.user, g.role = user
         return None
+
+    def _display(path: str):
+        """With a live display link's cookie (no login): True to go on with viewer rights on the wall, or the answer
+        (elsewhere: to the wall; a removed link's callbacks: 401); None without one (the login rules apply)."""
+        token = cookie.get("display")
+        if not token:
+            return None
+        with sessions.begin() as s:
+            link = displays.check(s, token, now=clock())
+            name = link.name if link else None
+        if name is None:
+            cookie.pop("display", None)
+            if path.startswith(CALLBACKS):
+                return plain("This display link was removed; log in to see the wall.", 401, {ENDED: "display"})
+            return None
+        if not path.startswith(WALL):
+            return redirect(WALL)  # a display link opens the wall and nothing else
+        g.user, g.role, g.display = None, DISPLAY_ROLE, name
+        return True
+
+    @server.get(displays.PATH + "<token>")
+    def display_link(token: str):
+        with sessions.begin() as s:
+            link = displays.check(s, token, now=clock())
+            if link is None:
+                return plain("This display link is unknown or was removed; make a new one with "
+                             "tracker display add NAME.", 404)
+        cookie.clear()
+        cookie.permanent = True  # renewed by every refresh of the wall, so a screen left on keeps it
+        cookie["display"] = token
+        return redirect(WALL)
 
     @server.get("/healthz")
     def healthz():

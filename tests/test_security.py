@@ -87,7 +87,8 @@ def test_every_response_carries_the_security_headers(staffed):
         assert reply.status_code == status, path
         assert_hardened(reply, path)
     scripts = [p for p in browser.get(base + "/").text.split('src="')[1:]]
-    assert scripts and all(s.startswith("/_dash-component-suites/") for s in scripts)  # nothing from elsewhere
+    # nothing from elsewhere: Dash's components and the dashboard's own assets (the stale-data notice)
+    assert scripts and all(s.startswith(("/_dash-component-suites/", "/assets/")) for s in scripts)
 
 
 def test_every_error_body_is_plain_text_or_one_line_of_json(staffed):

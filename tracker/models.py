@@ -568,6 +568,22 @@ class ServerSecret(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class DisplayLink(Base):
+    """A link for an unattended screen (the wall): viewer rights to the wall only, no password. The URL
+    carries a long random token; only its SHA-256 is stored. Removing it (revoked_at) stops it at once."""
+
+    __tablename__ = "display_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="SHA-256 of the link's token, hex")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(80), comment="who ran tracker display add")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True,
+                                                          comment="updated at most once a minute")
+
+
 class DataRevision(Base):
     """One row counting the changes to what the figures are made of (gifts, exposures, campaigns, variants).
 

@@ -35,6 +35,7 @@ COMMANDS = {
     "reports": "report:reports_group",
     "schedule": "schedule:schedule_cmd",
     "user": "users:user_group",
+    "display": "display:display_group",
     "serve": "serve:serve_cmd",
     "demo": "serve:demo_cmd",
     "webhooks": "webhooks:webhooks_group",
