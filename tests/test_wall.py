@@ -19,7 +19,7 @@ from tracker.dates import UTC
 from tracker.models import DisplayLink, Donor
 from tracker.money import format_money
 from tracker.service import campaign_status
-from tracker.wall import hourly, time_left_text, wall_view
+from tracker.wall import time_left_text, wall_view
 
 NOW = datetime(2026, 12, 28, 20, tzinfo=UTC)
 SCREENS = [(390, 844), (1366, 768), (1920, 1080), (3840, 2160)]
@@ -54,16 +54,7 @@ def test_display_links_are_made_listed_and_removed_and_only_a_hash_is_kept(track
         assert session.query(DisplayLink).count() == 1
 
 
-def test_the_hourly_series_sums_quarter_hours_into_the_last_48_whole_hours():
-    end = datetime(2026, 12, 31, 10, 20, tzinfo=UTC)
-    at = int(end.timestamp()) // 3600 * 3600
-    buckets = [(at - 48 * 3600, 999, 9),  # the hour before the first: left out
-               (at - 47 * 3600, 100, 1), (at - 47 * 3600 + 900, 250, 2),
-               (at, 500, 3), (at + 900, 70, 1)]
-    hours = hourly(buckets, end)
-    assert len(hours) == 48 and hours[0][0] == datetime(2026, 12, 29, 11, tzinfo=UTC)
-    assert hours[-1] == (datetime(2026, 12, 31, 10, tzinfo=UTC), 570, 4)
-    assert hours[0][1:] == (350, 3) and sum(c for _, c, _ in hours) == 920
+def test_time_left_on_the_wall_is_in_hours_and_minutes_in_the_last_48_hours():
     assert time_left_text(31 * 3600 + 5 * 60 + 59) == "31 h 05 min"  # the last 48 hours in hours and minutes
     assert time_left_text(48 * 3600 + 1) == "2 days 0 hours" and time_left_text(0) == "closed"
 

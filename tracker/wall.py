@@ -1,8 +1,8 @@
 """What the wall screen shows: the campaign's status, last year at this moment, the last hour, and the
 money raised in each of the last 48 hours. Aggregates only: no donor is named or counted one by one.
 
-`wall_view` reads (through tracker.service and tracker.queries); `hourly` is the pure part that
-turns the quarter-hour series into whole hours.
+`wall_view` reads (through tracker.service and tracker.queries); the hours are the Overview's
+(tracker.service.hourly: whole hours back from the deadline, so the campaign's local hours).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tracker import campaign as cm, queries, service
-from tracker.dates import UTC, ensure_utc
+from tracker.dates import ensure_utc
 from tracker.models import Campaign
 
 HOURS = 48  # the chart's span, and the span in which time left is told in hours and minutes
@@ -27,21 +27,6 @@ class WallView:
     last_hour_cents: int
     last_hour_gifts: int
     hours: tuple[tuple[datetime, int, int], ...]  # (hour start, UTC; cents; gifts) for the last HOURS hours, oldest first
-
-
-def hourly(buckets: list[tuple[int, int, int]], end: datetime, hours: int = HOURS) -> list[tuple[datetime, int, int]]:
-    """The quarter hours (epoch start, cents, gifts) summed into whole hours: `hours` of them, the last one the
-    hour holding `end` (unfinished), every hour present (0 when nothing came in). Hours are whole UTC hours,
-    which are the campaign's own hours in every zone whose offset is whole hours."""
-    last = int(ensure_utc(end).timestamp()) // HOUR * HOUR
-    first = last - (hours - 1) * HOUR
-    sums = {first + i * HOUR: [0, 0] for i in range(hours)}
-    for start, cents, gifts in buckets:
-        hour = start // HOUR * HOUR
-        if hour in sums:
-            sums[hour][0] += cents
-            sums[hour][1] += gifts
-    return [(datetime.fromtimestamp(h, UTC), c, n) for h, (c, n) in sorted(sums.items())]
 
 
 def time_left_text(seconds: int) -> str:
@@ -62,6 +47,7 @@ def wall_view(session: Session, campaign: Campaign, *, as_of: datetime) -> WallV
     start = max(window.starts_at, end - timedelta(hours=1))
     cents, gifts = (queries.raised_between(session, campaign.currency, start, window.end, campaign.raised_basis)
                     if window.opened and start < window.end else (0, 0))
-    series = queries.bucket_series(session, campaign, as_of, gifts=True)
+    series = service.hourly(session, campaign, as_of=as_of, hours=HOURS)  # the Overview's hours, the same figures
     return WallView(status=st, last_year=st.comparisons[-1] if st.comparisons else None,
-                    last_hour_cents=cents, last_hour_gifts=gifts, hours=tuple(hourly(series, min(as_of, campaign.ends_at - timedelta(microseconds=1)))))
+                    last_hour_cents=cents, last_hour_gifts=gifts,
+                    hours=tuple(zip(series.hours, series.cents, series.gifts)))
