@@ -187,8 +187,10 @@ def demo_database(folder, now: datetime):
 
 
 @contextmanager
-def serving(flask_app, threads: int = 4):
-    """Serve a WSGI app with waitress on a free loopback port in a thread; yields the base URL (no trailing slash).
+def serving(flask_app, threads: int = 4, port: int = 0):
+    """Serve a WSGI app with waitress on a loopback port (a free one, or `port`: a restart on the same address)
+    in a thread; yields the base URL (no trailing slash). Stopping closes the open connections too, as a
+    stopped process does.
 
     Closing the server while its loop polls may raise in that thread (a closed socket); that is
     the shutdown itself, so it is ignored once closing has begun.
@@ -196,7 +198,7 @@ def serving(flask_app, threads: int = 4):
     from waitress.server import create_server
 
     # as `tracker serve` does: the app, not waitress, decides which X-Forwarded-* headers to believe
-    server = create_server(flask_app, host="127.0.0.1", port=0, threads=threads, clear_untrusted_proxy_headers=False)
+    server = create_server(flask_app, host="127.0.0.1", port=port, threads=threads, clear_untrusted_proxy_headers=False)
     closing = threading.Event()
 
     def run():
@@ -214,6 +216,8 @@ def serving(flask_app, threads: int = 4):
         closing.set()
         server.close()
         thread.join(timeout=5)
+        for channel in list(server._map.values()):
+            channel.socket.close()
 
 
 def write_csv(path, text_: str):
