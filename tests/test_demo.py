@@ -13,7 +13,8 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import campaign_totals, demo_database
+from conftest import campaign_totals, demo_database, serving
+from test_dashboard import page  # noqa: F401 (the browser fixture)
 
 from tracker import campaign as cm, demo, queries
 from tracker.dates import utc_now, zone
@@ -208,3 +209,24 @@ def test_tracker_demo_serves_its_moment_pinned_and_serve_later_says_how_to_see_i
     assert (f"this database holds the demo built for Dec 28, 12:00 ({year}-12-28T12:00 America/Los_Angeles); "
             f"to see it as built: tracker serve --as-of {year}-12-28T12:00") in out
     assert "demo as of" not in layout
+
+
+@pytest.mark.browser
+def test_the_demo_dashboard_says_its_moment_on_every_page(demo_db, page):
+    from playwright.sync_api import expect
+
+    from dashboards.app import create_app
+    from tracker.money import format_money
+
+    sessions, _ = demo_db
+    st, _ = standing(sessions, "dec-2026", MID_CAMPAIGN)
+    with serving(create_app(sessions, as_of=MID_CAMPAIGN, pinned_label=demo.label(MID_CAMPAIGN)).server) as base:
+        page.goto(base + "/")
+        expect(page.locator("#kpi-raised")).to_have_text(format_money(st.raised_cents), timeout=20_000)
+        assert st.raised_cents > 0
+        for tab in ("overview", "donors", "appeals", "finance", "imports", "reports"):
+            page.locator(f"#tab-{tab}").click()
+            expect(page.locator("#pinned-label")).to_have_text("demo as of Dec 28, 12:00")
+            expect(page.locator("#pinned-label")).to_be_visible()
+        expect(page.locator("#as-of-text")).to_contain_text("Dec 28, 2026 12:00 PST (pinned)")
+        assert page.errors == []
