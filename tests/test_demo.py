@@ -117,6 +117,8 @@ def test_the_demo_has_its_own_moment_in_full_swing_whatever_today_is():
     with pytest.raises(UsageError, match="--as-of now for the clock"):
         demo.resolve_moment("yesterday", clock)
     assert demo.label(MID_CAMPAIGN) == "demo as of Dec 28, 12:00"
+    end_of_day, _ = demo.resolve_moment("2026-12-20", clock)
+    assert demo.as_of_text(end_of_day) == "2026-12-20T23:59:59" and demo.as_of_text(MID_CAMPAIGN) == "2026-12-28T12:00"
 
 
 def test_on_december_1_the_default_demo_is_in_full_swing_and_remembers_its_moment(sessions):

@@ -214,6 +214,12 @@ def built_for(session: Session) -> datetime | None:
                           .order_by(ImportBatch.id.desc()).limit(1))
 
 
+def as_of_text(moment: datetime) -> str:
+    """The moment as --as-of takes it in the demo's zone: 2026-12-28T12:00 (with seconds when it has them)."""
+    local = moment.astimezone(zone(TIMEZONE))
+    return f"{local:%Y-%m-%dT%H:%M}" + (f":{local:%S}" if local.second else "")
+
+
 def notice(session: Session, command: str) -> str | None:
     """One line for `tracker serve` / `tracker status` without --as-of on a demo database: the moment the
     demo was built for and how to see it then; None when the database holds no demo."""
@@ -221,7 +227,7 @@ def notice(session: Session, command: str) -> str | None:
     if moment is None:
         return None
     local = moment.astimezone(zone(TIMEZONE))
-    shown = f"{local:%Y-%m-%dT%H:%M}"
+    shown = as_of_text(moment)
     extra = f" --campaign dec-{current_year(moment)}" if command == "status" else ""
     return (f"this database holds the demo built for {local:%b} {local.day}, {local:%H:%M} ({shown} {TIMEZONE}); "
             f"to see it as built: tracker {command}{extra} --as-of {shown}")

@@ -177,8 +177,7 @@ def demo_cmd(ctx: Context, as_of: str | None, no_serve: bool, host: str, port: i
         click.echo(built.hint)
     if no_serve:
         if not live:
-            shown = f"{moment.astimezone(zone(demo.TIMEZONE)):%Y-%m-%dT%H:%M}"
-            click.echo(f"to see it as built: tracker serve --as-of {shown}")
+            click.echo(f"to see it as built: tracker serve --as-of {demo.as_of_text(moment)}")
     elif live:
         _serve(ctx, host, port, None, threads=8, demo_notice=False)
     else:
