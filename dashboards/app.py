@@ -58,6 +58,7 @@ def create_app(
     sessions: sessionmaker[Session],
     *,
     as_of: datetime | None = None,
+    pinned_label: str | None = None,
     clock: Callable[[], datetime] = utc_now,
     refresh_seconds: int = 60,
     cors_origins: tuple[str, ...] = (),
@@ -70,7 +71,8 @@ def create_app(
     webhooks: Webhooks | None = None,
     wake: threading.Event | None = None,
 ) -> Dash:
-    """The dashboard app reading through `sessions`; `as_of` pins the moment shown (else the clock).
+    """The dashboard app reading through `sessions`; `as_of` pins the moment shown (else the clock), and
+    `pinned_label` names it in every page's header ("demo as of Dec 28, 12:00").
 
     The same server answers the public /api endpoints (dashboards/api.py); `cors_origins` are the
     web origins allowed to call them from a browser ("*" for any). Login (dashboards/auth.py) is
@@ -89,6 +91,7 @@ def create_app(
                compress=True, suppress_callback_exceptions=True)  # the Users tab exists for admins only
     app.layout = lambda: dmc.MantineProvider(shell.layout(
         refresh_seconds * 1000, auth.username(), auth.role(), auth.open_mode(), pinned=as_of,
+        pinned_label=pinned_label,
         donor_level=auth.can_see_donors(), csrf=auth.csrf_token() if auth.username() else ""))
     moments = Moments(sessions, clock, as_of)
     cache = PageCache(sessions)
@@ -148,7 +151,7 @@ def create_app(
             if chosen:
                 how = " (chosen above; clear it to follow the clock)"
             elif as_of:
-                how = " (pinned with --as-of)"
+                how = " (pinned)" if pinned_label else " (pinned with --as-of)"
             else:
                 how = f", refreshing every {refresh_seconds} s"
             shown = cache.get(("overview", slug, at, chosen), lambda: read(overview.show, slug, at, how))

@@ -43,7 +43,8 @@ def account(user: str | None, role: str | None, open_mode: bool, csrf: str = "")
 
 
 def layout(refresh_ms: int, user: str | None = None, role: str | None = None, open_mode: bool = False,
-           pinned: datetime | None = None, donor_level: bool = False, csrf: str = "") -> dmc.Container:
+           pinned: datetime | None = None, donor_level: bool = False, csrf: str = "",
+           pinned_label: str | None = None) -> dmc.Container:
     """The whole dashboard: header (campaign, as-of, auto-refresh) and one tab per page (Users: admins only)."""
     from dashboards.pages import appeals, donors, finance, imports, overview, reports, users
 
@@ -58,7 +59,9 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
             account(user, role, open_mode, csrf),
             dmc.Group(
                 [
-                    dmc.Title("Year-end campaign", order=1),
+                    dmc.Group([dmc.Title("Year-end campaign", order=1),
+                               *([dmc.Text(pinned_label, id="pinned-label", size="xl", fw=600, c="#B35900")]
+                                 if pinned_label else [])], align="center"),
                     dmc.Group([
                         dmc.Select(id=CAMPAIGN, data=[], value=None, w=260, size="lg", allowDeselect=False,
                                    label="Campaign", comboboxProps={"withinPortal": True}),

@@ -1,13 +1,23 @@
 """The demo organization: deterministic, back-loaded like real year-end giving, and careful with real data."""
 
-from datetime import date, datetime
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
-from conftest import campaign_totals, demo_database
+from conftest import campaign_totals, demo_database, serving
+from test_dashboard import page  # noqa: F401 (the browser fixture)
 
 from tracker import campaign as cm, demo, queries
-from tracker.dates import zone
+from tracker.dates import utc_now, zone
 from tracker.errors import UsageError
 from tracker.manage import create_campaign
 
@@ -79,7 +89,7 @@ def test_the_same_moment_builds_the_same_demo_and_rebuilding_replaces_it(session
 
 def test_before_december_the_demo_says_how_to_see_it_mid_campaign(sessions):
     summary = build(sessions, datetime(2026, 11, 25, 7, tzinfo=LA))
-    assert "tracker demo --as-of 2026-12-28T12:00" in summary.hint
+    assert "leave --as-of out (the demo's own moment, 2026-12-28T12:00)" in summary.hint
     st, _ = standing(sessions, "dec-2026", datetime(2026, 11, 25, 7, tzinfo=LA))
     assert st.raised_cents == 0
 
@@ -92,3 +102,133 @@ def test_the_demo_never_touches_a_database_with_campaigns_of_your_own(sessions):
         build(sessions, MID_CAMPAIGN)
     with sessions.begin() as session:
         assert [c.slug for c in queries.list_campaigns(session)] == ["ours"]
+
+
+# The demo's own moment: in full swing whatever today is, and said by serve and status.
+
+def test_the_demo_has_its_own_moment_in_full_swing_whatever_today_is():
+    for today in (datetime(2026, 12, 1, 9, tzinfo=LA), datetime(2026, 11, 3, tzinfo=LA), datetime(2027, 2, 14, tzinfo=LA)):
+        assert demo.resolve_moment(None, today) == (MID_CAMPAIGN, False)
+    assert demo.resolve_moment(None, datetime(2027, 11, 20, tzinfo=LA)) == (datetime(2027, 12, 28, 12, tzinfo=LA), False)
+    clock = datetime(2026, 12, 1, 9, 30, tzinfo=LA)
+    assert demo.resolve_moment("now", clock) == (clock, True)
+    assert demo.resolve_moment(" NOW ", clock) == (clock, True)
+    assert demo.resolve_moment("2026-12-20T18:00", clock) == (datetime(2026, 12, 20, 18, tzinfo=LA), False)
+    with pytest.raises(UsageError, match="--as-of now for the clock"):
+        demo.resolve_moment("yesterday", clock)
+    assert demo.label(MID_CAMPAIGN) == "demo as of Dec 28, 12:00"
+    end_of_day, _ = demo.resolve_moment("2026-12-20", clock)
+    assert demo.as_of_text(end_of_day) == "2026-12-20T23:59:59" and demo.as_of_text(MID_CAMPAIGN) == "2026-12-28T12:00"
+
+
+def test_on_december_1_the_default_demo_is_in_full_swing_and_remembers_its_moment(sessions):
+    moment, _ = demo.resolve_moment(None, datetime(2026, 12, 1, 9, tzinfo=LA))
+    summary = build(sessions, moment)
+    assert summary.hint is None
+    st, daily = standing(sessions, "dec-2026", moment)
+    assert st.raised_cents > 0.3 * st.goal_cents and st.donations > 1000 and len(daily) == 28
+    with sessions.begin() as session:
+        assert demo.built_for(session) == moment
+        assert demo.notice(session, "serve") == (
+            "this database holds the demo built for Dec 28, 12:00 (2026-12-28T12:00 America/Los_Angeles); "
+            "to see it as built: tracker serve --as-of 2026-12-28T12:00")
+        assert demo.notice(session, "status").endswith("tracker status --campaign dec-2026 --as-of 2026-12-28T12:00")
+        create_campaign(session, slug="ours", name="Our campaign", goal_cents=100, currency="USD",
+                        timezone="UTC", start=date(2026, 12, 1), end=date(2026, 12, 31), now=moment)
+        assert demo.built_for(session) is None and demo.notice(session, "serve") is None  # not only the demo now
+
+
+def test_demo_without_as_of_builds_its_moment_and_status_says_how_to_see_it(tracker, sessions):
+    year = demo.current_year(utc_now())
+    built = tracker("demo", "--no-serve")
+    assert built.code == 0, built
+    assert f"as of {year}-12-28T12:00:00-08:00" in built.out
+    assert f"to see it as built: tracker serve --as-of {year}-12-28T12:00" in built.out
+    plain = tracker("status", "--campaign", f"dec-{year}", "--json")
+    assert plain.code == 0, plain
+    json.loads(plain.out)  # the notice goes to stderr: the JSON stays valid
+    assert plain.err.strip() == (
+        f"this database holds the demo built for Dec 28, 12:00 ({year}-12-28T12:00 America/Los_Angeles); "
+        f"to see it as built: tracker status --campaign dec-{year} --as-of {year}-12-28T12:00")
+    then = tracker("status", "--campaign", f"dec-{year}", "--as-of", f"{year}-12-28T12:00", "--json")
+    assert then.code == 0 and then.err == ""
+    assert Decimal(json.loads(then.out)["raised"]) > 100_000
+
+
+def test_demo_as_of_now_follows_the_clock(tracker, sessions):
+    before = utc_now()
+    built = tracker("demo", "--as-of", "now", "--no-serve")
+    after = utc_now()
+    assert built.code == 0, built
+    assert "to see it as built" not in built.out
+    with sessions.begin() as session:
+        moment = demo.built_for(session)
+    assert before - timedelta(seconds=1) <= moment <= after
+    bad = tracker("demo", "--as-of", "soon", "--no-serve")
+    assert bad.code == 2 and "--as-of now for the clock" in bad.err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(port: int, proc) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+                return
+        except OSError:
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.3)
+
+
+def _run_serving(args, port):
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        _wait_for(port, proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_dash-layout", timeout=30) as resp:
+            layout = resp.read().decode()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err, err
+    return out, layout
+
+
+def test_tracker_demo_serves_its_moment_pinned_and_serve_later_says_how_to_see_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    year = demo.current_year(utc_now())
+    port = free_port()
+    out, layout = _run_serving(["--db", url, "demo", "--port", str(port)], port)
+    assert f"showing the campaigns as of {year}-12-28T12:00:00-08:00 (demo as of Dec 28, 12:00)" in out
+    assert '"demo as of Dec 28, 12:00"' in layout  # in the header above the tabs: on every page
+    port = free_port()
+    out, layout = _run_serving(["--db", url, "serve", "--port", str(port)], port)
+    assert (f"this database holds the demo built for Dec 28, 12:00 ({year}-12-28T12:00 America/Los_Angeles); "
+            f"to see it as built: tracker serve --as-of {year}-12-28T12:00") in out
+    assert "demo as of" not in layout
+
+
+@pytest.mark.browser
+def test_the_demo_dashboard_says_its_moment_on_every_page(demo_db, page):
+    from playwright.sync_api import expect
+
+    from dashboards.app import create_app
+    from tracker.money import format_money
+
+    sessions, _ = demo_db
+    st, _ = standing(sessions, "dec-2026", MID_CAMPAIGN)
+    with serving(create_app(sessions, as_of=MID_CAMPAIGN, pinned_label=demo.label(MID_CAMPAIGN)).server) as base:
+        page.goto(base + "/")
+        expect(page.locator("#kpi-raised")).to_have_text(format_money(st.raised_cents), timeout=20_000)
+        assert st.raised_cents > 0
+        for tab in ("overview", "donors", "appeals", "finance", "imports", "reports"):
+            page.locator(f"#tab-{tab}").click()
+            expect(page.locator("#pinned-label")).to_have_text("demo as of Dec 28, 12:00")
+            expect(page.locator("#pinned-label")).to_be_visible()
+        expect(page.locator("#as-of-text")).to_contain_text("Dec 28, 2026 12:00 PST (pinned)")
+        assert page.errors == []

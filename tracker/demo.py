@@ -6,6 +6,11 @@ and December 31 is many times an average day. Gifts are mostly small with a few 
 donors are new, retained or lapsed-and-back; several channels; a donation popup with three
 copy variants. Everything comes from seeded random generators, so the data depends only on
 the years and is cut at `now`.
+
+The demo has its own moment: December 28, 12:00 of the current campaign in the demo's zone, when
+the campaign is in full swing, whatever today is (`tracker demo --as-of now` takes the clock). The
+moment it was built for is kept as its import's started_at, so that `tracker serve` and `tracker
+status` can say how to see it.
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tracker.appeals import VariantSpec
-from tracker.dates import UTC, zone
+from tracker.dates import UTC, parse_as_of, zone
 from tracker.db import bump_revision
-from tracker.errors import UsageError
+from tracker.errors import UsageError, ValueProblem
 from tracker.ingest.appeals import clear as clear_exposures
 from tracker.ingest.loader import ImportSummary, write_chunk
 from tracker.ingest.records import NormalizedDonation
@@ -37,6 +42,8 @@ GOALS = {-3: (320_000, 333_000), -2: (350_000, 341_000), -1: (375_000, 392_000),
 YEAR_ROUND_SHARE = 2.0  # January-November raise about twice what December does: December is a third of the year
 CHANNELS_DECEMBER = [("website", 52), ("email", 26), ("social", 6), ("direct mail", 11), ("event", 5)]
 CHANNELS_YEAR = [("website", 45), ("email", 20), ("social", 8), ("direct mail", 12), ("event", 15)]
+MOMENT = (12, 28, 12)  # the demo's own moment: month, day, hour of the current campaign (in full swing)
+BATCH_FILENAME = "(demo)"
 COMMON_AMOUNTS = [10, 15, 20, 25, 25, 35, 50, 50, 50, 75, 100, 100, 150, 250]
 
 VARIANTS = [
@@ -167,6 +174,63 @@ def current_year(now: datetime) -> int:
     """The year of the demo's current campaign: this year's December from November on, else last year's."""
     local = now.astimezone(zone(TIMEZONE))
     return local.year if local.month >= 11 else local.year - 1
+
+
+def default_moment(now: datetime) -> datetime:
+    """The demo's own moment: Dec 28, 12:00 of the current campaign year (at `now`) in the demo's zone."""
+    month, day, hour = MOMENT
+    return datetime(current_year(now), month, day, hour, tzinfo=zone(TIMEZONE))
+
+
+def resolve_moment(text: str | None, now: datetime) -> tuple[datetime, bool]:
+    """(the moment to build the demo for, whether it follows the clock) from `tracker demo --as-of`:
+    nothing gives the demo's own moment, "now" the clock (`now`), else the moment given (naive = demo's zone)."""
+    raw = (text or "").strip()
+    if not raw:
+        return default_moment(now), False
+    if raw.lower() == "now":
+        return now, True
+    try:
+        return parse_as_of(raw, zone(TIMEZONE)), False
+    except ValueProblem as exc:
+        raise UsageError(f"--as-of: {exc}; or leave it out for the demo's own moment (Dec 28, 12:00), "
+                         "or --as-of now for the clock") from None
+
+
+def label(moment: datetime) -> str:
+    """How the dashboard names the demo's moment: "demo as of Dec 28, 12:00"."""
+    local = moment.astimezone(zone(TIMEZONE))
+    return f"demo as of {local:%b} {local.day}, {local:%H:%M}"
+
+
+def built_for(session: Session) -> datetime | None:
+    """The moment the demo in this database was built for; None when it holds no demo or campaigns of its own."""
+    if session.scalar(select(func.count()).select_from(Campaign).where(Campaign.demo.is_(False))):
+        return None
+    if not session.scalar(select(func.count()).select_from(Campaign).where(Campaign.demo.is_(True))):
+        return None
+    return session.scalar(select(ImportBatch.started_at)
+                          .where(ImportBatch.source == SOURCE, ImportBatch.filename == BATCH_FILENAME)
+                          .order_by(ImportBatch.id.desc()).limit(1))
+
+
+def as_of_text(moment: datetime) -> str:
+    """The moment as --as-of takes it in the demo's zone: 2026-12-28T12:00 (with seconds when it has them)."""
+    local = moment.astimezone(zone(TIMEZONE))
+    return f"{local:%Y-%m-%dT%H:%M}" + (f":{local:%S}" if local.second else "")
+
+
+def notice(session: Session, command: str) -> str | None:
+    """One line for `tracker serve` / `tracker status` without --as-of on a demo database: the moment the
+    demo was built for and how to see it then; None when the database holds no demo."""
+    moment = built_for(session)
+    if moment is None:
+        return None
+    local = moment.astimezone(zone(TIMEZONE))
+    shown = as_of_text(moment)
+    extra = f" --campaign dec-{current_year(moment)}" if command == "status" else ""
+    return (f"this database holds the demo built for {local:%b} {local.day}, {local:%H:%M} ({shown} {TIMEZONE}); "
+            f"to see it as built: tracker {command}{extra} --as-of {shown}")
 
 
 def december_day_weight(day: date) -> float:
@@ -352,7 +416,7 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
     tz = zone(TIMEZONE)
     current = current_year(now)
     years = [current + offset for offset in sorted(GOALS)]
-    batch = ImportBatch(filename="(demo)", sha256="-" * 64, format="demo", source=SOURCE, started_at=now)
+    batch = ImportBatch(filename=BATCH_FILENAME, sha256="-" * 64, format="demo", source=SOURCE, started_at=now)
     session.add(batch)
     session.flush()
     summary = ImportSummary(path="(demo)", format="demo", source=SOURCE, import_id=batch.id)
@@ -383,6 +447,6 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
     if now < opens:
         hint = (
             f"the demo's current campaign dec-{current} opens on {opens:%B} 1, so nothing is raised in it yet; "
-            f"to see it mid-campaign: tracker demo --as-of {current}-12-28T12:00"
+            f"to see it in full swing, leave --as-of out (the demo's own moment, {current}-12-28T12:00)"
         )
     return DemoSummary(campaigns=len(years), donations=summary.inserted, donors=len(donors), hint=hint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import click
 
@@ -41,12 +41,15 @@ def _duration(variable: str, default: timedelta, unit: timedelta) -> timedelta:
 
 
 def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, refresh_seconds: int = 60,
-           allowed_hosts: tuple[str, ...] = (), trusted_proxies: tuple[str, ...] = ()) -> None:
+           allowed_hosts: tuple[str, ...] = (), trusted_proxies: tuple[str, ...] = (), *,
+           pinned: datetime | None = None, pinned_label: str | None = None, demo_notice: bool = True) -> None:
+    """Serve the dashboard; `pinned` (with `pinned_label`, shown on every page) pins it as --as-of does;
+    without either, a demo database gets one line saying the moment the demo was built for."""
     from waitress.server import create_server
 
     from dashboards import security
     from dashboards.app import create_app
-    from tracker import users as users_lib
+    from tracker import demo, users as users_lib
 
     from tracker.config import Webhooks
 
@@ -60,8 +63,9 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, 
         zones = queries.campaign_timezones(session)
         users = queries.user_count(session)
         currency = organization_currency(session)
+        notice = demo.notice(session, "serve") if demo_notice and not as_of and pinned is None else None
     _check_bind(host, users)
-    fixed = read_as_of(as_of, zones.pop() if len(zones) == 1 else "UTC") if as_of else None
+    fixed = pinned or (read_as_of(as_of, zones.pop() if len(zones) == 1 else "UTC") if as_of else None)
     origins = tuple(o.strip() for o in os.environ.get("TRACKER_CORS_ORIGINS", "").split(",") if o.strip())
     loopback = _is_loopback(host)
     if not loopback and host not in ("0.0.0.0", "::", ""):
@@ -71,7 +75,7 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, 
         raise UsageError(f"the PayPal certificate {webhooks.paypal_cert} is not a file; download it once and point "
                          "TRACKER_PAYPAL_CERT at it")
     wake, stop = threading.Event(), threading.Event()
-    app = create_app(ctx.sessions(), as_of=fixed, cors_origins=origins, require_login=None if loopback else True,
+    app = create_app(ctx.sessions(), as_of=fixed, pinned_label=pinned_label, cors_origins=origins, require_login=None if loopback else True,
                      refresh_seconds=refresh_seconds, allowed_hosts=names, trusted_proxies=proxies,
                      session_idle=idle, session_max=absolute, webhooks=webhooks, wake=wake)
     if webhooks.configured:  # the serving process applies what it receives; `tracker webhooks process` can too
@@ -97,7 +101,9 @@ def _serve(ctx: Context, host: str, port: int, as_of: str | None, threads: int, 
         shown_names = ", ".join(f"[{n}]" if ":" in n else n for n in sorted(security.LOOPBACK_NAMES | names))
         click.echo(f"answering to the host names {shown_names} (more with --allowed-host NAME)")
     if fixed:
-        click.echo(f"showing the campaigns as of {fixed.isoformat()}")
+        click.echo(f"showing the campaigns as of {fixed.isoformat()}" + (f" ({pinned_label})" if pinned_label else ""))
+    if notice:
+        click.echo(notice)
     if webhooks.configured:
         click.echo(f"receiving webhooks from {' and '.join(webhooks.configured)} at /hooks/"
                    f"{'|'.join(webhooks.configured)} (gifts in {currency})")
@@ -139,7 +145,9 @@ def serve_cmd(ctx: Context, host: str, port: int, as_of: str | None, threads: in
 
 
 @click.command("demo")
-@click.option("--as-of", "as_of", help="Build the current campaign up to this moment instead of now.")
+@click.option("--as-of", "as_of", metavar="T|now",
+              help="Build and show the demo as of this moment (naive = the demo's zone), or `now` for the clock; "
+                   "default: the demo's own moment, Dec 28, 12:00 of the current campaign (in full swing).")
 @click.option("--no-serve", is_flag=True, help="Only build the demo database; do not serve the dashboard.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
@@ -147,15 +155,18 @@ def serve_cmd(ctx: Context, host: str, port: int, as_of: str | None, threads: in
 def demo_cmd(ctx: Context, as_of: str | None, no_serve: bool, host: str, port: int) -> None:
     """Build the demo newsroom (three earlier Decembers and the current one) and serve the dashboard.
 
-    The data is the same every time for the same --as-of. Running it again rebuilds the demo;
-    it refuses to touch a database that holds campaigns of your own.
+    The demo has its own moment, whatever today is: Dec 28, 12:00 of the current campaign in the
+    demo's zone, and the dashboard is pinned to it ("demo as of Dec 28, 12:00" on every page);
+    --as-of T builds and pins another moment, --as-of now follows the clock. The data is the same
+    every time for the same moment. Running it again rebuilds the demo; it refuses to touch a
+    database that holds campaigns of your own.
 
     Example: tracker demo --as-of 2026-12-28T12:00 --no-serve
     """
     from tracker import demo
 
     db.upgrade(ctx.engine)
-    moment = read_as_of(as_of, demo.TIMEZONE)
+    moment, live = demo.resolve_moment(as_of, utc_now())
     with db.transaction(ctx.sessions()) as session:
         built = demo.build(session, now=moment)
     click.echo(
@@ -164,5 +175,10 @@ def demo_cmd(ctx: Context, as_of: str | None, no_serve: bool, host: str, port: i
     )
     if built.hint:
         click.echo(built.hint)
-    if not no_serve:
-        _serve(ctx, host, port, as_of, threads=8)
+    if no_serve:
+        if not live:
+            click.echo(f"to see it as built: tracker serve --as-of {demo.as_of_text(moment)}")
+    elif live:
+        _serve(ctx, host, port, None, threads=8, demo_notice=False)
+    else:
+        _serve(ctx, host, port, None, threads=8, pinned=moment, pinned_label=demo.label(moment))

@@ -29,11 +29,15 @@ def status_cmd(ctx: Context, slug: str | None, as_of: str | None, as_json: bool)
 
     Example: tracker status --campaign dec-2026 --as-of 2026-12-20T12:00 --json
     """
+    from tracker import demo
     from tracker.service import campaign_status
 
     with db.transaction(ctx.sessions()) as session:
         c = queries.get_campaign(session, slug)
         st = campaign_status(session, c, as_of=read_as_of(as_of, c.timezone))
+        notice = None if as_of or not c.demo else demo.notice(session, "status")
+    if notice:  # on stderr, so that --json stays valid
+        click.echo(notice, err=True)
     if as_json:
         click.echo(json.dumps(campaign_math.status_json(st), indent=2))
         return
