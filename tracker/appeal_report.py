@@ -261,10 +261,6 @@ def build_report(variants: list, gifts: list[Gift], exposures: dict[str, Exposur
     return AppealReport(unit, cap_cents, cap_rule, srm, decided, tuple(out), no_popup, tuple(warnings), currency)
 
 
-def _round(x: float | None, places: int = 4) -> float | None:
-    return None if x is None else round(x, places)
-
-
 def _cmp_json(c: Comparison, money: bool, units_cents) -> dict:
     r = c.risk
     return {
@@ -275,7 +271,7 @@ def _cmp_json(c: Comparison, money: bool, units_cents) -> dict:
         "sequential_ci_low": None if c.sequential.ci_low is None else round(c.sequential.ci_low, 4),
         "sequential_ci_high": None if c.sequential.ci_high is None else round(c.sequential.ci_high, 4),
         "chance_to_beat_control": None if c.chance_to_beat_control is None else round(c.chance_to_beat_control, 4),
-        "chance_best": _round(c.chance_best),
+        "chance_best": _ratio(c.chance_best),
         "risk": None if r is None else {"choose_variant": round(r[0], 4), "keep_control": round(r[1], 4)},
         "too_few_gifts": c.too_few_gifts,
     }
@@ -284,8 +280,8 @@ def _cmp_json(c: Comparison, money: bool, units_cents) -> dict:
 def _verdict_interval_json(lift: Lift | None) -> dict | None:
     if lift is None or lift.value is None:
         return None
-    return {"metric": "revenue_per_unit", "lift": _round(lift.value), "ci_low": _round(lift.ci_low),
-            "ci_high": _round(lift.ci_high)}
+    return {"metric": "revenue_per_unit", "lift": _ratio(lift.value), "ci_low": _ratio(lift.ci_low),
+            "ci_high": _ratio(lift.ci_high)}
 
 
 def _ratio(x: float | None, places: int = 4) -> float | None:
