@@ -244,6 +244,35 @@ def test_the_json_carries_the_holm_corrected_interval_the_verdict_uses(sessions,
     assert holm["ci_low"] > 0 and out["verdict"]["label"] == "winner"
 
 
+def test_with_two_variants_the_verdict_interval_is_widened_to_each_ones_holm_level(sessions, make_campaign, tmp_path):
+    make_campaign()
+    third = TWO.replace("share = 0.5", "share = 0.34", 1).replace("share = 0.5", "share = 0.33", 1) + (
+        '\n[[variant]]\nkey = "c"\nname = "Third"\nshare = 0.33\nheadline = "Help"\nbody = "Please."\n'
+        'button = "Give"\n')
+    (tmp_path / "v.toml").write_text(third)
+    load_file(sessions, tmp_path / "v.toml")
+    daily = "date,variant,impressions,readers\n" + "".join(
+        f"2026-12-05,{k},{n * 2},{n}\n" for k, n in (("control", 20_400), ("b", 19_800), ("c", 19_800)))
+    import_exposures(sessions, write_csv(tmp_path / "d.csv", daily), tz=LA, clock=lambda: utc(2026, 12, 6))
+    rows = ["donation_id,amount,donated_at,email,appeal_variant"]
+    for key, n in (("control", 150), ("b", 300), ("c", 170)):
+        rows += [f"{key}-{i},50.00,2026-12-05 12:00,{key}{i}@x.org,{key}" for i in range(n)]
+    from tracker.ingest import ImportRequest, RowRules, run_import
+    run_import(sessions, ImportRequest(path=write_csv(tmp_path / "g.csv", "\n".join(rows) + "\n"), format="generic"),
+               RowRules(source="generic", timezone=LA), clock=lambda: utc(2026, 12, 6))
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        out = report_json(service.appeal_report(session, c, as_of=utc(2026, 12, 10)), c.slug, "2026-12-10")
+    b, third_arm = out["variants"][1], out["variants"][2]
+    # b has the smaller p-value: Holm tests it at 2.5%, so its interval contains and is wider than the 5% one;
+    # c is tested second at the full 5%: its verdict interval is its always-valid 5% interval
+    hb, rb = b["verdict_interval_holm"], b["revenue_per_unit"]
+    assert hb["ci_low"] < rb["sequential_ci_low"] and hb["ci_high"] > rb["sequential_ci_high"] and hb["ci_low"] > 0
+    hc, rc = third_arm["verdict_interval_holm"], third_arm["revenue_per_unit"]
+    assert (hc["ci_low"], hc["ci_high"]) == (rc["sequential_ci_low"], rc["sequential_ci_high"])
+    assert out["verdict"]["label"] == "winner" and out["verdict"]["leader"] == "b"
+
+
 def test_impressions_label_the_revenue_lift_per_1000_impressions(tracker, sessions, make_campaign, tmp_path):
     make_campaign()
     (tmp_path / "v.toml").write_text(TWO)
