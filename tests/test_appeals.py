@@ -2,12 +2,15 @@
 and the public endpoints over HTTP."""
 
 import json
+import math
 import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy import stats
 from sqlalchemy import func, select
 
 from conftest import serving, utc, write_csv
@@ -123,8 +126,9 @@ def test_events_are_stored_once_and_bad_lines_are_rejected_with_file_and_line(se
 
 # -- the report on constructed data whose answer is known ------------------------------------
 
-def constructed(sessions, make_campaign, tmp_path, *, readers, gifts, shares=(0.5, 0.5)):
-    """Two variants; `readers` and `gifts` per variant (control, b); every gift $50 from its own donor."""
+def constructed(sessions, make_campaign, tmp_path, *, readers, gifts, shares=(0.5, 0.5), amounts=("50.00", "50.00")):
+    """Two variants; `readers`, `gifts` and the gifts' `amounts` per variant (control, b); every gift from its
+    own donor."""
     make_campaign()
     (tmp_path / "v.toml").write_text(TWO.replace("share = 0.5", f"share = {shares[0]}", 1)
                                      .replace("share = 0.5", f"share = {shares[1]}", 1))
@@ -134,8 +138,8 @@ def constructed(sessions, make_campaign, tmp_path, *, readers, gifts, shares=(0.
         lines.append(f"2026-12-05,{key},{n * 2},{n // 10},{n},{n}")
     import_exposures(sessions, write_csv(tmp_path / "d.csv", "\n".join(lines) + "\n"), tz=LA, clock=lambda: utc(2026, 12, 6))
     rows = ["donation_id,amount,donated_at,email,appeal_variant"]
-    for key, n in zip(("control", "b"), gifts):
-        rows += [f"{key}-{i},50.00,2026-12-05 12:00,{key}{i}@x.org,{key}" for i in range(n)]
+    for key, n, amount in zip(("control", "b"), gifts, amounts):
+        rows += [f"{key}-{i},{amount},2026-12-05 12:00,{key}{i}@x.org,{key}" for i in range(n)]
     rows.append("direct-1,500.00,2026-12-05 13:00,big@x.org,")
     from tracker.ingest import ImportRequest, RowRules, run_import
     run_import(sessions, ImportRequest(path=write_csv(tmp_path / "g.csv", "\n".join(rows) + "\n"), format="generic"),
@@ -180,6 +184,127 @@ def test_the_report_command_prints_json_and_text(tracker, sessions, make_campaig
     text = tracker("appeals", "report", "--as-of", "2026-12-10")
     assert text.code == 0 and "Verdict: winner (b)" in text.out and "$15,000" in text.out
     assert tracker("appeals", "report", "--cap", "lots").code == 2
+
+
+def _lift_row(text: str, key: str) -> str:
+    """The variant's line in the text report's lift table (the second table)."""
+    table = text.split("Lift over the control", 1)[1]
+    return next(line for line in table.splitlines() if line.split() and line.split()[0] == key)
+
+
+def test_each_lift_has_its_own_interval_and_chance_to_beat_the_control(tracker, sessions, make_campaign, tmp_path):
+    # b converts more readers (170 vs 150 of 20,000) with smaller gifts ($45 vs $50): the two metrics disagree
+    out = constructed(sessions, make_campaign, tmp_path, readers=(20_000, 20_000), gifts=(150, 170),
+                      amounts=("50.00", "45.00"))
+    b = out["variants"][1]
+    n, xc, xv = 20_000, 150, 170
+    # conversion, independently: normal posterior of the log ratio of rates with the 0/1 sample variances
+    pc, pv = xc / n, xv / n
+    s = math.sqrt(sum(p * (1 - p) * n / (n - 1) / (n * p * p) for p in (pc, pv)))
+    conv_beat = stats.norm.cdf(math.log(pv / pc) / s)
+    assert b["conversion"]["chance_to_beat_control"] == pytest.approx(conv_beat, abs=6e-5)  # JSON rounds to 4 places
+    # ... and a Beta-Binomial posterior (flat priors) simulated with a seed agrees: 400,000 draws have a
+    # standard error of 0.0005, the normal approximation is 0.0004 away here; tolerance 0.005
+    rng = np.random.default_rng(2026)
+    beta = np.mean(rng.beta(1 + xv, 1 + n - xv, 400_000) > rng.beta(1 + xc, 1 + n - xc, 400_000))
+    assert b["conversion"]["chance_to_beat_control"] == pytest.approx(beta, abs=0.005)
+    # revenue per reader, independently from every reader's capped revenue (the cap, $50, changes nothing)
+    c_vals = np.array([5000.0] * xc + [0.0] * (n - xc))
+    v_vals = np.array([4500.0] * xv + [0.0] * (n - xv))
+    s = math.sqrt(sum(a.var(ddof=1) / (n * a.mean() ** 2) for a in (c_vals, v_vals)))
+    rev_beat = stats.norm.cdf(math.log(v_vals.mean() / c_vals.mean()) / s)
+    assert b["revenue_per_unit"]["chance_to_beat_control"] == pytest.approx(rev_beat, abs=6e-5)
+    assert round(conv_beat, 2) == 0.87 and round(rev_beat, 2) == 0.57  # different chances, each its own metric
+    z, se = stats.norm.ppf(0.975), math.sqrt(pv * (1 - pv) * n / (n - 1) / (n * pc * pc)
+                                           + pc * (1 - pc) * n / (n - 1) * pv ** 2 / (n * pc ** 4))
+    assert (b["conversion"]["ci_low"], b["conversion"]["ci_high"]) == pytest.approx(
+        (pv / pc - 1 - z * se, pv / pc - 1 + z * se), abs=6e-5)
+    assert b["conversion"]["too_few_gifts"] is False and out["min_gifts_per_arm"] == 30
+
+    text = tracker("appeals", "report", "--as-of", "2026-12-10").out
+    assert "conversion lift (donors per reader)" in text and "revenue per reader lift" in text
+    header = _lift_row(text, "variant")
+    assert header.count("P(beat control)") == 2 and header.count("95% interval") == 2 and "P(best)" in header
+    cells = _lift_row(text, "b").split()
+    assert cells == ["b", "+13.3%", f"{b['conversion']['ci_low']:+.0%}..{b['conversion']['ci_high']:+.0%}", "87%",
+                     "+2.0%", f"{b['revenue_per_unit']['ci_low']:+.0%}..{b['revenue_per_unit']['ci_high']:+.0%}",
+                     "57%", f"{b['revenue_per_unit']['chance_best']:.0%}"]
+
+
+def test_the_json_carries_the_holm_corrected_interval_the_verdict_uses(sessions, make_campaign, tmp_path):
+    out = constructed(sessions, make_campaign, tmp_path, readers=(20_000, 20_000), gifts=(150, 300))
+    control, b = out["variants"]
+    assert control["verdict_interval_holm"] is None
+    holm = b["verdict_interval_holm"]
+    assert set(holm) == {"metric", "lift", "ci_low", "ci_high"} and holm["metric"] == "revenue_per_unit"
+    # one variant: Holm's level is the nominal 5%, so it is the always-valid interval, wholly above zero (winner)
+    rpu = b["revenue_per_unit"]
+    assert (holm["lift"], holm["ci_low"], holm["ci_high"]) == (rpu["lift"], rpu["sequential_ci_low"],
+                                                               rpu["sequential_ci_high"])
+    assert holm["ci_low"] > 0 and out["verdict"]["label"] == "winner"
+
+
+def test_with_two_variants_the_verdict_interval_is_widened_to_each_ones_holm_level(sessions, make_campaign, tmp_path):
+    make_campaign()
+    third = TWO.replace("share = 0.5", "share = 0.34", 1).replace("share = 0.5", "share = 0.33", 1) + (
+        '\n[[variant]]\nkey = "c"\nname = "Third"\nshare = 0.33\nheadline = "Help"\nbody = "Please."\n'
+        'button = "Give"\n')
+    (tmp_path / "v.toml").write_text(third)
+    load_file(sessions, tmp_path / "v.toml")
+    daily = "date,variant,impressions,readers\n" + "".join(
+        f"2026-12-05,{k},{n * 2},{n}\n" for k, n in (("control", 20_400), ("b", 19_800), ("c", 19_800)))
+    import_exposures(sessions, write_csv(tmp_path / "d.csv", daily), tz=LA, clock=lambda: utc(2026, 12, 6))
+    rows = ["donation_id,amount,donated_at,email,appeal_variant"]
+    for key, n in (("control", 150), ("b", 300), ("c", 170)):
+        rows += [f"{key}-{i},50.00,2026-12-05 12:00,{key}{i}@x.org,{key}" for i in range(n)]
+    from tracker.ingest import ImportRequest, RowRules, run_import
+    run_import(sessions, ImportRequest(path=write_csv(tmp_path / "g.csv", "\n".join(rows) + "\n"), format="generic"),
+               RowRules(source="generic", timezone=LA), clock=lambda: utc(2026, 12, 6))
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        out = report_json(service.appeal_report(session, c, as_of=utc(2026, 12, 10)), c.slug, "2026-12-10")
+    b, third_arm = out["variants"][1], out["variants"][2]
+    # b has the smaller p-value: Holm tests it at 2.5%, so its interval contains and is wider than the 5% one;
+    # c is tested second at the full 5%: its verdict interval is its always-valid 5% interval
+    hb, rb = b["verdict_interval_holm"], b["revenue_per_unit"]
+    assert hb["ci_low"] < rb["sequential_ci_low"] and hb["ci_high"] > rb["sequential_ci_high"] and hb["ci_low"] > 0
+    hc, rc = third_arm["verdict_interval_holm"], third_arm["revenue_per_unit"]
+    assert (hc["ci_low"], hc["ci_high"]) == (rc["sequential_ci_low"], rc["sequential_ci_high"])
+    assert out["verdict"]["label"] == "winner" and out["verdict"]["leader"] == "b"
+
+
+def test_impressions_label_the_revenue_lift_per_1000_impressions(tracker, sessions, make_campaign, tmp_path):
+    make_campaign()
+    (tmp_path / "v.toml").write_text(TWO)
+    load_file(sessions, tmp_path / "v.toml")
+    daily = "date,variant,impressions\n2026-12-05,control,5000\n2026-12-05,b,5000\n"
+    import_exposures(sessions, write_csv(tmp_path / "d.csv", daily), tz=LA, clock=lambda: utc(2026, 12, 6))
+    text = tracker("appeals", "report", "--as-of", "2026-12-10").out
+    assert "revenue per 1,000 impressions lift" in text and "conversion lift (donors per impression)" in text
+
+
+@pytest.mark.parametrize("gifts, withheld", [((29, 40), True), ((40, 29), True), ((30, 30), False)])
+def test_intervals_and_chances_are_withheld_below_30_gifts_in_either_arm(tracker, sessions, make_campaign, tmp_path,
+                                                                          gifts, withheld):
+    from dashboards.pages import appeals
+    from test_pages import text as shown
+
+    out = constructed(sessions, make_campaign, tmp_path, readers=(4_000, 4_000), gifts=gifts)
+    b = out["variants"][1]
+    for metric in ("conversion", "revenue_per_unit"):
+        c = b[metric]
+        assert c["too_few_gifts"] is withheld and c["lift"] is not None  # the lift itself is always shown
+        fields = [c["ci_low"], c["ci_high"], c["sequential_ci_low"], c["sequential_ci_high"],
+                  c["chance_to_beat_control"], c["chance_best"], c["risk"]]
+        assert all(x is None for x in fields) if withheld else all(x is not None for x in fields)
+    assert (out["variants"][0]["revenue_per_unit"]["chance_best"] is None) is withheld
+    row = _lift_row(tracker("appeals", "report", "--as-of", "2026-12-10").out, "b")
+    assert row.count("too few gifts") == (5 if withheld else 0)  # two intervals, two chances to beat, P(best)
+    with sessions.begin() as session:
+        page = shown(appeals.show(session, "dec-2026", utc(2026, 12, 10)))
+    assert page.count("too few gifts") == (6 if withheld else 0)  # b's four cells, and both chances to be best
+    assert "Conversion lift (donors per reader)" in page and "Revenue per reader lift" in page
+    assert "Chance to be best (revenue per reader)" in page
 
 
 # -- the public endpoints over HTTP ------------------------------------------------------------

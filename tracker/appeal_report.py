@@ -21,6 +21,12 @@ from tracker.money import cents_per_unit_str, cents_to_decimal_str
 
 GIFT_SHARE_WARNING = 0.10  # warn when one gift is more than this share of a variant's revenue
 NO_RESULTS = "no results yet"
+# Below this many gifts in a variant or in the control, a comparison's intervals, chance to beat the
+# control and risk are withheld (renderers say TOO_FEW_GIFTS): normal approximations on a handful of
+# gifts give confident-looking numbers that mean nothing. Each arm's chance to be best is withheld
+# while any arm has fewer. The lift itself and the verdict (which has its own --min-donations) stay.
+MIN_GIFTS_PER_ARM = 30
+TOO_FEW_GIFTS = "too few gifts"
 
 
 @dataclass(frozen=True)
@@ -111,9 +117,10 @@ class Comparison:
     value: float | None
     lift: Lift
     sequential: Lift
-    chance_to_beat_control: float | None
-    chance_best: float
+    chance_to_beat_control: float | None  # of this metric (None for the control, or with too few gifts)
+    chance_best: float | None  # of this metric (None while any arm has fewer than MIN_GIFTS_PER_ARM gifts)
     risk: tuple[float, float] | None  # (expected relative loss choosing it, keeping the control)
+    too_few_gifts: bool = False  # the variant or the control has fewer than MIN_GIFTS_PER_ARM gifts
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,9 @@ class VariantResult:
     conversion: Comparison
     revenue_per_unit: Comparison
     versions: tuple[tuple[int, datetime, Metrics], ...]
+    # the Holm-corrected always-valid lift of revenue per unit the verdict judged (None for the control,
+    # and when the verdict is blocked or there are no results); never withheld: the verdict is shown
+    verdict_interval: Lift | None = None
 
 
 @dataclass(frozen=True)
@@ -146,15 +156,35 @@ class AppealReport:
     warnings: tuple[str, ...]
     currency: str = "USD"
 
+    @property
+    def conversion_lift_label(self) -> str:
+        return f"conversion lift (donors per {self.unit})"
 
-def _compare(arms: dict[str, Arm], control: str, key: str, best: dict[str, float]) -> Comparison:
+    @property
+    def revenue_lift_label(self) -> str:
+        return f"{self.revenue_label} lift"
+
+    @property
+    def revenue_label(self) -> str:
+        """The revenue metric compared: per reader, or per 1,000 impressions (the same relative lift as per
+        impression)."""
+        return "revenue per 1,000 impressions" if self.unit == "impression" else f"revenue per {self.unit}"
+
+
+def _compare(arms: dict[str, Arm], control: str, key: str, best: dict[str, float] | None,
+             too_few: bool) -> Comparison:
+    """One metric of `key` against the control; `too_few` withholds its intervals, chance and risk,
+    `best` None withholds the chance to be best."""
     arm, ctrl = arms[key], arms[control]
     value = arm.mean if arm.units else None
+    chance = None if best is None else best.get(key, 0.0)
     if key == control:
-        return Comparison(value, Lift(None, None, None, None, None), Lift(None, None, None, None, None), None,
-                          best.get(key, 0.0), None)
-    return Comparison(value, relative_lift(ctrl, arm), sequential_interval(ctrl, arm),
-                      chance_to_beat_control(ctrl, arm), best.get(key, 0.0), risk(ctrl, arm))
+        return Comparison(value, Lift(), Lift(), None, chance, None, too_few)
+    lift = relative_lift(ctrl, arm)
+    if too_few:
+        return Comparison(value, Lift(lift.value), Lift(lift.value), None, chance, None, True)
+    return Comparison(value, lift, sequential_interval(ctrl, arm), chance_to_beat_control(ctrl, arm), chance,
+                      risk(ctrl, arm))
 
 
 def build_report(variants: list, gifts: list[Gift], exposures: dict[str, Exposure],
@@ -202,6 +232,9 @@ def build_report(variants: list, gifts: list[Gift], exposures: dict[str, Exposur
     if not any(units(k) or results[k].donations for k in keys):
         decided = Verdict(NO_RESULTS, None, False, decided.rule)  # nothing shown, nothing given: nobody leads
     best_conv = chance_best(list(conv.values()))
+    best_rev = decided.chance_best or chance_best(list(rev.values()))
+    gifts_in = {k: results[k].donations for k in keys}
+    all_enough = all(n >= MIN_GIFTS_PER_ARM for n in gifts_in.values())
     out, warnings = [], []
     for v in variants:
         k, m = v.key, results[v.key]
@@ -214,12 +247,14 @@ def build_report(variants: list, gifts: list[Gift], exposures: dict[str, Exposur
             in_version = [g for g in by_variant[k] if g.donated_at >= ver.valid_from and (until is None or g.donated_at < until)]
             versions.append((ver.version, ver.valid_from,
                              metrics(in_version, version_exposures.get((k, ver.version), Exposure()), cap_cents)))
+        too_few = min(gifts_in[k], gifts_in[control]) < MIN_GIFTS_PER_ARM
         out.append(VariantResult(
             key=k, name=v.name, control=v.is_control, active=v.active,
             share=None if v.share_bp is None else v.share_bp / 10_000, headline=v.headline, body=v.body,
-            button=v.button, metrics=m, conversion=_compare(conv, control, k, best_conv),
-            revenue_per_unit=_compare(rev, control, k, decided.chance_best or chance_best(list(rev.values()))),
-            versions=tuple(versions),
+            button=v.button, metrics=m,
+            conversion=_compare(conv, control, k, best_conv if all_enough else None, too_few),
+            revenue_per_unit=_compare(rev, control, k, best_rev if all_enough else None, too_few),
+            versions=tuple(versions), verdict_interval=decided.intervals.get(k),
         ))
     if srm is not None and srm < SRM_THRESHOLD:
         warnings.append(f"the traffic split does not match the planned shares (p = {srm:.2g}): check the popup's allocation")
@@ -236,9 +271,17 @@ def _cmp_json(c: Comparison, money: bool, units_cents) -> dict:
         "sequential_ci_low": None if c.sequential.ci_low is None else round(c.sequential.ci_low, 4),
         "sequential_ci_high": None if c.sequential.ci_high is None else round(c.sequential.ci_high, 4),
         "chance_to_beat_control": None if c.chance_to_beat_control is None else round(c.chance_to_beat_control, 4),
-        "chance_best": round(c.chance_best, 4),
+        "chance_best": _ratio(c.chance_best),
         "risk": None if r is None else {"choose_variant": round(r[0], 4), "keep_control": round(r[1], 4)},
+        "too_few_gifts": c.too_few_gifts,
     }
+
+
+def _verdict_interval_json(lift: Lift | None) -> dict | None:
+    if lift is None or lift.value is None:
+        return None
+    return {"metric": "revenue_per_unit", "lift": _ratio(lift.value), "ci_low": _ratio(lift.ci_low),
+            "ci_high": _ratio(lift.ci_high)}
 
 
 def _ratio(x: float | None, places: int = 4) -> float | None:
@@ -271,6 +314,7 @@ def report_json(report: AppealReport, campaign: str, as_of: str) -> dict:
             **metrics_json(m, report.unit),
             "conversion": _cmp_json(v.conversion, False, None),
             "revenue_per_unit": _cmp_json(v.revenue_per_unit, True, cents_per_unit_str(m.capped_revenue_cents, units)),
+            "verdict_interval_holm": _verdict_interval_json(v.verdict_interval),
             "versions": [{"version": n, "from": since.isoformat(), **metrics_json(vm, report.unit)}
                          for n, since, vm in v.versions],
         })
@@ -278,7 +322,7 @@ def report_json(report: AppealReport, campaign: str, as_of: str) -> dict:
     return {
         "campaign": campaign, "as_of": as_of, "currency": report.currency, "unit": report.unit,
         "cap": None if report.cap_cents is None else cents_to_decimal_str(report.cap_cents), "cap_rule": report.cap_rule,
-        "srm_p": None if report.srm_p is None else round(report.srm_p, 6),
+        "srm_p": None if report.srm_p is None else round(report.srm_p, 6), "min_gifts_per_arm": MIN_GIFTS_PER_ARM,
         "verdict": {"label": report.verdict.label, "leader": report.verdict.leader,
                     "conclusive": report.verdict.conclusive, "rule": report.verdict.rule},
         "variants": rows,

@@ -11,7 +11,7 @@ import dash_mantine_components as dmc
 from sqlalchemy.orm import Session
 
 from tracker import queries, service
-from tracker.appeal_report import AppealReport, VariantResult
+from tracker.appeal_report import TOO_FEW_GIFTS, AppealReport, Comparison, VariantResult
 from tracker.appeal_stats import LABEL_SRM
 from tracker.appeals import RenderedCopy
 from tracker.money import format_money, format_money_per_unit
@@ -27,10 +27,18 @@ def _pct(x: float | None, signed: bool = False) -> str:
     return f"{x:+.1%}" if signed else f"{x:.1%}"
 
 
-def _interval(lift) -> str:
-    if lift.ci_low is None:
+def _interval(c: Comparison) -> str:
+    if c.too_few_gifts:
+        return TOO_FEW_GIFTS
+    if c.lift.ci_low is None:
         return "-"
-    return f"{lift.ci_low:+.0%} to {lift.ci_high:+.0%}"
+    return f"95% interval {c.lift.ci_low:+.0%} to {c.lift.ci_high:+.0%}"
+
+
+def _lift(c: Comparison) -> str:
+    """A metric's lift over the control with its own interval and its own chance to beat the control."""
+    beat = TOO_FEW_GIFTS if c.too_few_gifts else _pct(c.chance_to_beat_control)
+    return f"{_pct(c.lift.value, True)} ({_interval(c)}); chance to beat control {beat}"
 
 
 def versions_line(row: VariantResult, currency: str) -> str:
@@ -56,12 +64,12 @@ def variant_card(row: VariantResult, copy: RenderedCopy, report: AppealReport) -
         ("Clicks", f"{m.exposure.clicks:,} ({_pct(m.click_rate)})"),
         ("Donations", f"{m.donations:,} from {m.donors:,} donors"),
         ("Revenue", f"{money(m.revenue_cents)} (capped {money(m.capped_revenue_cents)})"),
-        (f"Conversion per {unit}", _pct(conv.value) + ("" if row.control else
-                                   f", lift {_pct(conv.lift.value, True)} ({_interval(conv.lift)})")),
-        (f"Revenue per {unit}", per_unit + ("" if row.control else
-                                f", lift {_pct(rpu.lift.value, True)} ({_interval(rpu.lift)})")),
-        ("Chance to beat control", "control" if row.control else _pct(rpu.chance_to_beat_control)),
-        ("Chance to be best", _pct(rpu.chance_best)),
+        (f"Conversion per {unit}", _pct(conv.value)),
+        (report.conversion_lift_label.capitalize(), "control" if row.control else _lift(conv)),
+        (f"Revenue per {unit}", per_unit),
+        (report.revenue_lift_label.capitalize(), "control" if row.control else _lift(rpu)),
+        (f"Chance to be best ({report.revenue_label})",
+         TOO_FEW_GIFTS if rpu.chance_best is None else _pct(rpu.chance_best)),
         ("Average gift", money(m.average_gift_cents)),
         ("First-time donors", _pct(m.first_time_share)),
         ("Recurring", _pct(m.recurring_share)),

@@ -70,10 +70,11 @@ def appeals_report(ctx: Context, slug: str | None, cap: str, min_donations: int,
     """Show how each popup variant raises money against the control, and whether there is a winner yet.
 
     Per variant: impressions, readers, clicks, donations, donors, revenue (uncapped and capped),
-    conversion and revenue per reader (per impression when readers are unknown) with the lift over
-    the control, its 95% interval, the always-valid interval used for the verdict, the chance to
-    beat the control and to be best, and the risk of choosing it. The rule for naming a winner is
-    printed with the verdict.
+    conversion and revenue per reader (per 1,000 impressions when readers are unknown), each with
+    its own lift over the control, 95% interval and chance to beat the control, and the chance to
+    be best. Intervals and chances are withheld ("too few gifts") while the variant or the control
+    has fewer than 30 gifts. --json adds the always-valid, Holm-corrected interval the verdict uses
+    and the risk of choosing each variant. The rule for naming a winner is printed with the verdict.
 
     Example: tracker appeals report --campaign dec-2026 --cap p99
     """
@@ -104,12 +105,38 @@ def _pct(x) -> str:
     return "-" if x is None else f"{x:+.1%}"
 
 
-def _interval(lift) -> str:
-    return "" if lift.ci_low is None else f"{lift.ci_low:+.0%}..{lift.ci_high:+.0%}"
+def _interval(c, control: bool) -> str:
+    """A comparison's 95% interval, "too few gifts" when withheld, "-" when undefined (or the control)."""
+    from tracker.appeal_report import TOO_FEW_GIFTS
+
+    if control:
+        return "-"
+    if c.too_few_gifts:
+        return TOO_FEW_GIFTS
+    return "-" if c.lift.ci_low is None else f"{c.lift.ci_low:+.0%}..{c.lift.ci_high:+.0%}"
+
+
+def _beat(c, control: bool) -> str:
+    """A comparison's chance to beat the control ("-" for the control itself)."""
+    from tracker.appeal_report import TOO_FEW_GIFTS
+
+    if control or (c.chance_to_beat_control is None and not c.too_few_gifts):
+        return "-"
+    return TOO_FEW_GIFTS if c.too_few_gifts else f"{c.chance_to_beat_control:.0%}"
+
+
+def _best(c) -> str:
+    from tracker.appeal_report import TOO_FEW_GIFTS
+
+    return TOO_FEW_GIFTS if c.chance_best is None else f"{c.chance_best:.0%}"
 
 
 def report_text(report, slug: str, as_of: str) -> str:
-    """The appeals report as a table, money in the campaign's currency (tracker.appeal_report.AppealReport)."""
+    """The appeals report as two tables, the variants' numbers and their lifts over the control (each metric
+    with its own interval and chance to beat the control), money in the campaign's currency
+    (tracker.appeal_report.AppealReport)."""
+    from tracker.appeal_report import MIN_GIFTS_PER_ARM
+
     v, unit, cur = report.verdict, report.unit, report.currency
 
     def money(cents: int) -> str:
@@ -119,22 +146,34 @@ def report_text(report, slug: str, as_of: str) -> str:
              + (f", cap {format_money(report.cap_cents, cur)})" if report.cap_cents is not None else ")")]
     per_unit = f"{SYMBOLS.get(cur, cur)}/{unit}"
     lines.append(f"  {'variant':<14}{'impr.':>9}{unit + 's':>13}{'clicks':>8}{'gifts':>7}{'revenue':>12}"
-                 f"{'conv.':>8}{'lift':>8}{'95% interval':>18}{'P(beat)':>9}{per_unit:>14}{'lift':>8}{'P(best)':>9}")
+                 f"{'conv.':>8}{per_unit:>14}")
     for r in report.variants:
-        m, conv, rpu = r.metrics, r.conversion, r.revenue_per_unit
-        beat = "" if rpu.chance_to_beat_control is None else f"{rpu.chance_to_beat_control:.0%}"
+        m = r.metrics
         value = format_money_per_unit(m.capped_revenue_cents, m.units(unit), cur) or "-"
         lines.append(
             f"  {r.key + (' *' if r.control else ''):<14}{m.exposure.impressions:>9,}{(m.exposure.readers or 0):>13,}"
             f"{m.exposure.clicks:>8,}{m.donations:>7,}{money(m.revenue_cents):>12}"
-            f"{(conv.value or 0):>8.2%}{_pct(conv.lift.value):>8}{_interval(conv.lift):>18}{beat:>9}"
-            f"{value:>14}{_pct(rpu.lift.value):>8}{rpu.chance_best:>9.0%}"
+            f"{(r.conversion.value or 0):>8.2%}{value:>14}"
         )
     gifts, _donors, cents = report.no_popup
     lines.append(f"  * control. No popup: {gifts:,} gifts, {money(cents)}")
+    conv_head, rev_head = report.conversion_lift_label, report.revenue_lift_label
+    lines.append(f"Lift over the control, 95% intervals (withheld below {MIN_GIFTS_PER_ARM} gifts in the variant "
+                 "or the control):")
+    lines.append(f"  {'':<14}{conv_head:^46}  {rev_head:^61}")
+    lines.append(f"  {'variant':<14}{'lift':>9}{'95% interval':>18}{'P(beat control)':>19}  "
+                 f"{'lift':>9}{'95% interval':>18}{'P(beat control)':>19}{'P(best)':>15}")
+    for r in report.variants:
+        conv, rpu = r.conversion, r.revenue_per_unit
+        lines.append(
+            f"  {r.key + (' *' if r.control else ''):<14}"
+            f"{_pct(conv.lift.value):>9}{_interval(conv, r.control):>18}{_beat(conv, r.control):>19}  "
+            f"{_pct(rpu.lift.value):>9}{_interval(rpu, r.control):>18}{_beat(rpu, r.control):>19}"
+            f"{_best(rpu):>15}"
+        )
     leader = f" ({v.leader})" if v.leader else ""
     srm = "-" if report.srm_p is None else round(report.srm_p, 6)
     lines.append(f"Verdict: {v.label}{leader}. Sample-ratio check p = {srm}")
     lines.append(f"Rule: {v.rule}")
     lines.extend(f"Warning: {w}" for w in report.warnings)
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
