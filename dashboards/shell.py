@@ -4,6 +4,7 @@ switch, and one tab per page (Users: admins only). Component ids shared by the p
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import dash_mantine_components as dmc
 from dash import dcc, html
@@ -13,12 +14,29 @@ REFRESH = "refresh-interval"
 AS_OF = "as-of-text"
 NOTICE = "notice"
 AS_OF_PICKER = "as-of-picker"
+AS_OF_MESSAGE = "as-of-message"
+FUTURE = "that's in the future — showing now"
 AUTO_REFRESH = "auto-refresh"
 
 EMPTY_GUIDANCE = (
     "There are no campaigns yet. Create one with `tracker campaign create --help`, import gifts with "
     "`tracker ingest donations FILE`, or try the demo with `tracker demo`."
 )
+
+
+def as_of_message(picked: str | None, tz: ZoneInfo, now: datetime) -> tuple[str, str]:
+    """What the as-of box says about what was typed in it: (message, colour). Nothing typed or a moment up to
+    `now`: no message; a moment that cannot be read: why, and how to write one; a later moment: FUTURE."""
+    from tracker.dates import parse_as_of
+    from tracker.errors import ValueProblem
+
+    if not (picked or "").strip():
+        return "", "dimmed"
+    try:
+        at = parse_as_of(picked, tz)
+    except ValueProblem as exc:
+        return f"Not a moment I can read — showing now. {exc}", "red.8"
+    return (FUTURE, "orange.9") if at > now else ("", "dimmed")
 
 
 def account(user: str | None, role: str | None, open_mode: bool, csrf: str = ""):
@@ -71,6 +89,7 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
                 ],
                 justify="space-between", align="flex-end",
             ),
+            dmc.Text(id=AS_OF_MESSAGE, size="md", mt="xs", fw=700, role="status"),
             dmc.Text(id=AS_OF, c="dimmed", size="md", mt="xs"),
             html.Div(id=NOTICE),
             dmc.Tabs(
