@@ -62,8 +62,8 @@ def cumulative_figure(
             },
         ],
         "layout": {
-            "title": _title(title),
-            "xaxis": {"title": {"text": "Day of the campaign (campaign time zone)"}, "tickformat": "%b %d",
+            "title": _title(title, "Days of the campaign, in its time zone"),
+            "xaxis": {"tickformat": "%b %d", "tickangle": 0, "nticks": 8, "automargin": True,
                       "range": [days[0], days[-1]] if days else None},
             "yaxis": {"title": {"text": "Raised (cumulative)"}, "tickprefix": "$", "tickformat": ",.0f", "automargin": True,
                       "rangemode": "tozero"},
@@ -80,20 +80,22 @@ def cumulative_figure(
 
 
 def _frame() -> dict:
-    """Title, legend and margins that fit a phone as well as a wall screen: the title wraps inside the plot's
-    width (automargin), the legend sits under the x axis title, never over it."""
+    """Title, legend and margins that fit a phone as well as a wall screen: the title on short lines above the
+    plot (automargin), the legend under the x axis' tick labels (no axis title there to cover)."""
     return {
-        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.22, "yanchor": "top", "yref": "paper"},
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.26, "yanchor": "top", "yref": "paper"},
         "font": {"size": 16},
-        "margin": {"l": 20, "r": 20, "t": 90, "b": 40, "autoexpand": True},
+        "margin": {"l": 20, "r": 20, "t": 120, "b": 40, "autoexpand": True},
     }
 
 
-def _title(text: str) -> dict:
+def _title(text: str, subtitle: str = "") -> dict:
     """The title on two short lines ("Year-end 2026:" / "raised by day ..."): plotly does not wrap titles, and one
-    long line is cut off on a phone."""
-    return {"text": text.replace(": ", ":<br>", 1), "x": 0, "xanchor": "left", "xref": "paper", "automargin": True,
-            "font": {"size": 18}}
+    long line is cut off on a phone. The subtitle says what the x axis is (an axis title would sit where the
+    legend goes)."""
+    return {"text": text.replace(": ", ":<br>", 1), "x": 0, "xanchor": "left", "xref": "paper",
+            "y": 1, "yanchor": "top", "yref": "container", "pad": {"t": 30}, "automargin": False,
+            "font": {"size": 18}, **({"subtitle": {"text": subtitle, "font": {"size": 14}}} if subtitle else {})}
 
 
 def empty_figure(title: str, note: str = NO_GIFTS) -> dict:
@@ -103,7 +105,7 @@ def empty_figure(title: str, note: str = NO_GIFTS) -> dict:
     return {
         "data": [],
         "layout": {
-            "title": _title(title), "font": {"size": 16}, "margin": {"l": 20, "r": 20, "t": 90, "b": 20},
+            "title": _title(title), "font": {"size": 16}, "margin": {"l": 20, "r": 20, "t": 120, "b": 20},
             "xaxis": dict(hidden), "yaxis": dict(hidden), "template": "plotly_white",
             "annotations": [{"xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
                              "text": note, "font": {"size": 18, "color": "#444444"}}],
@@ -163,8 +165,8 @@ def channel_days_figure(frame, title: str) -> dict:
     return {
         "data": data,
         "layout": {
-            "title": _title(title), "barmode": "stack", **_frame(),
-            "xaxis": {"title": {"text": "Day (campaign time zone)"}, "tickformat": "%b %d"},
+            "title": _title(title, "Days in the campaign's time zone"), "barmode": "stack", **_frame(),
+            "xaxis": {"tickformat": "%b %d", "tickangle": 0, "nticks": 8, "automargin": True},
             "yaxis": {"title": {"text": "Raised that day"}, "tickprefix": "$", "tickformat": ",.0f", "automargin": True,
                       "rangemode": "tozero"},
         },
@@ -194,8 +196,8 @@ def hourly_figure(hours: list[str], cents: list[int], earlier: list[tuple[str, l
             "marker": {"color": colors}, "hovertemplate": "%{x|%a %H:%M}: %{y:$,.2f}<extra>raised</extra>",
         }, *lines],
         "layout": {
-            "title": _title(title), **_frame(), "bargap": 0.1,
-            "xaxis": {"title": {"text": "Hour (campaign time zone)"}, "tickformat": "%a %H:%M"},
+            "title": _title(title, "Hours in the campaign's time zone"), **_frame(), "bargap": 0.1,
+            "xaxis": {"tickformat": "%a<br>%H:%M", "tickangle": 0, "nticks": 8, "automargin": True},
             "yaxis": {"title": {"text": "Raised in the hour"}, "tickprefix": "$", "tickformat": ",.0f",
                       "automargin": True, "rangemode": "tozero"},
             "hovermode": "x unified", "template": "plotly_white",

@@ -76,20 +76,20 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
             account(user, role, open_mode, csrf),
             dmc.Group(
                 [
-                    dmc.Title("Year-end campaign", order=1),
+                    dmc.Title("Year-end campaign", order=1, className="shell-title"),
                     dmc.Group([
-                        dmc.Select(id=CAMPAIGN, data=[], value=None, w=260, size="lg", allowDeselect=False,
+                        dmc.Select(id=CAMPAIGN, data=[], value=None, w=260, maw="100%", size="lg", allowDeselect=False,
                                    label="Campaign", comboboxProps={"withinPortal": True}),
-                        dmc.TextInput(id=AS_OF_PICKER, label="As of (campaign time)", size="lg", w=260,
+                        dmc.TextInput(id=AS_OF_PICKER, label="As of (campaign time)", size="lg", w=260, maw="100%",
                                       debounce=True, placeholder="now, or 2026-12-20 18:00" if pinned is None
                                       else "the pinned moment, or earlier"),
                         dmc.Switch(id=AUTO_REFRESH, label=refresh_label, checked=pinned is None, size="md",
                                    disabled=pinned is not None),
-                    ], align="flex-end"),
+                    ], align="flex-end", className="shell-controls"),
                 ],
-                justify="space-between", align="flex-end",
+                justify="space-between", align="flex-end", className="shell-header",
             ),
-            dmc.Text(id=AS_OF_MESSAGE, size="md", mt="xs", fw=700, role="status"),
+            dmc.Text(id=AS_OF_MESSAGE, size="md", mt="xs", fw=700, **{"aria-live": "polite"}),
             dmc.Text(id=AS_OF, c="dimmed", size="md", mt="xs"),
             html.Div(id=NOTICE),
             dmc.Tabs(
@@ -113,5 +113,5 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
             ),
             dcc.Interval(id=REFRESH, interval=refresh_ms, disabled=pinned is not None),
         ],
-        size="xl", py="lg",
+        fluid=True, py="lg", className="shell",
     )

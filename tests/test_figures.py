@@ -111,6 +111,7 @@ def test_legends_sit_under_the_plot_and_titles_wrap_inside_it():
                 figures.hourly_figure(["2026-12-01T00:00"], [5], [], "t")]:
         legend = fig["layout"]["legend"]
         assert legend["orientation"] == "h" and legend["y"] < 0 and legend["yanchor"] == "top"
-        assert fig["layout"]["title"]["automargin"] is True
+        title = fig["layout"]["title"]
+        assert title["yref"] == "container" and title["yanchor"] == "top" and fig["layout"]["margin"]["t"] >= 100
     fig = figures.channel_days_figure(channels([]), "Year-end 2026: raised each day, by channel")
     assert fig["layout"]["title"]["text"] == "Year-end 2026:<br>raised each day, by channel"
