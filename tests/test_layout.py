@@ -83,3 +83,27 @@ def test_the_as_of_box_says_when_it_cannot_read_a_moment_or_it_is_in_the_future(
         expect(page.locator("#as-of-message")).to_have_text("", timeout=10_000)
         expect(page.locator("#as-of-text")).to_contain_text("Dec 27, 2026 12:00 PST", timeout=10_000)
         assert page.errors == []
+
+
+@pytest.mark.browser
+def test_a_campaign_without_gifts_says_how_to_import_them_instead_of_drawing_empty_axes(
+        sessions, make_campaign, page):  # noqa: F811
+    from datetime import datetime
+
+    from playwright.sync_api import expect
+
+    from dashboards.app import create_app
+    from tracker.dates import zone
+
+    make_campaign()
+    page.set_viewport_size({"width": 390, "height": 844})
+    with serving(create_app(sessions, as_of=datetime(2026, 12, 10, 12, tzinfo=zone("America/Los_Angeles"))).server) as base:
+        page.goto(base + "/")
+        expect(page.locator("#kpi-raised")).to_have_text("$0.00", timeout=20_000)
+        for graph in ("#cumulative-graph", "#channels-graph", "#hourly-graph"):
+            expect(page.locator(graph)).to_contain_text("No gifts yet — import gifts with tracker ingest donations FILE",
+                                                        timeout=20_000)
+            shown = page.locator(graph).inner_text()
+            assert "$-1" not in shown and "−1" not in shown and "-1" not in shown, (graph, shown)
+        assert page.evaluate(OVERFLOW) <= 0
+        assert page.errors == []
