@@ -53,6 +53,14 @@ class Moments:
             return now, False
         return at, at < now
 
+    def message(self, picked: str | None, slug: str | None) -> tuple[str, str]:
+        """What the as-of box says about `picked` for campaign `slug` (shell.as_of_message)."""
+        if not slug or not (picked or "").strip():
+            return "", "dimmed"
+        with self.sessions.begin() as session:
+            tz = queries.get_campaign(session, slug).tz
+        return shell.as_of_message(picked, tz, self.now())
+
 
 def create_app(
     sessions: sessionmaker[Session],
@@ -132,6 +140,14 @@ def create_app(
     def fill_campaigns(_n, current):
         options, default = read(overview.campaign_options, moments.now())
         return options, (current if current in {o["value"] for o in options} else default)
+
+    @app.callback(Output(shell.AS_OF_MESSAGE, "children"), Output(shell.AS_OF_MESSAGE, "c"),
+                  Input(shell.AS_OF_PICKER, "value"), Input(shell.CAMPAIGN, "value"))
+    def check_as_of(picked, slug):
+        try:
+            return moments.message(picked, slug)
+        except TrackerError as exc:
+            return str(exc), "red"
 
     @app.callback(Output(shell.REFRESH, "disabled"), Input(shell.AUTO_REFRESH, "checked"))
     def pause(checked):

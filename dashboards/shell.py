@@ -4,6 +4,7 @@ switch, and one tab per page (Users: admins only). Component ids shared by the p
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import dash_mantine_components as dmc
 from dash import dcc, html
@@ -13,12 +14,29 @@ REFRESH = "refresh-interval"
 AS_OF = "as-of-text"
 NOTICE = "notice"
 AS_OF_PICKER = "as-of-picker"
+AS_OF_MESSAGE = "as-of-message"
+FUTURE = "that's in the future — showing now"
 AUTO_REFRESH = "auto-refresh"
 
 EMPTY_GUIDANCE = (
     "There are no campaigns yet. Create one with `tracker campaign create --help`, import gifts with "
     "`tracker ingest donations FILE`, or try the demo with `tracker demo`."
 )
+
+
+def as_of_message(picked: str | None, tz: ZoneInfo, now: datetime) -> tuple[str, str]:
+    """What the as-of box says about what was typed in it: (message, colour). Nothing typed or a moment up to
+    `now`: no message; a moment that cannot be read: why, and how to write one; a later moment: FUTURE."""
+    from tracker.dates import parse_as_of
+    from tracker.errors import ValueProblem
+
+    if not (picked or "").strip():
+        return "", "dimmed"
+    try:
+        at = parse_as_of(picked, tz)
+    except ValueProblem as exc:
+        return f"Not a moment I can read — showing now. {exc}", "red.8"
+    return (FUTURE, "orange.9") if at > now else ("", "dimmed")
 
 
 def account(user: str | None, role: str | None, open_mode: bool, csrf: str = ""):
@@ -59,21 +77,22 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
             account(user, role, open_mode, csrf),
             dmc.Group(
                 [
-                    dmc.Group([dmc.Title("Year-end campaign", order=1),
+                    dmc.Group([dmc.Title("Year-end campaign", order=1, className="shell-title"),
                                *([dmc.Text(pinned_label, id="pinned-label", size="xl", fw=600, c="#B35900")]
                                  if pinned_label else [])], align="center"),
                     dmc.Group([
-                        dmc.Select(id=CAMPAIGN, data=[], value=None, w=260, size="lg", allowDeselect=False,
+                        dmc.Select(id=CAMPAIGN, data=[], value=None, w=260, maw="100%", size="lg", allowDeselect=False,
                                    label="Campaign", comboboxProps={"withinPortal": True}),
-                        dmc.TextInput(id=AS_OF_PICKER, label="As of (campaign time)", size="lg", w=260,
+                        dmc.TextInput(id=AS_OF_PICKER, label="As of (campaign time)", size="lg", w=260, maw="100%",
                                       debounce=True, placeholder="now, or 2026-12-20 18:00" if pinned is None
                                       else "the pinned moment, or earlier"),
                         dmc.Switch(id=AUTO_REFRESH, label=refresh_label, checked=pinned is None, size="md",
                                    disabled=pinned is not None),
-                    ], align="flex-end"),
+                    ], align="flex-end", className="shell-controls"),
                 ],
-                justify="space-between", align="flex-end",
+                justify="space-between", align="flex-end", className="shell-header",
             ),
+            dmc.Text(id=AS_OF_MESSAGE, size="md", mt="xs", fw=700, **{"aria-live": "polite"}),
             dmc.Text(id=AS_OF, c="dimmed", size="md", mt="xs"),
             html.Div(id=NOTICE),
             dmc.Tabs(
@@ -97,5 +116,5 @@ def layout(refresh_ms: int, user: str | None = None, role: str | None = None, op
             ),
             dcc.Interval(id=REFRESH, interval=refresh_ms, disabled=pinned is not None),
         ],
-        size="xl", py="lg",
+        fluid=True, py="lg", className="shell",
     )

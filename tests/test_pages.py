@@ -186,3 +186,24 @@ def test_a_euro_campaign_shows_euros_in_the_appeals_table_page_and_report_email(
     assert "€" in body and "$" not in body
     assert "€" in mail["Subject"]
     assert json.loads(tracker("appeals", "report", "--as-of", "2026-12-10", "--json").out)["currency"] == "EUR"
+
+
+def test_the_as_of_box_answers_bad_input_and_a_future_moment(demo):
+    from dashboards import shell
+    from dashboards.app import Moments
+
+    moments = Moments(demo, lambda: MID, pinned=None)
+    assert moments.message(None, "dec-2026") == ("", "dimmed")
+    assert moments.message("  ", "dec-2026") == ("", "dimmed")
+    assert moments.message("2026-12-20 18:00", "dec-2026") == ("", "dimmed")  # before now: shown, nothing to say
+    said, colour = moments.message("next tuesday", "dec-2026")
+    assert said.startswith("Not a moment I can read — showing now.") and "2026-12-31T18:30" in said and colour == "red.8"
+    said, _ = moments.message("2026-13-40", "dec-2026")
+    assert "not a real date" in said
+    # "2026-12-28 12:01" is a minute after now in the campaign's zone (Los Angeles)
+    assert moments.message("2026-12-28 12:01", "dec-2026") == (shell.FUTURE, "orange.9")
+    assert shell.FUTURE == "that's in the future — showing now"
+    assert moments.message("2026-12-28 12:00", "dec-2026")[0] == ""
+    # and the page shows now in both cases
+    assert moments.of("2026-12-28 12:01", "dec-2026") == (MID, False)
+    assert moments.of("next tuesday", "dec-2026") == (MID, False)

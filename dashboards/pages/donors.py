@@ -42,14 +42,14 @@ def content(view: DonorsView) -> html.Div:
                               id="donors-segments", striped=True, fz="lg")
     goals = [dmc.Paper([
         dmc.Text(f"{GOAL_NAMES.get(g.name, g.name)} goal", size="lg", c="dimmed"),
-        dmc.Text(f"{g.count:,} of {g.goal:,} ({g.percent}%)", fz=32, fw=700),
+        dmc.Text(f"{g.count:,} of {g.goal:,} ({g.percent}%)", fw=700, className="kpi-value"),
         dmc.Progress(value=min(100.0, float(g.percent)), size=20, color="#009E73", mt="xs"),
         dmc.Text("reached" if g.gap == 0 else (f"{g.gap:,} to go" + (
             f", {g.needed_per_day:,} a day" if g.needed_per_day else "")), size="md", c="dimmed", mt="xs"),
     ], p="md", withBorder=True, radius="md", id=f"goal-{g.name}") for g in st.goals]
     lybunt = dmc.Paper([
         dmc.Text(f"Gave in {seg.lybunt_campaign}, not yet this time (LYBUNT)", size="lg", c="dimmed"),
-        dmc.Text(f"{seg.lybunt.donors:,} donors", fz=32, fw=700),
+        dmc.Text(f"{seg.lybunt.donors:,} donors", fw=700, className="kpi-value"),
         dmc.Text(f"who gave {money(seg.lybunt.cents)} last time", size="md", c="dimmed"),
     ], p="md", withBorder=True, radius="md", id="donors-lybunt") if seg.lybunt_campaign else None
     recurring = dmc.Table(data={"head": ["Gifts", "Count", "Raised"], "body": [
@@ -60,7 +60,7 @@ def content(view: DonorsView) -> html.Div:
              for i, (low, n, cents) in enumerate(sizes)]
     return html.Div([
         dmc.SimpleGrid([*goals, *([lybunt] if lybunt else [])], cols={"base": 1, "sm": 2, "lg": 3}, mt="md"),
-        dmc.SimpleGrid([segment_table, recurring], cols={"base": 1, "lg": 2}, mt="lg"),
+        dmc.SimpleGrid([html.Div(segment_table, className="table-scroll"), html.Div(recurring, className="table-scroll")], cols={"base": 1, "lg": 2}, mt="lg"),
         dcc.Graph(id="gift-sizes-graph", figure=figures.gift_sizes_figure(bands, f"{st.name}: gifts by size"),
                   config={"displaylogo": False}, style={"height": "420px"}),
     ])

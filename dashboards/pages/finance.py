@@ -38,10 +38,10 @@ def kinds_for(donor_level: bool) -> list[dict]:
 def layout(donor_level: bool) -> html.Div:
     return html.Div([
         dmc.Group([
-            dmc.Select(id=KIND, label="Export", data=kinds_for(donor_level), value="daily", w=300, size="md",
+            dmc.Select(id=KIND, label="Export", data=kinds_for(donor_level), value="daily", w="100%", maw=300, size="md",
                        allowDeselect=False, comboboxProps={"withinPortal": True}),
             dmc.DatePickerInput(id=RANGE, type="range", label="Local days (inclusive; empty: the whole campaign)",
-                                clearable=True, w=360, size="md", valueFormat="YYYY-MM-DD"),
+                                clearable=True, w="100%", maw=360, size="md", valueFormat="YYYY-MM-DD"),
             dmc.Checkbox(id=PERSONAL, label="Include names and e-mails (recorded in the audit log)", size="md",
                          disabled=not donor_level, display="block" if donor_level else "none"),
         ], align="flex-end", mt="md"),
@@ -71,8 +71,8 @@ def summary(r: Reconciliation, currency: str, first, last) -> html.Div:
                f"{money(r.status_cents)}: " + ("they tie to the cent." if r.ties else "they DO NOT tie; report this."))
     return html.Div([
         dmc.Title(f"Reconciliation, {first} to {last}", order=3, mt="lg"),
-        dmc.Table(data={"head": ["Source", "Gifts", "Gross", "Refunds", "Fees", "Raised"], "body": body},
-                  striped=True, fz="md", id="reconciliation-table"),
+        html.Div(dmc.Table(data={"head": ["Source", "Gifts", "Gross", "Refunds", "Fees", "Raised"], "body": body},
+                           striped=True, fz="md", id="reconciliation-table"), className="table-scroll"),
         dmc.Alert(verdict, color="green" if r.ties else "red", id="reconciliation-verdict", mt="sm"),
         *checks(r, money),
     ])

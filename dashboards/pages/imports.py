@@ -60,5 +60,6 @@ def content(batches: list, tz: ZoneInfo, can_download: bool, pairs: int = 0) -> 
         *waiting,
         *enter,
         dmc.Text(f"The {len(batches)} most recent imports, newest first (times in {tz.key}).{note}", c="dimmed"),
-        dmc.Table([head, dmc.TableTbody(body)], striped=True, highlightOnHover=True, fz="md", id="imports-table"),
+        html.Div(dmc.Table([head, dmc.TableTbody(body)], striped=True, highlightOnHover=True, fz="md",
+                           id="imports-table"), className="table-scroll"),
     ], mt="md")

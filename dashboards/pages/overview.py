@@ -80,11 +80,11 @@ def freshness_line(session: Session, now: datetime) -> str:
 def _card(label: str, value: str, detail: str, testid: str) -> dmc.Paper:
     return dmc.Paper(
         [
-            dmc.Text(label, size="lg", c="dimmed"),
-            dmc.Text(value, fz=34, fw=700, id=f"kpi-{testid}"),
-            dmc.Text(detail, size="md", c="dimmed"),
+            dmc.Text(label, c="dimmed", className="kpi-label"),
+            dmc.Text(value, fw=700, id=f"kpi-{testid}", className="kpi-value"),
+            dmc.Text(detail, c="dimmed", className="kpi-detail"),
         ],
-        p="md", withBorder=True, radius="md",
+        withBorder=True, radius="md", className="kpi-card",
     )
 
 
@@ -151,10 +151,10 @@ def cards(view: Overview) -> list:
     return [
         _card("Raised", format_money(st.raised_cents, cur),
               f"of {format_money(st.goal_cents, cur, whole=True)} goal; {basis}", "raised"),
-        _card("Of goal", f"{st.percent}%", f"{st.donations:,} gifts from {st.donors:,} donors", "percent"),
         _card("Gap", format_money(st.gap_cents, cur), needed, "gap"),
         _card("Time left", campaign_math.time_left_text(st.seconds_left),
               f"deadline {local_deadline:%b %d, %H:%M:%S %Z}", "time-left"),
+        _card("Of goal", f"{st.percent}%", f"{st.donations:,} gifts from {st.donors:,} donors", "percent"),
         _card("Projected final", projected, range_text, "projected"),
         _card("Chance of goal", chance, chance_text, "chance"),
         _card("Last 24 hours", format_money(st.last_24_hours_cents, cur),
@@ -228,11 +228,11 @@ def segments_table(view: Overview) -> dmc.Table:
         f"({seg.lybunt_of - seg.lybunt.donors:,}); {seg.lybunt.donors:,} not yet (LYBUNT).",
         id="donor-retention", size="md", mt="xs")]
     return html.Div([
-        dmc.Table(
+        html.Div(dmc.Table(
             data={"head": ["Donors", "Count", "Amount"],
                   "body": [[label, f"{n:,}", format_money(c, st.currency)] for label, n, c in rows]},
             id=SEGMENTS, striped=True, fz="md", mt="md",
-        ),
+        ), className="table-scroll"),
         *retention,
         html.Div([dmc.Text(line, size="md", c="dimmed") for line in notes(view)], id=NOTES, className="notes"),
     ])
@@ -253,11 +253,11 @@ def channels_figure(view: Overview) -> dict:
 def layout() -> list:
     """The page's frame; `show` fills it."""
     return [
-        dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md"),
+        dmc.SimpleGrid(id=CARDS, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md", mt="md", className="kpi-cards"),
         html.Div(id=PROGRESS, style={"marginTop": "20px"}),
-        dcc.Graph(id=GRAPH, config={"displaylogo": False}, style={"height": "520px"}),
+        dcc.Graph(id=GRAPH, config={"displaylogo": False}, responsive=True, className="chart chart-tall"),
         html.Div(id=LAST48),
-        dcc.Graph(id=CHANNELS, config={"displaylogo": False}, style={"height": "420px"}),
+        dcc.Graph(id=CHANNELS, config={"displaylogo": False}, responsive=True, className="chart"),
         html.Div(id=SEGMENTS_BOX),
     ]
 
@@ -274,7 +274,7 @@ def last_48_hours(session: Session, slug: str, at: datetime, donor_level: bool =
     hours = [x.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes") for x in h.hours]
     graph = dcc.Graph(id=HOURLY, figure=figures.hourly_figure(hours, h.cents, h.earlier,
                                                               f"{c.name}: the last 48 hours, hour by hour"),
-                      config={"displaylogo": False}, style={"height": "420px"})
+                      config={"displaylogo": False}, responsive=True, className="chart")
     facts = [
         f"Last hour: {format_money(r.last_hour_cents, cur)} from {count(r.last_hour_gifts, 'gift')} by "
         f"{count(r.last_hour_donors, 'donor')}.",
@@ -290,7 +290,8 @@ def last_48_hours(session: Session, slug: str, at: datetime, donor_level: bool =
         body = [[at_.astimezone(tz).strftime(when), format_money(cents, cur), ch or "(none)", *rest]
                 for at_, cents, ch, *rest in rows]
         return html.Div([dmc.Text(caption, fw=700, size="lg", mt="md"),
-                         dmc.Table(data={"head": head, "body": body}, id=testid, striped=True, fz="md")
+                         html.Div(dmc.Table(data={"head": head, "body": body}, id=testid, striped=True, fz="md"),
+                                  className="table-scroll")
                          if body else dmc.Text("No gifts yet.", c="dimmed", id=testid)])
 
     parts = [graph, html.Div([dmc.Text(f, size="md") for f in facts], id=RECENT_FACTS),
