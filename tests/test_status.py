@@ -120,8 +120,8 @@ c,99.99,2026-12-04T10:00:00-08:00,c@x.org,partially_refunded,0.33
     assert "$1,334.29 of $400,000.00 (0.33%)" in text.out and "$398,665.71" in text.out
     with sessions.begin() as session:
         view = service.overview(session, queries.get_campaign(session, "dec-2026"), as_of=datetime(2026, 12, 5, 23, 59, 59, tzinfo=LA))
-    shown = [c.children[1].children for c in overview.cards(view)]
-    assert shown[0] == "$1,334.29" and shown[2] == "$398,665.71" and shown[1] == "0.33%"
+    shown = {c.children[1].id: c.children[1].children for c in overview.cards(view)}  # by each card's id
+    assert shown["kpi-raised"] == "$1,334.29" and shown["kpi-gap"] == "$398,665.71" and shown["kpi-percent"] == "0.33%"
     assert view.cumulative[-1] == (date(2026, 12, 5), 133429)
 
 
