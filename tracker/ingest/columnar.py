@@ -47,8 +47,9 @@ class Batch(NamedTuple):
     others: list[tuple[int, int, list[str], Outcome]]  # (place, line, values, outcome)
 
 
-def blocks(path: Path, first_line: int, size: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes]]:
+def blocks(path: Path, first_line: int, size: int | None = None) -> Iterator[tuple[int, bytes]]:
     """(line of the block's first row, the block: whole lines) after the header line."""
+    size = size or BLOCK_BYTES
     with path.open("rb") as fh:
         fh.readline()  # the header
         line, rest = first_line, b""
