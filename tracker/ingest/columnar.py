@@ -26,7 +26,7 @@ from typing import Callable, Iterator, NamedTuple
 from tracker.dates import iso_instant
 from tracker.ingest.csvfile import CsvProblem, read_rows
 from tracker.ingest.fields import RowRules
-from tracker.ingest.records import LIMITS, NormalizedDonation, Outcome
+from tracker.ingest.records import LIMITS, GiftDetails, NormalizedDonation, Outcome
 from tracker.errors import RowError
 
 BLOCK_BYTES = 4 << 20  # about 60,000 generic rows: what one block holds in memory as gifts
@@ -74,108 +74,175 @@ def generic_builder(index: dict[str, int], rules: RowRules) -> Callable | None:
     None when the rules leave no row to the quick path (fields.fast_builder's conditions)."""
     if rules.date_format or rules.decimal_comma or rules.statuses:
         return None
+    import pyarrow.compute as pc
+
+    def build(columns: list, first_line: int, row_lines: list[int] | None = None):
+        ok = _all(pc.match_substring_regex(columns[i], _PLAIN) for i in sorted(set(index.values())))
+        gifts, places, _ = _gifts({name: columns[i] for name, i in index.items()}, ok, first_line, rules, row_lines)
+        return gifts, places
+
+    return build
+
+
+def stripe_builder(idx: dict[str, int | None], rules: RowRules) -> Callable | None:
+    """The same for Stripe's export (`idx`: stripe's column keys -> column; `rules` with UTC as the zone): the rows
+    stripe's quick path takes (a captured, paid, live charge in the organization's currency, nothing refunded or
+    disputed), their fields as it hands them to fields.fast_builder."""
+    if rules.date_format or rules.decimal_comma or rules.statuses:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from tracker.ingest.stripe import NO_PAYOUT
+
+    org, max_payout = rules.currency, LIMITS["payout_id"]
+    used = ("id", "created", "amount", "refunded", "currency", "captured", "fee", "status", "mode", "email",
+            "customer", "name", "invoice", "variant", "channel", "dispute_status", "transfer", "fund", "gl")
+
+    def build(columns: list, first_line: int, row_lines: list[int] | None = None):
+        n = len(columns[0])
+        col = {k: columns[idx[k]] if idx[k] is not None else None for k in idx}
+        empty = pa.array([""] * n, pa.string())
+        cell = {k: (c if c is not None else empty) for k, c in col.items()}
+        checks = [pc.match_substring_regex(col[k], _PLAIN) for k in used if col[k] is not None]
+        if col["description"] is not None:
+            checks.append(pc.match_substring_regex(col["description"], r"^[ -~]*$"))
+        checks += [
+            pc.is_in(pc.utf8_lower(cell["status"]), value_set=pa.array(["paid", "succeeded"])),
+            pc.not_equal(pc.utf8_lower(cell["mode"]), "test"),
+            pc.invert(pc.is_in(pc.utf8_lower(cell["captured"]), value_set=pa.array(["false", "f", "0"]))),
+            pc.is_in(cell["refunded"], value_set=pa.array(["", "0", "0.00"])),
+            pc.equal(cell["dispute_status"], ""), pc.equal(cell["fund"], ""), pc.equal(cell["gl"], ""),
+            pc.less_equal(pc.utf8_length(cell["transfer"]), max_payout),
+        ]
+        ok = _all(checks)
+        currency = pc.utf8_upper(cell["currency"])
+        currency = pc.if_else(pc.equal(currency, ""), org, currency)
+        email, customer = cell["email"], cell["customer"]
+        donor = pc.if_else(pc.or_(pc.not_equal(email, ""), pc.equal(customer, "")), "",
+                           pc.binary_join_element_wise("stripe:", customer, ""))
+        recurring = pc.not_equal(cell["invoice"], "")
+        if col["description"] is not None:
+            recurring = pc.or_(recurring, pc.match_substring(pc.utf8_lower(col["description"]), "subscription"))
+        fields_ = {
+            "donation_id": col["id"], "amount": col["amount"], "donated_at": col["created"], "currency": currency,
+            "fee": cell["fee"], "email": email, "donor_id": donor, "name": cell["name"], "channel": cell["channel"],
+            "appeal_variant": cell["variant"], "recurring": pc.if_else(recurring, "true", "false"),
+            "processor": pa.array(["stripe"] * n, pa.string()), "processor_id": col["id"],
+        }
+        gifts, places, taken = _gifts(fields_, ok, first_line, rules, row_lines)
+        if col["transfer"] is not None and gifts:
+            payouts = pc.take(col["transfer"], taken).to_pylist()
+            gifts = [g if p in NO_PAYOUT else g._replace(details=GiftDetails(payout_id=p))
+                     for g, p in zip(gifts, payouts)]
+        return gifts, places
+
+    return build
+
+
+def _all(checks):
+    import pyarrow.compute as pc
+
+    ok = None
+    for check in checks:
+        ok = check if ok is None else pc.and_(ok, check)
+    return ok
+
+
+def _gifts(fields_: dict, ok, first_line: int, rules: RowRules, row_lines: list[int] | None = None):
+    """The gifts of the rows that pass `ok` and every check fields.fast_builder makes, built as it builds them
+    (`fields_`: the generic field -> its column, values that need no stripping): (the gifts, their places in the
+    block, the rows of the columns they are), `row_lines`: the place in the block of each row of the columns
+    (None: the same)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     tz, currency, max_gift, source = rules.timezone, rules.currency, rules.max_gift_cents, rules.source
     limits = {k: LIMITS[k] for k in ("donation_id", "email", "name", "donor_id", "channel", "appeal_variant",
                                      "processor", "processor_id")}
+    col = fields_.get
+    n = len(fields_["donation_id"])
+    ident, amount, date = col("donation_id"), col("amount"), col("donated_at")
+    ok = pc.and_(ok, pc.greater(pc.utf8_length(ident), 0))
+    ok = pc.and_(ok, pc.less_equal(pc.utf8_length(ident), limits["donation_id"]))
+    ok = pc.and_(ok, pc.match_substring_regex(amount, _AMOUNT))
 
-    def build(columns: list, first_line: int):
-        n = len(columns[0])
+    def must_be(name, allowed):
+        nonlocal ok
+        c = col(name)
+        if c is not None:
+            ok = pc.and_(ok, pc.is_in(c, value_set=pa.array(allowed, pa.string())))
 
-        def col(name):
-            i = index.get(name)
-            return columns[i] if i is not None else None
+    must_be("currency", ["", currency])
+    must_be("status", ["", "succeeded"])
+    for name in ("refunded_amount", "dispute_status", "dispute_amount", "payout_id", "fund", "gl_code",
+                 "refunded_at"):
+        must_be(name, [""])
+    fee = col("fee")
+    if fee is not None:
+        ok = pc.and_(ok, pc.or_(pc.equal(fee, ""), pc.match_substring_regex(fee, _AMOUNT)))
+    recurring = col("recurring")
+    if recurring is not None:
+        recurring = pc.utf8_lower(recurring)
+        ok = pc.and_(ok, pc.is_in(recurring, value_set=pa.array(_TRUE + _FALSE)))
+    email = col("email")
+    if email is not None:
+        email = pc.utf8_lower(email)
+        ok = pc.and_(ok, pc.or_(pc.equal(email, ""), pc.match_substring_regex(email, _EMAIL)))
+    for name in ("email", "name", "donor_id", "channel", "appeal_variant", "processor", "processor_id"):
+        c = col(name)
+        if c is not None:
+            ok = pc.and_(ok, pc.less_equal(pc.utf8_length(c), limits[name]))
+    proc, proc_id = col("processor"), col("processor_id")
+    if proc is not None or proc_id is not None:
+        has = [pc.not_equal(c, "") if c is not None else pa.array([False] * n) for c in (proc, proc_id)]
+        ok = pc.and_(ok, pc.equal(*has))
+    # the amount in cents, for the rows whose amount is plain (others are 0 here: they are not taken)
+    cents = _cents(pc.if_else(ok, amount, "0"))
+    ok = pc.and_(ok, pc.less_equal(cents, max_gift))
+    ok = pc.fill_null(ok, False)
 
-        ok = None
-        for i in sorted(set(index.values())):
-            good = pc.match_substring_regex(columns[i], _PLAIN)
-            ok = good if ok is None else pc.and_(ok, good)
-        ident, amount, date = col("donation_id"), col("amount"), col("donated_at")
-        ok = pc.and_(ok, pc.greater(pc.utf8_length(ident), 0))
-        ok = pc.and_(ok, pc.less_equal(pc.utf8_length(ident), limits["donation_id"]))
-        ok = pc.and_(ok, pc.match_substring_regex(amount, _AMOUNT))
+    taken = pc.indices_nonzero(ok)
+    whens = [iso_instant(text, tz) for text in pc.take(date, taken).to_pylist()]
+    if None in whens:  # a time iso_instant does not vouch for: the per-row code decides
+        taken = pc.filter(taken, pa.array([w is not None for w in whens]))
+        whens = [w for w in whens if w is not None]
+    t = lambda c: pc.take(c, taken)  # noqa: E731
+    ids = t(ident).to_pylist()
+    places = taken if row_lines is None else pc.take(pa.array(row_lines, pa.int64()), taken)
+    lines = pc.add(places, first_line).to_pylist()
+    donor = col("donor_id")
+    e = t(email) if email is not None else None
+    keys = pc.binary_join_element_wise("anon:" + source + ":", t(ident), "")
+    if e is not None:
+        keys = pc.if_else(pc.equal(e, ""), keys, pc.binary_join_element_wise("email:", e, ""))
+    if donor is not None:
+        d = t(donor)
+        keys = pc.if_else(pc.equal(d, ""), keys, pc.binary_join_element_wise("id:", d, ""))
 
-        def must_be(name, allowed):
-            nonlocal ok
-            c = col(name)
-            if c is not None:
-                ok = pc.and_(ok, pc.is_in(c, value_set=pa.array(allowed, pa.string())))
+    def optional(c, lower=False, taken_already=False):
+        if c is None:
+            return repeat(None)
+        c = c if taken_already else t(c)
+        if lower:
+            c = pc.utf8_lower(c)
+        return pc.if_else(pc.equal(c, ""), pa.scalar(None, pa.string()), c).to_pylist()
 
-        must_be("currency", ["", currency])
-        must_be("status", ["", "succeeded"])
-        for name in ("refunded_amount", "dispute_status", "dispute_amount", "payout_id", "fund", "gl_code",
-                     "refunded_at"):
-            must_be(name, [""])
-        fee = col("fee")
-        if fee is not None:
-            ok = pc.and_(ok, pc.or_(pc.equal(fee, ""), pc.match_substring_regex(fee, _AMOUNT)))
-        recurring = col("recurring")
-        if recurring is not None:
-            recurring = pc.utf8_lower(recurring)
-            ok = pc.and_(ok, pc.is_in(recurring, value_set=pa.array(_TRUE + _FALSE)))
-        email = col("email")
-        if email is not None:
-            email = pc.utf8_lower(email)
-            ok = pc.and_(ok, pc.or_(pc.equal(email, ""), pc.match_substring_regex(email, _EMAIL)))
-        for name in ("email", "name", "donor_id", "channel", "appeal_variant", "processor", "processor_id"):
-            c = col(name)
-            if c is not None:
-                ok = pc.and_(ok, pc.less_equal(pc.utf8_length(c), limits[name]))
-        proc, proc_id = col("processor"), col("processor_id")
-        if proc is not None or proc_id is not None:
-            has = [pc.not_equal(c, "") if c is not None else pa.array([False] * n) for c in (proc, proc_id)]
-            ok = pc.and_(ok, pc.equal(*has))
-        # the amount in cents, for the rows whose amount is plain (others are 0 here: they are not taken)
-        cents = _cents(pc.if_else(ok, amount, "0"))
-        ok = pc.and_(ok, pc.less_equal(cents, max_gift))
-        ok = pc.fill_null(ok, False)
-
-        taken = pc.indices_nonzero(ok)
-        t = lambda c: pc.take(c, taken)  # noqa: E731
-        ids = t(ident).to_pylist()
-        whens = [iso_instant(text, tz) for text in t(date).to_pylist()]
-        lines = pc.add(taken, first_line).to_pylist()
-        donor = col("donor_id")
-        e = t(email) if email is not None else None
-        keys = pc.binary_join_element_wise("anon:" + source + ":", t(ident), "")
-        if e is not None:
-            keys = pc.if_else(pc.equal(e, ""), keys, pc.binary_join_element_wise("email:", e, ""))
-        if donor is not None:
-            d = t(donor)
-            keys = pc.if_else(pc.equal(d, ""), keys, pc.binary_join_element_wise("id:", d, ""))
-
-        def optional(c, lower=False):
-            if c is None:
-                return repeat(None)
-            c = t(c)
-            if lower:
-                c = pc.utf8_lower(c)
-            return pc.if_else(pc.equal(c, ""), pa.scalar(None, pa.string()), c).to_pylist()
-
-        if fee is not None:
-            f = t(fee)
-            fee_cents = _cents(pc.if_else(pc.equal(f, ""), "0", f))
-            fees = pc.if_else(pc.equal(f, ""), pa.scalar(None, pa.int64()), fee_cents).to_pylist()
-        else:
-            fees = repeat(None)
-        recurs = (pc.is_in(t(recurring), value_set=pa.array(_TRUE)).to_pylist() if recurring is not None
-                  else repeat(False))
-        new = tuple.__new__
-        gifts = [new(NormalizedDonation, row) for row in zip(
-            lines, ids, t(cents).to_pylist(), whens, keys.to_pylist(), optional(e), optional(col("name")),
-            repeat(currency), repeat("succeeded"), repeat(0), fees, optional(col("channel"), lower=True),
-            optional(col("appeal_variant")), recurs, repeat(None), repeat(None), repeat(0),
-            optional(proc, lower=True), optional(proc_id), repeat(None))]
-        taken_list = taken.to_pylist()
-        if None in whens:  # a time iso_instant does not vouch for: the per-row code decides
-            keep = [w is not None for w in whens]
-            gifts = [g for g, k in zip(gifts, keep) if k]
-            taken_list = [p for p, k in zip(taken_list, keep) if k]
-        return gifts, taken_list
-
-    return build
+    if fee is not None:
+        f = t(fee)
+        fees = pc.if_else(pc.equal(f, ""), pa.scalar(None, pa.int64()),
+                          _cents(pc.if_else(pc.equal(f, ""), "0", f))).to_pylist()
+    else:
+        fees = repeat(None)
+    recurs = (pc.is_in(t(recurring), value_set=pa.array(_TRUE)).to_pylist() if recurring is not None
+              else repeat(False))
+    new = tuple.__new__
+    gifts = [new(NormalizedDonation, row) for row in zip(
+        lines, ids, t(cents).to_pylist(), whens, keys.to_pylist(), optional(e, taken_already=True), optional(col("name")),
+        repeat(currency), repeat("succeeded"), repeat(0), fees, optional(col("channel"), lower=True),
+        optional(col("appeal_variant")), recurs, repeat(None), repeat(None), repeat(0),
+        optional(proc, lower=True), optional(proc_id), repeat(None))]
+    return gifts, places.to_pylist(), taken
 
 
 def _cents(texts):
@@ -206,50 +273,66 @@ class ColumnarReader:
         parse = pacsv.ParseOptions(delimiter=self.delimiter, quote_char=False, ignore_empty_lines=False)
         convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in names}, strings_can_be_null=False,
                                        quoted_strings_can_be_null=False)
+        def table_of(data: bytes):
+            try:
+                return pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse, convert_options=convert)
+            except (pa.ArrowInvalid, pa.ArrowException):
+                return None
+
+        sep = self.delimiter.encode()
         for first_line, block in blocks(self.path, 2):
-            lines = block.count(b"\n")
-            table = None
-            if b"\x00" not in block:
-                try:
-                    table = pacsv.read_csv(io.BytesIO(block), read_options=read, parse_options=parse,
-                                           convert_options=convert)
-                except (pa.ArrowInvalid, pa.ArrowException):
-                    table = None
-            if table is None or table.num_rows != lines:
+            lines = block.count(b"\n") + (not block.endswith(b"\n"))  # the last line may have no end
+            if b"\x00" in block:
                 yield self._by_rows(first_line, block)
                 continue
+            table, row_lines, parts = table_of(block), None, None
+            if table is None or table.num_rows != lines:
+                # blank lines, or rows with fewer or more values than the header: the others column-wise
+                parts = block.split(b"\n")
+                if block.endswith(b"\n"):
+                    parts.pop()
+                row_lines = [i for i, text in enumerate(parts) if text.count(sep) == width - 1 and text.strip(b"\r")]
+                table = table_of(b"\n".join(parts[i] for i in row_lines) + b"\n") if row_lines else None
+                if table is None or table.num_rows != len(row_lines):
+                    yield self._by_rows(first_line, block)
+                    continue
             columns = [table.column(i).combine_chunks() if table.column(i).num_chunks != 1 else table.column(i).chunk(0)
                        for i in range(width)]
-            gifts, places = self.build(columns, first_line)
+            gifts, places = self.build(columns, first_line, row_lines)
             if len(gifts) == lines:
                 yield Batch(lines, gifts, None, [])
                 continue
-            yield self._mixed(first_line, columns, gifts, places, lines)
+            if parts is None:
+                parts = block.split(b"\n")
+            yield self._mixed(first_line, parts, gifts, places, lines)
 
-    def _mixed(self, first_line: int, columns: list, gifts: list, places: list[int], lines: int) -> Batch:
-        """The block's gifts from `build`, and the rows it did not take through the per-row code, in order."""
-        import pyarrow.compute as pc
-
+    def _mixed(self, first_line: int, parts: list[bytes], gifts: list, places: list[int], lines: int) -> Batch:
+        """The block's gifts from `build`, and the rows it did not take read and checked one by one, in order."""
         taken = set(places)
-        rest = [i for i in range(lines) if i not in taken]
-        values_of = list(zip(*(pc.take(c, rest).to_pylist() for c in columns))) if rest else []
         out_gifts, out_places, others = [], [], []
-        gi, skipped, normalize = 0, 0, self.normalize
-        for i, values in zip(rest, values_of):
+        gi, skipped, normalize, width = 0, 0, self.normalize, len(self.header)
+        for i in range(lines):
+            if i in taken:
+                continue
             while gi < len(places) and places[gi] < i:
                 out_gifts.append(gifts[gi])
                 out_places.append(places[gi] - skipped)
                 gi += 1
-            values = list(values)
-            if not "".join(values).strip():  # a blank row: csvfile leaves it out
+            line = first_line + i
+            read = list(read_rows([parts[i].decode("utf-8") + "\n"], width, self.delimiter, line - 1, self.path))
+            if not read:  # a blank row: csvfile leaves it out
                 skipped += 1
                 continue
-            outcome = normalize(first_line + i, values)
+            (_, values), = read
+            if isinstance(values, CsvProblem):
+                others.append((i - skipped, line, list(values.values), RowError(str(self.path), line, values.message)))
+                continue
+            outcome = normalize(line, values)
             if isinstance(outcome, NormalizedDonation):
                 out_gifts.append(outcome)
                 out_places.append(i - skipped)
             else:
-                others.append((i - skipped, first_line + i, values, outcome))
+                others.append((i - skipped, line, values, outcome))
         for g, p in zip(gifts[gi:], places[gi:]):
             out_gifts.append(g)
             out_places.append(p - skipped)

@@ -122,7 +122,9 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
         }
         return fields.from_fields(where, line, data, utc_rules)
 
-    return _with_quick_path(normalize, idx, utc_rules) if quick else normalize
+    out = _with_quick_path(normalize, idx, utc_rules) if quick else normalize
+    out.columns, out.rules = idx, utc_rules  # for the column-wise reading (tracker.ingest.columnar)
+    return out
 
 
 _QUICK_FIELDS = ("donation_id", "amount", "donated_at", "currency", "status", "fee", "email", "donor_id", "name",
