@@ -196,8 +196,8 @@ STRIPE = (
 )
 
 
-def test_a_stripe_export_column_wise_stores_and_skips_the_same(sessions, twin, tmp_path, monkeypatch):
+def test_a_stripe_export_is_read_row_by_row(sessions, twin, tmp_path, monkeypatch):
     path = tmp_path / "stripe.csv"
     path.write_text(STRIPE, encoding="utf-8")
     rows, cols, used = both(sessions, twin, path, monkeypatch, tmp_path, fmt="stripe")
-    assert used and rows.skipped == 2 and rows.rejected == 2 and rows.unchanged == 1
+    assert not used and rows.skipped == 2 and rows.rejected == 2 and rows.unchanged == 1

@@ -2,7 +2,7 @@
 
 A file is read this way when its rows cannot span lines (no double quote anywhere, no carriage
 return outside CRLF: csvfile.scan says so), it is UTF-8, and its format has a columnar builder
-(the generic layout). It is read in blocks of whole lines (BLOCK_BYTES, so memory stays flat);
+(the generic layout; Stripe's export measured slower this way, so it is read row by row). It is read in blocks of whole lines (BLOCK_BYTES, so memory stays flat);
 pyarrow splits each block into string columns, and the builder checks them with pyarrow.compute
 for the common row only, exactly as fields.fast_builder would take it: printable ASCII values with
 nothing to strip, a plain amount, no status other than succeeded, nothing refunded or disputed,
@@ -26,7 +26,7 @@ from typing import Callable, Iterator, NamedTuple
 from tracker.dates import iso_instant
 from tracker.ingest.csvfile import CsvProblem, read_rows
 from tracker.ingest.fields import RowRules
-from tracker.ingest.records import LIMITS, GiftDetails, NormalizedDonation, Outcome
+from tracker.ingest.records import LIMITS, NormalizedDonation, Outcome
 from tracker.errors import RowError
 
 BLOCK_BYTES = 4 << 20  # about 60,000 generic rows: what one block holds in memory as gifts
@@ -79,62 +79,6 @@ def generic_builder(index: dict[str, int], rules: RowRules) -> Callable | None:
     def build(columns: list, first_line: int, row_lines: list[int] | None = None):
         ok = _all(pc.match_substring_regex(columns[i], _PLAIN) for i in sorted(set(index.values())))
         gifts, places, _ = _gifts({name: columns[i] for name, i in index.items()}, ok, first_line, rules, row_lines)
-        return gifts, places
-
-    return build
-
-
-def stripe_builder(idx: dict[str, int | None], rules: RowRules) -> Callable | None:
-    """The same for Stripe's export (`idx`: stripe's column keys -> column; `rules` with UTC as the zone): the rows
-    stripe's quick path takes (a captured, paid, live charge in the organization's currency, nothing refunded or
-    disputed), their fields as it hands them to fields.fast_builder."""
-    if rules.date_format or rules.decimal_comma or rules.statuses:
-        return None
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from tracker.ingest.stripe import NO_PAYOUT
-
-    org, max_payout = rules.currency, LIMITS["payout_id"]
-    used = ("id", "created", "amount", "refunded", "currency", "captured", "fee", "status", "mode", "email",
-            "customer", "name", "invoice", "variant", "channel", "dispute_status", "transfer", "fund", "gl")
-
-    def build(columns: list, first_line: int, row_lines: list[int] | None = None):
-        n = len(columns[0])
-        col = {k: columns[idx[k]] if idx[k] is not None else None for k in idx}
-        empty = pa.array([""] * n, pa.string())
-        cell = {k: (c if c is not None else empty) for k, c in col.items()}
-        checks = [pc.match_substring_regex(col[k], _PLAIN) for k in used if col[k] is not None]
-        if col["description"] is not None:
-            checks.append(pc.match_substring_regex(col["description"], r"^[ -~]*$"))
-        checks += [
-            pc.is_in(pc.utf8_lower(cell["status"]), value_set=pa.array(["paid", "succeeded"])),
-            pc.not_equal(pc.utf8_lower(cell["mode"]), "test"),
-            pc.invert(pc.is_in(pc.utf8_lower(cell["captured"]), value_set=pa.array(["false", "f", "0"]))),
-            pc.is_in(cell["refunded"], value_set=pa.array(["", "0", "0.00"])),
-            pc.equal(cell["dispute_status"], ""), pc.equal(cell["fund"], ""), pc.equal(cell["gl"], ""),
-            pc.less_equal(pc.utf8_length(cell["transfer"]), max_payout),
-        ]
-        ok = _all(checks)
-        currency = pc.utf8_upper(cell["currency"])
-        currency = pc.if_else(pc.equal(currency, ""), org, currency)
-        email, customer = cell["email"], cell["customer"]
-        donor = pc.if_else(pc.or_(pc.not_equal(email, ""), pc.equal(customer, "")), "",
-                           pc.binary_join_element_wise("stripe:", customer, ""))
-        recurring = pc.not_equal(cell["invoice"], "")
-        if col["description"] is not None:
-            recurring = pc.or_(recurring, pc.match_substring(pc.utf8_lower(col["description"]), "subscription"))
-        fields_ = {
-            "donation_id": col["id"], "amount": col["amount"], "donated_at": col["created"], "currency": currency,
-            "fee": cell["fee"], "email": email, "donor_id": donor, "name": cell["name"], "channel": cell["channel"],
-            "appeal_variant": cell["variant"], "recurring": pc.if_else(recurring, "true", "false"),
-            "processor": pa.array(["stripe"] * n, pa.string()), "processor_id": col["id"],
-        }
-        gifts, places, taken = _gifts(fields_, ok, first_line, rules, row_lines)
-        if col["transfer"] is not None and gifts:
-            payouts = pc.take(col["transfer"], taken).to_pylist()
-            gifts = [g if p in NO_PAYOUT else g._replace(details=GiftDetails(payout_id=p))
-                     for g, p in zip(gifts, payouts)]
         return gifts, places
 
     return build

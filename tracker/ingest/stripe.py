@@ -122,9 +122,7 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
         }
         return fields.from_fields(where, line, data, utc_rules)
 
-    out = _with_quick_path(normalize, idx, utc_rules) if quick else normalize
-    out.columns, out.rules = idx, utc_rules  # for the column-wise reading (tracker.ingest.columnar)
-    return out
+    return _with_quick_path(normalize, idx, utc_rules) if quick else normalize
 
 
 _QUICK_FIELDS = ("donation_id", "amount", "donated_at", "currency", "status", "fee", "email", "donor_id", "name",
