@@ -32,7 +32,12 @@ It prints rows per second and peak memory (max RSS of the process) of each, the 
 --repeat runs, and the ratios tracker / floor (the issue's targets: >= 1.0 on SQLite, >= 0.5 on
 PostgreSQL) and each other measurement's time against the floor's (schema / floor: how far below
 the floor writing tracker's tables, indexes kept, already is; least / floor: the same with the
-indexes built after; checks / floor: the rows' checks alone). `--measure` chooses which run.
+indexes built after; checks / floor: the rows' checks alone). `--measure` chooses which run; `--baseline DIR` adds the import
+and the chunked import run with another version of tracker (a checkout of main), on the same rows, in
+the same run. `--stages` also runs the import
+with each stage timed (conventions, read, check, staging rows, staging, donors, gifts, first gifts, rollups,
+indexes) and prints each one's seconds and the floor's time over it: the stage to work on next is the one
+with the lowest ratio.
 """
 
 from __future__ import annotations
@@ -203,9 +208,10 @@ sys.exit(code)
 """
 
 
-def run_tracker(path: Path, url: str, first_load: str = "auto") -> tuple[float, float]:
-    """Time `tracker ingest donations` in a process of its own (the interpreter's start-up not counted)."""
-    env = {**os.environ, "TRACKER_DATABASE_URL": url}
+def run_tracker(path: Path, url: str, first_load: str = "auto", code: str | None = None) -> tuple[float, float]:
+    """Time `tracker ingest donations` in a process of its own (the interpreter's start-up not counted);
+    `code`: a folder holding another version of tracker (a checkout of main) to run instead."""
+    env = {**os.environ, "TRACKER_DATABASE_URL": url, **({"PYTHONPATH": code} if code else {})}
     _migrate(url)
     proc = subprocess.run([sys.executable, "-c", TRACKER, "ingest", "donations", str(path), "--quiet",
                            "--timezone", "UTC", "--first-load", first_load], env=env, capture_output=True, text=True)
@@ -226,18 +232,140 @@ from tracker.ingest.records import NormalizedDonation
 from tracker.ingest.run import HANDOFF_ROWS, ImportRequest, Reader
 path, pg = Path(sys.argv[1]), sys.argv[2] == "postgresql"
 t0 = time.perf_counter()
+from tracker.ingest.csvfile import scan
 reader = Reader(ImportRequest(path=path), RowRules(source="", timezone=ZoneInfo("UTC")))
+by_columns = reader.columnar(scan(path, quotes=True).plain)  # as the import reads it
+gifts = (g for batch in by_columns.batches() for g in batch.gifts) if by_columns else (
+    outcome for line, values, outcome in reader.records() if isinstance(outcome, NormalizedDonation))
 chunk = {}
-for line, values, outcome in reader.records():
-    if isinstance(outcome, NormalizedDonation):
-        chunk[outcome.external_id] = outcome
-        if len(chunk) >= HANDOFF_ROWS:
-            prepare(list(chunk.values()), pg)
-            chunk = {}
+for outcome in gifts:
+    chunk[outcome.external_id] = outcome
+    if len(chunk) >= HANDOFF_ROWS:
+        prepare(list(chunk.values()), pg)
+        chunk = {}
 prepare(list(chunk.values()), pg)
 reader.close()
 print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
+
+
+STAGES = r"""
+import sys, time, json, collections
+import pyarrow.csv as pacsv
+from tracker import rollups
+from tracker.ingest import columnar, loader, writer, run as runmod
+T = collections.defaultdict(float)
+reading = [False]
+
+def timed(owner, name, label, only_reading=False):
+    f = getattr(owner, name)
+    def g(*a, **k):
+        if only_reading and not reading[0]:
+            return f(*a, **k)
+        t = time.perf_counter()
+        try:
+            return f(*a, **k)
+        finally:
+            T[label] += time.perf_counter() - t
+    setattr(owner, name, g)
+
+def timed_gen(owner, name, label):
+    f = getattr(owner, name)
+    def g(*a, **k):
+        it = f(*a, **k)
+        while True:
+            t = time.perf_counter()
+            reading[0] = True
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            finally:
+                reading[0] = False
+                T[label] += time.perf_counter() - t
+            yield item
+    setattr(owner, name, g)
+
+KINDS = (("INTO donors", "donors"), ("INTO donations", "gifts"), ("UPDATE donors", "first gifts"),
+         ("ANALYZE import_stage", "gifts"), ("import_stage", "stage"))
+
+def kind(sql):
+    for words, label in KINDS:
+        if words in sql:
+            return label
+    return "other SQL"
+
+class Timer:
+    def __init__(self, inner, label):
+        self.inner, self.label = inner, label
+    def __enter__(self):
+        self.t = time.perf_counter()
+        return self.inner.__enter__()
+    def __exit__(self, *exc):
+        try:
+            return self.inner.__exit__(*exc)
+        finally:
+            T[self.label] += time.perf_counter() - self.t
+
+class Cur:
+    def __init__(self, cur):
+        self._cur = cur
+    def execute(self, sql, *args):
+        t = time.perf_counter()
+        try:
+            return self._cur.execute(sql, *args)
+        finally:
+            T[kind(sql)] += time.perf_counter() - t
+    def copy(self, sql, *args):
+        return Timer(self._cur.copy(sql, *args), kind(sql))
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        return self._cur.__exit__(*exc)
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
+
+class Raw:
+    def __init__(self, raw):
+        self._raw = raw
+    def cursor(self, *args):
+        return Cur(self._raw.cursor(*args))
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
+
+real_raw = loader.raw_connection
+loader.raw_connection = lambda session: (lambda pg, raw: (pg, Raw(raw)))(*real_raw(session))
+timed_gen(columnar.ColumnarReader, "batches", "read+check")
+timed_gen(runmod.Reader, "records", "read+check")
+timed(pacsv, "read_csv", "read (pyarrow)", only_reading=True)
+timed(writer, "prepare", "staging rows")
+timed(rollups.Deltas, "flush", "rollups")
+timed(writer, "restore_indexes", "indexes")
+timed(runmod, "settle_conventions", "conventions")
+from tracker.cli import run
+t0 = time.perf_counter()
+code = run(sys.argv[1:])
+T["total"] = time.perf_counter() - t0
+print("STAGES " + json.dumps(T))
+sys.exit(code)
+"""
+STAGE_ORDER = ("conventions", "read (pyarrow)", "read+check", "staging rows", "stage", "donors", "gifts",
+               "first gifts", "rollups", "indexes", "other SQL")
+
+
+def run_stages(path: Path, url: str, first_load: str) -> dict[str, float]:
+    """`tracker ingest donations` with each stage timed (its seconds, summed over the chunks; the reader's
+    stages and the writer's overlap, on two threads)."""
+    import json
+
+    env = {**os.environ, "TRACKER_DATABASE_URL": url}
+    _migrate(url)
+    proc = subprocess.run([sys.executable, "-c", STAGES, "ingest", "donations", str(path), "--quiet",
+                           "--timezone", "UTC", "--first-load", first_load], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"tracker ingest failed: {proc.stderr.strip()}")
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("STAGES ")][-1]
+    return json.loads(line.removeprefix("STAGES "))
 
 
 def run_checks(path: Path, kind: str) -> tuple[float, float]:
@@ -284,11 +412,18 @@ def main() -> None:
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="PostgreSQL admin URL")
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--layouts", default="generic,stripe")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="also run tracker and chunked with the tracker package in DIR (e.g. a checkout of main), "
+                         "interleaved with this one's on the same rows: tracker@base, chunked@base")
+    ap.add_argument("--stages", action="store_true",
+                    help="also time each stage of the import (first load and chunked), as seconds and against the floor")
     ap.add_argument("--measure", default=",".join(MEASURES),
                     help=f"what to measure beside the floor (default: all of {','.join(MEASURES)})")
     args = ap.parse_args()
     measures = [m for m in args.measure.split(",") if m]
-    unknown = set(measures) - set(MEASURES)
+    if args.baseline:
+        measures += [m + "@base" for m in ("tracker", "chunked") if m in measures]
+    unknown = set(measures) - set(MEASURES) - {"tracker@base", "chunked@base"}
     if unknown:
         ap.error(f"unknown measure(s) {', '.join(sorted(unknown))}; choose from {', '.join(MEASURES)}")
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -311,6 +446,8 @@ def main() -> None:
                         "checks": lambda: run_checks(path, kind),
                         "tracker": lambda: run_tracker(path, make()),
                         "chunked": lambda: run_tracker(path, make(), first_load="no"),
+                        "tracker@base": lambda: run_tracker(path, make(), code=args.baseline),
+                        "chunked@base": lambda: run_tracker(path, make(), first_load="no", code=args.baseline),
                     }
                     runs = {m: [] for m in ["floor", *measures]}
                     for _ in range(args.repeat):  # interleaved, so that a slow spell of the machine hits them all
@@ -323,6 +460,13 @@ def main() -> None:
                           + " ".join(f"{args.rows / secs[m]:>15,.0f}" for m in measures) + " "
                           + " ".join(f"{secs['floor'] / secs[m]:>14.2f}" for m in measures)
                           + f" {peak['floor']:>9,.0f} " + " ".join(f"{peak[m]:>11,.0f}" for m in measures), flush=True)
+                    if args.stages:
+                        for mode, first_load in (("first load", "auto"), ("chunked", "no")):
+                            t = run_stages(path, make(), first_load)
+                            print(f"  stages, {mode} ({t['total']:.1f} s; floor {secs['floor']:.1f} s), "
+                                  "seconds and floor / stage: " + ", ".join(
+                                      f"{name} {t[name]:.2f} ({secs['floor'] / t[name]:.2f})"
+                                      for name in STAGE_ORDER if t.get(name, 0) >= 0.005), flush=True)
         finally:
             dbs.drop()
 

@@ -37,6 +37,7 @@ class Scan(NamedTuple):
 
     sha256: str
     lines: int
+    plain: bool = False  # no double quote and no carriage return outside CRLF: each line is exactly one row
 
 
 def scan(path: Path, *, encoding: str = ENCODING, quotes: bool = False) -> Scan:
@@ -47,7 +48,7 @@ def scan(path: Path, *, encoding: str = ENCODING, quotes: bool = False) -> Scan:
         decoder = codecs.getincrementaldecoder(encoding)()
     except LookupError:
         raise InputFileError(f"{path}: unknown encoding {encoding!r}; use e.g. utf-8, cp1252 or latin-1") from None
-    digest, lines, quote_count = hashlib.sha256(), 0, 0
+    digest, lines, quote_count, lone_cr = hashlib.sha256(), 0, 0, False
     with _open_binary(path) as fh:
         for block in iter(lambda: fh.read(SCAN_BLOCK), b""):
             digest.update(block)
@@ -61,6 +62,7 @@ def scan(path: Path, *, encoding: str = ENCODING, quotes: bool = False) -> Scan:
                 ) from None
             lines += block.count(b"\n")
             quote_count += block.count(b'"')
+            lone_cr = lone_cr or block.count(b"\r") != block.count(b"\r\n")  # (a CRLF split by a block counts too)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -68,7 +70,7 @@ def scan(path: Path, *, encoding: str = ENCODING, quotes: bool = False) -> Scan:
                                  "or not " + encoding) from None
     if quotes and quote_count % 2:
         _find_unclosed_quote(path, encoding)
-    return Scan(digest.hexdigest(), lines)
+    return Scan(digest.hexdigest(), lines, plain=not quote_count and not lone_cr)
 
 
 def _find_unclosed_quote(path: Path, encoding: str) -> None:
@@ -133,46 +135,49 @@ class CsvFile:
         A row that cannot be read, or has more (non-empty) values than the header has columns,
         comes as (line, CsvProblem) instead, and reading goes on with the next row. Fewer values
         than columns are allowed (exports leave trailing empty columns out); they read as empty."""
-        csv.field_size_limit(FIELD_LIMIT)
-        reader = csv.reader(self._handle, delimiter=self.delimiter, quotechar='"', doublequote=True)
-        width, delimiter = len(self.header), self.delimiter
-        base = self._base  # lines consumed before the reader started (the header and any above it)
-        start = base + 1
         try:
-            while True:
-                line = start
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    start = base + reader.line_num + 1
-                    reason = ("a value is longer than 16 MB" if "field limit" in str(exc)
-                              else f"broken CSV ({exc})")
-                    yield line, CsvProblem(f"{reason}; check the quotes and the delimiters on this line")
-                    continue
-                start = base + reader.line_num + 1
-                joined = "".join(values)
-                if not joined.strip():
-                    continue
-                if "\x00" in joined:
-                    yield line, CsvProblem("the row holds a NUL character (\\x00), which no database column takes; "
-                                           "remove it from the file", tuple(v.replace("\x00", "") for v in values))
-                    continue
-                if len(values) > width and any(v.strip() for v in values[width:]):
-                    yield line, CsvProblem(
-                        f"the row has {len(values)} values but the header has {width} columns; a value that holds "
-                        f"the delimiter {delimiter!r} must be in double quotes (e.g. \"1,234.56\")", tuple(values))
-                    continue
-                yield line, values
-        except UnicodeDecodeError:
-            raise InputFileError(f"{self.path}:{start}: is not text in the file's encoding; save it as CSV UTF-8, "
-                                 "or name its encoding with --encoding") from None
+            yield from read_rows(self._handle, len(self.header), self.delimiter, self._base, self.path)
         finally:
             self._handle.close()
 
     def close(self) -> None:
         self._handle.close()
+
+
+def read_rows(lines, width: int, delimiter: str, base: int, path) -> Iterator[tuple[int, list[str] | CsvProblem]]:
+    """CsvFile.rows for any iterable of lines: `base` lines come before the first (the header's)."""
+    csv.field_size_limit(FIELD_LIMIT)
+    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
+    start = base + 1
+    while True:
+        line = start
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise InputFileError(f"{path}:{start}: is not text in the file's encoding; save it as CSV UTF-8, "
+                                 "or name its encoding with --encoding") from None
+        except csv.Error as exc:
+            start = base + reader.line_num + 1
+            reason = ("a value is longer than 16 MB" if "field limit" in str(exc)
+                      else f"broken CSV ({exc})")
+            yield line, CsvProblem(f"{reason}; check the quotes and the delimiters on this line")
+            continue
+        start = base + reader.line_num + 1
+        joined = "".join(values)
+        if not joined.strip():
+            continue
+        if "\x00" in joined:
+            yield line, CsvProblem("the row holds a NUL character (\\x00), which no database column takes; "
+                                   "remove it from the file", tuple(v.replace("\x00", "") for v in values))
+            continue
+        if len(values) > width and any(v.strip() for v in values[width:]):
+            yield line, CsvProblem(
+                f"the row has {len(values)} values but the header has {width} columns; a value that holds "
+                f"the delimiter {delimiter!r} must be in double quotes (e.g. \"1,234.56\")", tuple(values))
+            continue
+        yield line, values
 
 
 def _open_binary(path: Path):

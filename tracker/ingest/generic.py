@@ -62,3 +62,9 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules) -> Callabl
         return fields.from_fields(where, line, {name: values[i] for name, i in wanted}, rules)
 
     return normalize
+
+
+def columns(header: list[str]) -> dict[str, int]:
+    """The fields of a header `normalizer` accepted: field -> its column."""
+    index = {name: i for i, name in enumerate(snake(h) for h in header)}
+    return {name: index[name] for name in REQUIRED + OPTIONAL if name in index}

@@ -215,20 +215,39 @@ def prepare(gifts: list[NormalizedDonation], pg: bool) -> Prepared:
     the writer's statements; on the writer's they took it about 9 s per million gifts, holding the
     interpreter while the reader waited (generic layout, SQLite). The writer redoes the last two
     only for a batch that holds gifts already stored."""
-    states = [counted_state(g) for g in gifts]
+    plain = _PLAIN_STATE  # what counts of a gift succeeded with nothing refunded or disputed, made once
+    states = [plain if g.status == "succeeded" and not g.refunded_cents and g.dispute_status is None
+              else counted_state(g) for g in gifts]
     deltas = _sums(gifts, states)
+    rows = _stage_rows(gifts, states, pg)
     if pg:
-        rows = [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, e.refunded_cents, g.fee_cents, g.currency,
-                 g.donated_at.replace(tzinfo=None), e.status, g.channel, g.appeal_variant, g.recurring, g.status,
-                 min(g.refunded_cents, g.amount_cents), g.dispute_status, g.dispute_cents, g.processor,
-                 g.processor_id, g.updated_at and g.updated_at.replace(tzinfo=None)) for g, e in zip(gifts, states)]
         return Prepared(rows, [], deltas)
-    rows = [(g.external_id, g.donor_key, g.email, g.name, g.amount_cents, e.refunded_cents, g.fee_cents, g.currency,
-             g.donated_at.replace(tzinfo=None).isoformat(" ", "microseconds"), e.status, g.channel, g.appeal_variant,
-             int(g.recurring), g.status, min(g.refunded_cents, g.amount_cents), g.dispute_status, g.dispute_cents,
-             g.processor, g.processor_id, g.updated_at and g.updated_at.replace(tzinfo=None).isoformat(" ", "microseconds"))
-            for g, e in zip(gifts, states)]
     return Prepared(rows, _earliest(gifts, states, rows), deltas)
+
+
+_PLAIN_STATE = effective("succeeded", 1, 0, None, 0)
+
+
+def _stage_rows(gifts: list[NormalizedDonation], states: list[Effective], pg: bool) -> list[tuple]:
+    """The staging table's rows (STAGE_COLUMNS) of these gifts, with their effective states: times naive UTC (on
+    SQLite written as SQLAlchemy writes them), booleans 0/1 on SQLite. (Each gift unpacked once: a third of the
+    time of reading its fields by name.)"""
+    out = []
+    add = out.append
+    for g, e in zip(gifts, states):
+        (_, external_id, amount, when, key, email, name, currency, status, refunded, fee, channel, variant,
+         recurring, updated, dispute, dispute_cents, processor, processor_id, _) = g
+        when = when.replace(tzinfo=None)
+        if updated is not None:
+            updated = updated.replace(tzinfo=None)
+        if not pg:
+            when = when.isoformat(" ", "microseconds")
+            updated = updated and updated.isoformat(" ", "microseconds")
+            recurring = int(recurring)
+        add((external_id, key, email, name, amount, e.refunded_cents, fee, currency, when, e.status, channel, variant,
+             recurring, status, refunded if refunded < amount else amount, dispute, dispute_cents, processor,
+             processor_id, updated))
+    return out
 
 
 def counted_cents(status: str, amount: int, refunded: int) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.errors import InputFileError, RowError, UsageError
-from tracker.ingest import conventions, generic, jsonl, mapping as mapping_mod, paypal, stripe
+from tracker.ingest import columnar, conventions, generic, jsonl, mapping as mapping_mod, paypal, stripe
 from tracker.ingest.csvfile import ENCODING, CsvFile, CsvProblem, scan
 from tracker.ingest.fields import RowRules
 from tracker.ingest.loader import ImportSummary, lock_writes
@@ -113,6 +113,20 @@ class Reader:
             raise
         self.header = self._csv.header
         self.delimiter = self._csv.delimiter
+        self._encoding = request.encoding
+
+    def columnar(self, plain: bool) -> columnar.ColumnarReader | None:
+        """A column-wise reader of this file (tracker.ingest.columnar) when `plain` (no row spans lines: the
+        scan says) and its format has one; None: the rows are read one by one (`records`)."""
+        # (Stripe's export is read row by row: checked column-wise it took longer, 1.8 s against 1.6 s for
+        # 200,000 rows, its many columns each checked and converted)
+        if not plain or self.format != "generic" or self.mapping is not None or \
+                self._encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            return None
+        build = columnar.generic_builder(generic.columns(self.header), self.rules)
+        if build is None:
+            return None
+        return columnar.ColumnarReader(self._csv.path, self.header, self.delimiter, build, self._normalize)
 
     def close(self) -> None:
         if self.format == "jsonl":
@@ -156,7 +170,8 @@ def run_import(
         raise UsageError(f"--rejects {rejects_path} is the input file itself; name another file for the rejected rows")
     summary = ImportSummary(path=str(path), format=reader.format, source=reader.source)
     try:  # the whole file is read once before any row is written: its digest, its encoding, its quotes
-        sha = scan(path, encoding=request.encoding, quotes=reader.format != "jsonl").sha256
+        scanned = scan(path, encoding=request.encoding, quotes=reader.format != "jsonl")
+        sha = scanned.sha256
         decided = settle_conventions(reader, request, rules)  # and its date order and decimal mark
     except BaseException:
         reader.close()
@@ -205,43 +220,104 @@ def run_import(
     writer = ChunkWriter(sessions, batch_id, reader.source, summary, first_load=first_load, rank=rank)
     since_commit = 0  # gifts handed over since the last commit
     gifts, earliest, inside = 0, None, not windows  # for the one-line warning about a file's dates (below)
-    try:
-        for line, values, outcome in reader.records():
-            summary.rows_read += 1
-            if isinstance(outcome, NormalizedDonation):
-                gifts += 1
-                when = outcome.donated_at
-                if earliest is None or when < earliest:
-                    earliest = when
+
+    def limit() -> int:
+        return min(HANDOFF_ROWS, request.chunk_rows - since_commit)
+
+    def hand_off() -> None:
+        nonlocal chunk, since_commit
+        since_commit += len(chunk)
+        commit = since_commit >= request.chunk_rows
+        writer.put(chunk, commit=commit)
+        chunk = {}
+        since_commit = 0 if commit else since_commit
+        if progress:
+            progress(summary.rows_read)
+
+    def add_gift(outcome: NormalizedDonation) -> None:
+        nonlocal gifts, earliest, inside
+        gifts += 1
+        when = outcome.donated_at
+        if earliest is None or when < earliest:
+            earliest = when
+        if not inside:
+            inside = any(start <= when < end for start, end, _ in windows)
+        earlier = chunk.get(outcome.external_id)
+        if earlier is not None:
+            if earlier.content() == outcome.content():
+                summary.unchanged += 1
+                return
+            # same id, other content, same batch: the later row wins. (Across batches the earlier
+            # row is already written, and the later one is merged forward like any later file.)
+            summary.superseded += 1
+        chunk[outcome.external_id] = outcome
+        if len(chunk) >= limit():
+            hand_off()
+
+    def add_other(line: int, values: list[str], outcome) -> None:
+        if isinstance(outcome, RefundRow):
+            refunds.append(outcome)
+        elif isinstance(outcome, Skipped):
+            summary.skipped += 1
+            summary.skip_kinds[outcome.label] += 1
+        else:
+            summary.rejected += 1
+            if len(summary.errors) < 1000:
+                summary.errors.append(outcome)
+            rejects.write(line, outcome.message, values)
+
+    def add_batch(batch: columnar.Batch) -> None:
+        """A block's rows, as the row-by-row loop below takes them (in file order), whole runs of gifts at once."""
+        nonlocal gifts, earliest, inside
+        base, found, places, others = summary.rows_read, batch.gifts, batch.places, batch.others
+        place_of = (lambda i: i) if places is None else places.__getitem__
+        o = 0
+
+        def others_before(place: int) -> None:
+            nonlocal o
+            while o < len(others) and others[o][0] < place:
+                p, line, values, outcome = others[o]
+                summary.rows_read = base + p + 1
+                add_other(line, values, outcome)
+                o += 1
+
+        i = 0
+        while i < len(found):
+            part = found[i:i + limit() - len(chunk)]
+            ids = [g.external_id for g in part]
+            if len(set(ids)) == len(ids) and chunk.keys().isdisjoint(ids):  # no id seen twice: all go in
+                others_before(place_of(i + len(part) - 1))
+                summary.rows_read = base + place_of(i + len(part) - 1) + 1
+                gifts += len(part)
+                first = min(g.donated_at for g in part)
+                earliest = first if earliest is None or first < earliest else earliest
                 if not inside:
-                    inside = any(start <= when < end for start, end, _ in windows)
-                earlier = chunk.get(outcome.external_id)
-                if earlier is not None:
-                    if earlier.content() == outcome.content():
-                        summary.unchanged += 1
-                        continue
-                    # same id, other content, same batch: the later row wins. (Across batches the earlier
-                    # row is already written, and the later one is merged forward like any later file.)
-                    summary.superseded += 1
-                chunk[outcome.external_id] = outcome
-                if len(chunk) >= min(HANDOFF_ROWS, request.chunk_rows - since_commit):
-                    since_commit += len(chunk)
-                    commit = since_commit >= request.chunk_rows
-                    writer.put(chunk, commit=commit)
-                    chunk = {}
-                    since_commit = 0 if commit else since_commit
-                    if progress:
-                        progress(summary.rows_read)
-            elif isinstance(outcome, RefundRow):
-                refunds.append(outcome)
-            elif isinstance(outcome, Skipped):
-                summary.skipped += 1
-                summary.skip_kinds[outcome.label] += 1
-            else:
-                summary.rejected += 1
-                if len(summary.errors) < 1000:
-                    summary.errors.append(outcome)
-                rejects.write(line, outcome.message, values)
+                    inside = any(start <= g.donated_at < end for g in part for start, end, _ in windows)
+                chunk.update(zip(ids, part))
+                i += len(part)
+                if len(chunk) >= limit():
+                    hand_off()
+                continue
+            for g in part:
+                others_before(place_of(i))
+                summary.rows_read = base + place_of(i) + 1
+                add_gift(g)
+                i += 1
+        others_before(batch.rows)
+        summary.rows_read = base + batch.rows
+
+    try:
+        by_columns = reader.columnar(scanned.plain)
+        if by_columns is not None:
+            for batch in by_columns.batches():
+                add_batch(batch)
+        else:
+            for line, values, outcome in reader.records():
+                summary.rows_read += 1
+                if isinstance(outcome, NormalizedDonation):
+                    add_gift(outcome)
+                else:
+                    add_other(line, values, outcome)
         if chunk:
             writer.put(chunk, commit=True)
         writer.close()
@@ -267,6 +343,7 @@ def run_import(
         raise
     finally:
         sys.setswitchinterval(switch_interval)
+        reader.close()
         wrote = rejects.close()
     _settle_rejects_file(wrote, rejects_path, request, summary, sessions, batch_id)
     return summary
