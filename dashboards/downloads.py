@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dashboards import auth
 from dashboards.security import plain
 from tracker import finance, queries
+from tracker.organization import organization_currency, organization_zone
 from tracker.dates import parse_as_of
 from tracker.errors import TrackerError, ValueProblem
 from tracker.models import ImportBatch
@@ -59,8 +60,6 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
         try:
             with sessions.begin() as session:
                 if not slug and first and last and kind in finance.RANGE_KINDS:
-                    from tracker.cli.context import organization_currency, organization_zone
-
                     c = finance.period(session, first, last, tz=organization_zone(session),
                                        currency=organization_currency(session))
                 else:

@@ -9,7 +9,6 @@ token; everything typed is escaped when the form is shown again.
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,28 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dashboards import auth
 from dashboards.security import escaped_html, plain
-from tracker import queries
-from tracker.dates import zone
 from tracker.errors import TrackerError
 from tracker.finance import audit
 from tracker.ingest import manual
 from tracker.money import format_money
+from tracker.organization import organization_currency, organization_zone
 
 FORBIDDEN = "Entering gifts is for the finance and admin roles; ask an admin (tracker user add NAME --role finance)."
 FIELDS = ("amount", "donated_at", "email", "name", "method", "reference", "channel", "note")
 LABELS = {"amount": "Amount", "donated_at": "Date given (YYYY-MM-DD)", "email": "Donor's e-mail", "name": "Donor's name",
           "method": "Paid by", "reference": "Check number or reference", "channel": "Channel (e.g. mail)",
           "note": "Note"}
-
-
-def _organization(session: Session):
-    """(zone, currency) gifts are read in: the environment's, else the campaigns' when they share one."""
-    tz_name = os.environ.get("TRACKER_TIMEZONE")
-    zones = queries.campaign_timezones(session)
-    tz = zone(tz_name) if tz_name else zone(next(iter(zones))) if len(zones) == 1 else None
-    currencies = queries.campaign_currencies(session)
-    currency = os.environ.get("TRACKER_CURRENCY") or (next(iter(currencies)) if len(currencies) == 1 else "USD")
-    return tz, currency.upper()
 
 
 def _page(values: dict, message: str | None = None, done: str | None = None) -> str:
@@ -87,7 +75,7 @@ def register(server: Flask, sessions: sessionmaker[Session], clock: Callable[[],
         now = clock()
         try:
             with sessions.begin() as session:
-                tz, currency = _organization(session)
+                tz, currency = organization_zone(session), organization_currency(session)
                 added = manual.add(session, amount=values["amount"], donated_at=values["donated_at"],
                                    email=values["email"], name=values["name"], method=values["method"] or "check",
                                    reference=values["reference"], channel=values["channel"], note=values["note"],

@@ -93,6 +93,28 @@ def test_a_check_entered_by_hand_counts_like_any_gift_and_bad_values_get_a_rows_
         assert session.scalar(select(func.count()).select_from(Donation).where(Donation.source == "manual")) == 3
 
 
+def test_hostile_text_typed_with_a_gift_is_refused_or_inert_on_both_databases(tracker, december, sessions):
+    base = ("--amount", "20", "--donated-at", "2026-12-20", "--donor-email", "x@example.org")
+    for args, message in ((("--reference", "CHECK\x001"), "the reference holds a NUL character"),
+                          (("--note", "n" * 140_000), "the note is 140,000 characters long, more than the 2,000"),
+                          (("--reference", "r" * 201), "more than the 200 it may have"),
+                          (("--name", "a\x00b"), "NUL character")):
+        refused = tracker("gift", "add", *base, *args)
+        assert refused.code == 2 and message in refused.err and "Traceback" not in refused.err, (args, refused)
+    with sessions.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Donation)) == 0  # nothing half-stored
+    # a name and a reference that a spreadsheet would run stay text in the export
+    assert tracker("gift", "add", *base, "--name", "=HYPERLINK(\"http://evil.example\")",
+                   "--reference", "+1+1").code == 0
+    rows = list(csv.DictReader(io.StringIO(tracker("export", "donations", "--campaign", "dec-2026",
+                                                   "--include-personal", *DECEMBER_END).out)))
+    assert rows[0]["donor_name"] == "'=HYPERLINK(\"http://evil.example\")"
+    gift = rows[0]
+    refused = tracker("gift", "void", 1, "--reason", "bounced\x00")
+    assert refused.code == 2 and "the reason holds a NUL character" in refused.err
+    assert gift["status"] == "succeeded" and raised(tracker)["raised"] == "20.00"
+
+
 def test_a_voided_gift_is_kept_counts_nothing_and_says_who_and_why(tracker, december, sessions):
     imported(tracker, december["first"], "2026-12-10")
     before = raised(tracker)

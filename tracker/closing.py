@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from tracker.dates import ensure_utc, local_midnight
 from tracker.db import bump_revision
 from tracker.errors import UsageError
-from tracker.models import (COUNTED_STATUSES, ClosedPeriod, Donation, Donor, GiftBucket, GiftHistory, closed_buckets,
+from tracker.ingest.loader import counted_cents
+from tracker.models import (CLOSED_CACHE, COUNTED_STATUSES, ClosedPeriod, Donation, Donor, GiftBucket, GiftHistory, closed_buckets,
                             closed_donors, closed_gifts)
 from tracker.rollups import BUCKET_SECONDS
 
@@ -36,11 +37,6 @@ def month_range(period: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     except ValueError:
         raise UsageError(f"period {period!r} is not a month; write it as YYYY-MM, e.g. 2026-12") from None
     return local_midnight(first, tz), local_midnight(first + relativedelta(months=1), tz)
-
-
-def counted(status: str | None, amount: int, refunded: int) -> int:
-    """What a gift counts towards raised (gross of fees), whatever its state."""
-    return amount - refunded if status in COUNTED_STATUSES else 0
 
 
 def net(row) -> int:
@@ -72,6 +68,7 @@ def close(session: Session, period: str, *, tz: ZoneInfo, actor: str, now: datet
         select(GiftBucket.currency, func.sum(GiftBucket.amount_cents - GiftBucket.refunded_cents),
                func.sum(GiftBucket.gifts))
         .where(GiftBucket.bucket >= _epoch(start), GiftBucket.bucket < _epoch(end)).group_by(GiftBucket.currency))}
+    session.info.pop(CLOSED_CACHE, None)  # the periods read so far in this session are no longer all
     row = ClosedPeriod(period=period, timezone=tz.key, starts_at=start, ends_at=end, closed_at=now, closed_by=actor,
                        figures=json.dumps(figures, sort_keys=True))
     session.add(row)
@@ -102,6 +99,7 @@ def reopen(session: Session, period: str, *, actor: str, now: datetime) -> Close
     for table in (closed_gifts, closed_buckets, closed_donors):
         session.execute(delete(table).where(table.c.period_id == current.id))
     current.reopened_at, current.reopened_by = now, actor
+    session.info.pop(CLOSED_CACHE, None)
     bump_revision(session, now)
     return current
 
@@ -198,8 +196,8 @@ def _changed_since_close(session: Session, p: ClosedPeriod) -> dict:
         m = r._mapping
         before = _Gift(*(m[f"c_{f}"] for f in fields), None) if m["c_id"] is not None else None
         now = _Gift(*(m[f"d_{f}"] for f in fields), m["d_recorded_at"]) if m["d_id"] is not None else None
-        was = counted(before.status, before.amount_cents, before.refunded_cents) if before else 0
-        is_ = counted(now.status, now.amount_cents, now.refunded_cents) if now else 0
+        was = counted_cents(before.status, before.amount_cents, before.refunded_cents) if before else 0
+        is_ = counted_cents(now.status, now.amount_cents, now.refunded_cents) if now else 0
         out[(now or before).id] = (before, now, is_ - was)
     return out
 

@@ -656,6 +656,8 @@ def _snapshot(name: str, of, comment: str) -> Table:
     return Table(name, Base.metadata, *columns, comment=comment)
 
 
+# where a session keeps the closed periods it has read (tracker.queries); closing or reopening one forgets them
+CLOSED_CACHE = "tracker.closed_periods"
 closed_gifts = _snapshot("closed_gifts", Donation, "the gifts of a closed period as they stood at its close")
 Index("ix_closed_gifts_period_donated_at", closed_gifts.c.period_id, closed_gifts.c.donated_at)
 closed_buckets = _snapshot("closed_buckets", GiftBucket, "the rollups of a closed period as they stood at its close")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from tracker.campaign import Change, FiscalShare, Segment, Segments
 from tracker.dates import UTC, Window, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_donors, closed_gifts, AuditEntry, AppealEvent, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
+from tracker.models import CLOSED_CACHE, COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_donors, closed_gifts, AuditEntry, AppealEvent, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -145,8 +145,12 @@ def _instant(epoch: int) -> datetime:
 def _closed(session: Session) -> list[tuple[int, datetime, datetime]]:
     """(id, start, end) of the closed periods (tracker.closing): their figures are read from the copy taken at
     the close, so nothing after it changes them."""
-    return [(i, ensure_utc(s), ensure_utc(e)) for i, s, e in session.execute(
-        select(ClosedPeriod.id, ClosedPeriod.starts_at, ClosedPeriod.ends_at).where(ClosedPeriod.reopened_at.is_(None)))]
+    found = session.info.get(CLOSED_CACHE)  # read once per session: a status asks a dozen times
+    if found is None:
+        found = session.info[CLOSED_CACHE] = [(i, ensure_utc(s), ensure_utc(e)) for i, s, e in session.execute(
+            select(ClosedPeriod.id, ClosedPeriod.starts_at, ClosedPeriod.ends_at)
+            .where(ClosedPeriod.reopened_at.is_(None)))]
+    return found
 
 
 def _buckets(session: Session, closed: list | None = None):
@@ -169,16 +173,13 @@ def _raw_raised(session: Session, closed: list, currency: str, start: datetime, 
     """(cents raised, gifts with a positive net) by the gifts themselves donated in [start, end) (a part of a quarter
     hour): the closed period's copy of them when the range is in one."""
     period = next((i for i, s, e in closed if s <= start and end <= e), None)
-    if period is None:
-        row = session.execute(select(func.coalesce(func.sum(_raised(basis)), 0), func.count(case((NET > 0, Donation.id))))
-                              .where(_counted_between(currency, start, end))).one()
-        return int(row[0]), int(row[1])
-    t = closed_gifts.c
-    net = t.amount_cents - t.refunded_cents
-    raised = net - case((net > 0, func.coalesce(t.fee_cents, 0)), else_=0) if basis == "net_of_fees" else net
-    row = session.execute(select(func.coalesce(func.sum(raised), 0), func.count(case((net > 0, t.id)))).where(
-        t.period_id == period, t.status.in_(COUNTED_STATUSES), t.currency == currency, t.donated_at >= start,
-        t.donated_at < end)).one()
+    d = Donation
+    if period is not None:
+        d = aliased(Donation, select(closed_gifts).where(closed_gifts.c.period_id == period).subquery("copy"),
+                    adapt_on_names=True)
+    net, _ = _parts(d)
+    row = session.execute(select(func.coalesce(func.sum(_raised(basis, d)), 0), func.count(case((net > 0, d.id))))
+                          .where(_counted_between(currency, start, end, d))).one()
     return int(row[0]), int(row[1])
 
 

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from tracker import db, queries
+from tracker import db
 from tracker.dates import parse_as_of, utc_now, zone
 from tracker.errors import UsageError, ValueProblem
+from tracker.organization import organization_currency, organization_zone  # noqa: F401  (the commands' names)
 
 EXIT_REJECTED = 3  # some input rows were rejected (the good ones loaded)
 MAX_ERRORS_SHOWN = 10  # bad rows printed before "... and N more"
@@ -53,28 +54,6 @@ def read_as_of(text: str | None, tz: ZoneInfo | str) -> datetime:
         return parse_as_of(text, zone(tz) if isinstance(tz, str) else tz)
     except ValueProblem as exc:
         raise UsageError(f"--as-of: {exc}") from None
-
-
-def organization_zone(session) -> ZoneInfo | None:
-    """The zone naive times are read in: $TRACKER_TIMEZONE, else the campaigns' zone when they share one.
-
-    None when neither says: naive times are then rejected row by row, saying to pass --timezone."""
-    env = os.environ.get("TRACKER_TIMEZONE")
-    if env:
-        return zone(env)
-    zones = queries.campaign_timezones(session)
-    if len(zones) == 1:
-        return zone(zones.pop())
-    return None
-
-
-def organization_currency(session) -> str:
-    """The currency gifts are counted in: $TRACKER_CURRENCY, else the campaigns' when they share one, else USD."""
-    env = os.environ.get("TRACKER_CURRENCY")
-    if env:
-        return env.strip().upper()
-    currencies = queries.campaign_currencies(session)
-    return currencies.pop() if len(currencies) == 1 else "USD"
 
 
 def show_row_errors(errors: list, rejected: int) -> None:

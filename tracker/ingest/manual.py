@@ -64,6 +64,7 @@ def add(session: Session, *, amount: str, donated_at: str, email: str, name: str
         raise GiftRefused(f"method {method!r} is not one of {', '.join(METHODS)}")
     if not (email or "").strip():
         raise GiftRefused("the donor's e-mail is empty; give --donor-email so the gift is the donor's")
+    reference, note = _text("the reference", reference, REFERENCE_LIMIT), _text("the note", note, NOTE_LIMIT)
     dayfirst = _one_date(donated_at or "")
     _one_amount(amount or "")
     lock_writes(session)
@@ -79,8 +80,8 @@ def add(session: Session, *, amount: str, donated_at: str, email: str, name: str
     write_chunk(session, SOURCE, [made], None, summary, rank=0, recorded_at=now,
                 cause=Cause(at=now, actor=actor))
     gift_id = session.scalar(select(Donation.id).where(Donation.source == SOURCE, Donation.external_id == external_id))
-    history.set_details(session, [{"donation_id": gift_id, "method": method, "reference": reference or None,
-                                   "note": note or None, "entered_by": actor, "entered_at": now}])
+    history.set_details(session, [{"donation_id": gift_id, "method": method, "reference": reference,
+                                   "note": note, "entered_by": actor, "entered_at": now}])
     bump_revision(session, now)
     added = Added(gift_id, external_id, made.amount_cents, made.currency, made.donated_at)
     windows = [(c.window.starts_at, c.window.end, c.slug) for c in session.scalars(select(Campaign))]
@@ -90,6 +91,21 @@ def add(session: Session, *, amount: str, donated_at: str, email: str, name: str
     if made.donated_at > now:
         added.warnings.append(f"warning: the gift is dated in the future ({made.donated_at:%Y-%m-%d %H:%M} UTC)")
     return added
+
+
+REFERENCE_LIMIT = GiftDetail.__table__.c.reference.type.length
+NOTE_LIMIT = 2000  # a note or a reason: a few sentences
+
+
+def _text(what: str, value: str | None, limit: int) -> str | None:
+    """Free text typed with a gift (a reference, a note, a reason), stripped; refused as a CSV row's field would be:
+    a NUL character (no database column takes it) or more than `limit` characters. None when empty."""
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise GiftRefused(f"{what} holds a NUL character (\\x00), which no database column takes; remove it")
+    if len(value) > limit:
+        raise GiftRefused(f"{what} is {len(value):,} characters long, more than the {limit:,} it may have; shorten it")
+    return value or None
 
 
 def _one_date(text: str) -> bool:
@@ -124,6 +140,7 @@ def void(session: Session, gift_id: int, *, reason: str, actor: str, now: dateti
     """Take gift `gift_id` back: kept and marked voided, counting nothing from now on (the rollups follow)."""
     if not (reason or "").strip():
         raise UsageError("say why with --reason (it is kept in the gift's history)")
+    reason = _text("the reason", reason, NOTE_LIMIT)
     lock_writes(session)
     gift = session.get(Donation, gift_id)
     if gift is None:
@@ -132,8 +149,8 @@ def void(session: Session, gift_id: int, *, reason: str, actor: str, now: dateti
         detail = session.get(GiftDetail, gift_id)
         by = f" by {detail.voided_by}" if detail and detail.voided_by else ""
         raise UsageError(f"gift {gift_id} was voided already, on {gift.voided_at:%Y-%m-%d %H:%M} UTC{by}")
-    set_voided(session, gift, now, Cause(at=now, actor=actor, note=reason.strip()))
-    history.set_details(session, [{"donation_id": gift_id, "void_reason": reason.strip(), "voided_by": actor}])
+    set_voided(session, gift, now, Cause(at=now, actor=actor, note=reason))
+    history.set_details(session, [{"donation_id": gift_id, "void_reason": reason, "voided_by": actor}])
     bump_revision(session, now)
     return gift
 

@@ -144,10 +144,7 @@ def undo(session: Session, import_id: int, *, actor: str, now: datetime) -> Undo
         done.restored += 1
     # gifts it created: removed, or voided when something else refers to them
     for part in _chunks(sorted(created)):
-        touched = set()
-        for h_gift in others:
-            if h_gift in part:
-                touched.add(h_gift)
+        touched = set(part) & others.keys()  # changed by another import, event or person
         touched |= set(session.scalars(select(Refund.donation_id).where(Refund.donation_id.in_(part))))
         touched |= set(session.scalars(select(GiftAlias.donation_id).where(GiftAlias.donation_id.in_(part))))
         touched |= set(session.scalars(select(Donation.duplicate_of).where(Donation.duplicate_of.in_(part))))
@@ -177,9 +174,8 @@ def undo(session: Session, import_id: int, *, actor: str, now: datetime) -> Undo
     rollups.refresh_first_gifts(session, sorted(donors))
     # donors the import brought who have no gift left
     for part in _chunks(sorted(donors)):
-        gone = [d for d in part if not session.scalar(select(Donation.id).where(Donation.donor_id == d).limit(1))]
-        if gone:
-            session.execute(delete(Donor).where(Donor.id.in_(gone)))
+        session.execute(delete(Donor).where(Donor.id.in_(part), ~select(Donation.id).where(
+            Donation.donor_id == Donor.id).exists()))
     batch.undone_at, batch.undone_by = now, actor
     bump_revision(session, now)
     return done
