@@ -92,11 +92,7 @@ class Curve:
 
     def gifts_at(self, offset_seconds: float) -> int:
         """Gifts in the first `offset_seconds` of the window (exact where known, else whole quarter hours)."""
-        for offset, n in self.exact_gifts:
-            if offset == offset_seconds:
-                return n
-        i = bisect_right(self.gift_steps, (offset_seconds, math.inf))
-        return self.gift_steps[i - 1][1] if i else 0
+        return _step_at(self.exact_gifts, self.gift_steps, offset_seconds)
 
     def with_exact(self, cents: dict[float, int], gifts: dict[float, int] | None = None) -> Curve:
         """The same curve, answering these moments (offset -> cents, and gifts, up to and including it) exactly."""
@@ -111,11 +107,7 @@ class Curve:
 
     def at(self, offset_seconds: float) -> int:
         """Cents raised in the first `offset_seconds` of the window: exact where known, else whole quarter hours."""
-        for offset, cents in self.exact:
-            if offset == offset_seconds:
-                return cents
-        i = bisect_right(self.steps, (offset_seconds, math.inf))
-        return self.steps[i - 1][1] if i else 0
+        return _step_at(self.exact, self.steps, offset_seconds)
 
     def share_at(self, offset_seconds: float) -> float | None:
         final = self.final_cents
@@ -268,3 +260,13 @@ def matched_share(current: Window, as_of: datetime, curve: Curve, gifts: bool = 
     start = curve.day_starts[j]
     partial = at(_offset(curve.window, j, wall)) - at(start)
     return (done[day] + partial) / whole
+
+
+def _step_at(exact: tuple, steps: tuple, offset_seconds: float) -> int:
+    """A step function's value at `offset_seconds`: the exact answer for that moment when there is one, else the
+    last step at or before it (0 before the first)."""
+    for offset, value in exact:
+        if offset == offset_seconds:
+            return value
+    i = bisect_right(steps, (offset_seconds, math.inf))
+    return steps[i - 1][1] if i else 0
