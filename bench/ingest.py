@@ -35,7 +35,7 @@ the floor writing tracker's tables, indexes kept, already is; least / floor: the
 indexes built after; checks / floor: the rows' checks alone). `--measure` chooses which run; `--baseline DIR` adds the import
 and the chunked import run with another version of tracker (a checkout of main), on the same rows, in
 the same run. `--stages` also runs the import
-with each stage timed (conventions, read, check, staging rows, staging, donors, gifts, first gifts, rollups,
+with each stage timed (conventions, read, check, gift rows, staging, donors, gifts, first gifts, rollups,
 indexes) and prints each one's seconds and the floor's time over it: the stage to work on next is the one
 with the lowest ratio.
 """
@@ -241,9 +241,9 @@ chunk = {}
 for outcome in gifts:
     chunk[outcome.external_id] = outcome
     if len(chunk) >= HANDOFF_ROWS:
-        prepare(list(chunk.values()), pg)
+        prepare(list(chunk.values()), pg, "generic", 1, None, 1)
         chunk = {}
-prepare(list(chunk.values()), pg)
+prepare(list(chunk.values()), pg, "generic", 1, None, 1)
 reader.close()
 print(time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
@@ -286,8 +286,9 @@ def timed_gen(owner, name, label):
             yield item
     setattr(owner, name, g)
 
-KINDS = (("INTO donors", "donors"), ("INTO donations", "gifts"), ("UPDATE donors", "first gifts"),
-         ("ANALYZE import_stage", "gifts"), ("import_stage", "stage"))
+KINDS = (("INTO donors", "donors"), ("INTO donations", "gifts"), ("COPY donations", "gifts"),
+         ("UPDATE donors", "first gifts"), ("ANALYZE import_stage", "gifts"), ("import_stage", "stage"),
+         ("FROM donors", "donors"))
 
 def kind(sql):
     for words, label in KINDS:
@@ -338,7 +339,7 @@ loader.raw_connection = lambda session: (lambda pg, raw: (pg, Raw(raw)))(*real_r
 timed_gen(columnar.ColumnarReader, "batches", "read+check")
 timed_gen(runmod.Reader, "records", "read+check")
 timed(pacsv, "read_csv", "read (pyarrow)", only_reading=True)
-timed(writer, "prepare", "staging rows")
+timed(writer, "prepare", "gift rows")
 timed(rollups.Deltas, "flush", "rollups")
 timed(writer, "restore_indexes", "indexes")
 timed(runmod, "settle_conventions", "conventions")
@@ -349,7 +350,7 @@ T["total"] = time.perf_counter() - t0
 print("STAGES " + json.dumps(T))
 sys.exit(code)
 """
-STAGE_ORDER = ("conventions", "read (pyarrow)", "read+check", "staging rows", "stage", "donors", "gifts",
+STAGE_ORDER = ("conventions", "read (pyarrow)", "read+check", "gift rows", "stage", "donors", "gifts",
                "first gifts", "rollups", "indexes", "other SQL")
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import DatabaseError
 from tracker.ingest.firstload import defer_indexes, restore_indexes
-from tracker.ingest.loader import ImportSummary, lock_writes, prepare, write_chunk
+from tracker.ingest.loader import ImportSummary, db_value, lock_writes, prepare, write_chunk
 from tracker.models import ImportBatch
 
 ANALYZE_EVERY = 100_000  # on PostgreSQL, refresh the statistics of donors and donations after this many new gifts
@@ -92,6 +92,13 @@ class ChunkWriter:
         self._stopping = False
         self._drained = False  # the writer has taken the last item (None) off the queue
         self._analyzed_at = 0  # gifts inserted when the tables' statistics were last refreshed (PostgreSQL)
+        # Each batch is first written as new (loader.write_chunk's `direct`); after a batch that held stored
+        # gifts, the next goes to the merge at once, until one is all new again (a file imported again then
+        # costs no attempt per batch).
+        self._direct = True
+        with sessions() as session:
+            started = session.get(ImportBatch, batch_id).started_at
+        self._constants = (source, batch_id, db_value(started, self._pg), batch_id if rank is None else rank)
         self._conn = None
         self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
         self._thread.start()
@@ -137,7 +144,10 @@ class ChunkWriter:
                             self._try_first_load = False
                             self._deferred = defer_indexes(session)
                             self.first_load = self._deferred is not None
-                    write_chunk(session, source, chunk, batch_id, pending, prepared, rank=self._rank)
+                    before = pending.inserted
+                    if not write_chunk(session, source, chunk, batch_id, pending, prepared, rank=self._rank,
+                                       direct=self._direct):
+                        self._direct = pending.inserted - before == len(chunk)
                     if commit and self._deferred is None:
                         self._commit(session, pending)
                         session = None
@@ -187,7 +197,7 @@ class ChunkWriter:
             raise self._error
         gifts = list(chunk.values())
         # made ready here, on the reader's thread, while the writer waits on the database
-        self._queue.put((gifts, prepare(gifts, self._pg), commit))
+        self._queue.put((gifts, prepare(gifts, self._pg, *self._constants), commit))
 
     def _finish(self) -> None:
         self._queue.put(None)
