@@ -17,17 +17,22 @@ the earliest free gift (donated_at, then id). The caller owns the transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.db import bump_revision
-from tracker.errors import NotFound, UsageError
+from tracker.dates import UTC
+from tracker.errors import NotFound, RowError, UsageError
+from tracker.ingest.records import NormalizedDonation, Skipped
 from tracker.models import COUNTED_STATUSES, PLEDGE_KINDS, Donation, Donor, GiftDetail, Pledge
 
 MANUAL_SOURCE = "manual"
 PREFIX = "P-"
+REFERENCE_LIMIT = Pledge.__table__.c.reference.type.length
 
 
 @dataclass(frozen=True)
@@ -173,3 +178,50 @@ def link_open(session: Session, *, now: datetime) -> int:
     if chosen:
         bump_revision(session, now)
     return len(chosen)
+
+
+def row_reader(where: str, header: list[str], mapping, tz: ZoneInfo | None
+               ) -> Callable[[int, list[str], NormalizedDonation], NewPledge | RowError | Skipped]:
+    """For a file whose mapping says pledged = true: one row, already checked as a gift row is (amount, date, donor),
+    made into a pledge with the mapping's pledge columns (expected_at, kind, reference) and options (pledge_kind,
+    expected_after_days). The pledge's date is the row's donated_at; its reference defaults to the row's processor
+    id, so that the payment arriving with that id fulfils it."""
+    found: dict[str, int] = {}
+    for i, h in enumerate(header):
+        found.setdefault(h.strip().lower(), i)
+    index = {f: [found[c.strip().lower()] for c in mapping.columns[f]]
+             for f in ("expected_at", "kind", "reference") if f in mapping.columns}
+    zone = tz or UTC
+
+    def read(line: int, values: list[str], gift: NormalizedDonation) -> NewPledge | RowError | Skipped:
+        n = len(values)
+
+        def cell(field: str) -> str:
+            return " ".join(v for v in (values[i].strip() if i < n else "" for i in index.get(field, ())) if v)
+
+        if gift.status == "failed" or gift.status == "refunded":
+            return Skipped(line, f"status {gift.status}: not a pledge", f"status {gift.status}")
+        if gift.amount_cents <= 0:
+            return RowError(where, line, "amount is 0; a pledge is of the amount promised")
+        kind = (cell("kind") or mapping.pledge_kind or "").strip().lower().replace(" ", "_").replace("-", "_")
+        if kind not in PLEDGE_KINDS:
+            return RowError(where, line, f"kind {cell('kind')!r} is not one of {', '.join(PLEDGE_KINDS)}; "
+                                         "write one of them, or leave it empty for the mapping's pledge_kind")
+        expected = None
+        text = cell("expected_at")
+        if text:
+            try:
+                expected = date.fromisoformat(text[:10])
+            except ValueError:
+                return RowError(where, line, f"expected_at {text!r} is not a date written YYYY-MM-DD, e.g. 2027-01-25")
+        elif mapping.expected_after_days is not None:
+            expected = gift.donated_at.astimezone(zone).date() + timedelta(days=mapping.expected_after_days)
+        reference = cell("reference") or gift.processor_id
+        if reference and len(reference) > REFERENCE_LIMIT:
+            return RowError(where, line, f"reference is {len(reference):,} characters long, more than the "
+                                         f"{REFERENCE_LIMIT} it may have; shorten it")
+        return NewPledge(external_id=gift.external_id, donor_key=gift.donor_key, email=gift.email, name=gift.name,
+                         amount_cents=gift.amount_cents, currency=gift.currency, pledged_at=gift.donated_at,
+                         expected_at=expected, kind=kind, reference=reference or None)
+
+    return read
