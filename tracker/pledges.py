@@ -2,7 +2,7 @@
 
 A campaign's pledges are those entered for it, and those entered for no campaign whose pledge date falls in its
 window, in its currency. At a moment `as_of` a pledge is open ("committed, not yet received") when it was pledged
-by then and neither fulfilled by a gift nor cancelled by then; it is overdue when its expected day (in the
+by then, not cancelled by then, and not fulfilled by a gift donated by then; it is overdue when its expected day (in the
 campaign's zone) is before the local day of `as_of`. Aggregates are computed in the database.
 """
 
@@ -28,9 +28,16 @@ def _of_campaign(campaign: Campaign):
 
 
 def _open_at(as_of: datetime):
+    """Pledged by `as_of`, not cancelled by then, and not fulfilled by a gift donated by then (the gift's date, not
+    when it was linked: as raised counts a gift from its date, however late it was imported, so that no moment
+    shows the same money both in raised and in committed)."""
     return and_(Pledge.pledged_at <= as_of,
-                or_(Pledge.fulfilled_at.is_(None), Pledge.fulfilled_at > as_of),
+                or_(Donation.id.is_(None), Donation.donated_at > as_of),
                 or_(Pledge.cancelled_at.is_(None), Pledge.cancelled_at > as_of))
+
+
+def _gift():
+    return Donation.id == Pledge.fulfilled_donation_id
 
 
 def committed(session: Session, campaign: Campaign, as_of: datetime) -> cm.Committed:
@@ -39,11 +46,14 @@ def committed(session: Session, campaign: Campaign, as_of: datetime) -> cm.Commi
     as_of = ensure_utc(as_of)
     rows = session.execute(
         select(Pledge.expected_at, Pledge.kind, func.count(), func.sum(Pledge.amount_cents))
+        .select_from(Pledge).outerjoin(Donation, _gift())
         .where(_of_campaign(campaign), _open_at(as_of))
         .group_by(Pledge.expected_at, Pledge.kind)).all()
     received = session.execute(
         select(func.count(), func.coalesce(func.sum(Pledge.amount_cents), 0))
-        .where(_of_campaign(campaign), Pledge.pledged_at <= as_of, Pledge.fulfilled_at <= as_of)).one()
+        .select_from(Pledge).join(Donation, _gift())
+        .where(_of_campaign(campaign), Pledge.pledged_at <= as_of, Donation.donated_at <= as_of,
+               or_(Pledge.cancelled_at.is_(None), Pledge.cancelled_at > as_of))).one()
     return cm.committed_from([(d, k, int(n), int(c)) for d, k, n, c in rows], as_of.astimezone(campaign.tz).date(),
                              (int(received[0]), int(received[1])))
 
@@ -96,7 +106,7 @@ def list_pledges(session: Session, *, as_of: datetime, campaign: Campaign | None
     for p, slug, gift_at in session.execute(stmt):
         if p.cancelled_at is not None and p.cancelled_at <= as_of:
             now_state = "cancelled"
-        elif p.fulfilled_at is not None and p.fulfilled_at <= as_of:
+        elif gift_at is not None and gift_at <= as_of:
             now_state = "fulfilled"
         elif p.expected_at is not None and p.expected_at < today:
             now_state = "overdue"
