@@ -304,3 +304,31 @@ def test_a_payment_by_webhook_fulfils_the_pledge_with_its_charge_id(sessions, ma
 
         st = service.campaign_status(session, queries.get_campaign(session, "dec-2026"), as_of=utc(2027, 1, 2))
         assert (st.raised_cents, st.committed.cents, st.committed.received) == (50_000, 0, 1)
+
+
+def test_a_gift_voided_or_an_import_undone_opens_its_pledge_again(tracker, make_campaign, tmp_path):
+    make_campaign()
+    assert tracker("gift", "add", "--pledged", "--amount", "200", "--donated-at", "2026-12-20", "--kind", "check",
+                   "--donor-email", "ana@example.org", "--as-of", "2026-12-20T12:00").code == 0
+    path = write_csv(tmp_path / "g.csv", HEADER + gift("G1", "ana@example.org", "200.00", "2026-12-29T10:00:00-08:00"))
+    assert "1 pledge fulfilled" in tracker("ingest", "donations", path, "--format", "generic").out
+    assert (status(tracker)["pledged"], status(tracker)["raised"]) == ("0.00", "200.00")
+    undone = tracker("imports", "undo", "1")
+    assert undone.code == 0, undone  # the gift it created goes; the pledge it fulfilled does not block that
+    assert (status(tracker)["pledged"], status(tracker)["raised"]) == ("200.00", "0.00")
+    # the check arrives by hand and is then voided (it bounced): committed again
+    added = tracker("gift", "add", "--amount", "200", "--donated-at", "2026-12-30", "--donor-email", "ana@example.org",
+                    "--as-of", "2026-12-30T12:00")
+    assert "the gift fulfils 1 pledge" in added.out
+    gift_id = int(added.out.split()[2])
+    assert status(tracker)["pledged"] == "0.00"
+    assert tracker("gift", "void", gift_id, "--reason", "the check bounced").code == 0
+    assert (status(tracker)["pledged"], status(tracker)["raised"]) == ("200.00", "0.00")
+    # a file of pledges undone takes its pledges with it
+    mapping = write_csv(tmp_path / "pgf.toml", PGF_MAPPING)
+    pledged = tracker("ingest", "donations", write_csv(tmp_path / "pgf.csv", PGF_FILE), "--format", "mapping",
+                      "--mapping", mapping)
+    import_id = int(pledged.out.split("(import #")[1].split(")")[0])
+    assert status(tracker)["pledged"] == "325.00"
+    assert tracker("imports", "undo", str(import_id)).code == 0
+    assert status(tracker)["pledged"] == "200.00"

@@ -209,6 +209,7 @@ def void(session: Session, gift_id: int, *, reason: str, actor: str, now: dateti
         raise UsageError(f"gift {gift_id} was voided already, on {gift.voided_at:%Y-%m-%d %H:%M} UTC{by}")
     set_voided(session, gift, now, Cause(at=now, actor=actor, note=reason))
     history.set_details(session, [{"donation_id": gift_id, "void_reason": reason, "voided_by": actor}])
+    pledges.link_open(session, now=now)  # a pledge this gift fulfilled is open again
     bump_revision(session, now)
     return gift
 

@@ -11,7 +11,8 @@ marks the pledge fulfilled by that gift: it leaves "committed", and the gift cou
    the pledge;
 
 each gift fulfils at most one pledge; pledges are taken by expected date (unknown last), then id, and each takes
-the earliest free gift (donated_at, then id). The caller owns the transaction.
+the earliest free gift (donated_at, then id). A pledge whose gift stops counting (voided, merged as a duplicate)
+is open again, and the pass may find it another gift. The caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.db import bump_revision
@@ -143,16 +144,25 @@ def link_open(session: Session, *, now: datetime) -> int:
     is marked fulfilled by it. One query for the open pledges (none: done), one for each kind of match, one update
     per pledge linked. Returns how many were linked; bumps the data revision when any was."""
     open_ = (Pledge.fulfilled_donation_id.is_(None), Pledge.cancelled_at.is_(None))
+    # a pledge whose gift no longer counts (voided, merged as a duplicate, failed) is open again
+    lost = list(session.scalars(select(Pledge.id).join(Donation, Donation.id == Pledge.fulfilled_donation_id)
+                                .where(Donation.status.not_in(COUNTED_STATUSES))))
+    if lost:
+        session.execute(update(Pledge).where(Pledge.id.in_(lost)).values(
+            fulfilled_donation_id=None, fulfilled_at=None, fulfilled_by=None))
     if session.scalar(select(Pledge.id).where(*open_).limit(1)) is None:
+        if lost:
+            bump_revision(session, now)
         return 0
     taken = select(Pledge.fulfilled_donation_id).where(Pledge.fulfilled_donation_id.is_not(None))
     counted = and_(Donation.status.in_(COUNTED_STATUSES), Donation.id.not_in(taken),
                    Donation.currency == Pledge.currency)
     columns = (Pledge.id, Pledge.expected_at, Donation.id, Donation.donated_at)
-    by_reference = list(session.execute(
-        select(*columns).select_from(Pledge)
-        .join(Donation, or_(Donation.processor_id == Pledge.reference, Donation.external_id == Pledge.reference))
-        .where(*open_, Pledge.reference.is_not(None), counted)))
+    by_reference = []
+    for column in (Donation.processor_id, Donation.external_id):  # equality joins, one each (hashable, no OR)
+        by_reference += session.execute(
+            select(*columns).select_from(Pledge).join(Donation, column == Pledge.reference)
+            .where(*open_, Pledge.reference.is_not(None), counted))
     by_reference += session.execute(
         select(*columns).select_from(Pledge)
         .join(GiftDetail, GiftDetail.reference == Pledge.reference)
@@ -175,7 +185,7 @@ def link_open(session: Session, *, now: datetime) -> int:
     for pledge_id, (gift_id, how) in sorted(chosen.items()):
         session.execute(update(Pledge).where(Pledge.id == pledge_id, *open_).values(
             fulfilled_donation_id=gift_id, fulfilled_at=now, fulfilled_by=how))
-    if chosen:
+    if chosen or lost:
         bump_revision(session, now)
     return len(chosen)
 
