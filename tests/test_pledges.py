@@ -332,3 +332,22 @@ def test_a_gift_voided_or_an_import_undone_opens_its_pledge_again(tracker, make_
     assert status(tracker)["pledged"] == "325.00"
     assert tracker("imports", "undo", str(import_id)).code == 0
     assert status(tracker)["pledged"] == "200.00"
+
+
+def test_the_public_progress_says_the_committed_total_and_never_who(tracker, make_campaign, sessions):
+    import urllib.request
+
+    from conftest import serving
+    from dashboards.app import create_app
+
+    make_campaign()
+    assert tracker("gift", "add", "--pledged", "--amount", "700", "--donated-at", "2026-12-20", "--kind", "daf",
+                   "--donor-email", "quiet.donor@example.org", "--name", "Quiet Donor", "--as-of", "2026-12-20").code == 0
+    at = utc(2026, 12, 28, 20)
+    with serving(create_app(sessions, as_of=at).server) as base:
+        with urllib.request.urlopen(f"{base}/api/progress?campaign=dec-2026", timeout=10) as answer:
+            raw = answer.read().decode()
+    body = json.loads(raw)
+    assert (body["raised"], body["pledged"]) == ("0.00", "700.00")
+    assert "quiet.donor" not in raw and "Quiet Donor" not in raw
+    assert body["pledged"] == status(tracker, "--as-of", "2026-12-28T12:00")["pledged"]
