@@ -165,8 +165,9 @@ KIND_NAMES = {"paypal_giving_fund": "PayPal Giving Fund", "daf": "donor-advised 
               "match": "match receivable", "other": "other"}
 
 
-def committed_line(c: Committed, currency: str) -> str:
-    """"$12,500.00 in 4 pledges, expected Jan 8 to Jan 25; 1 overdue ($500.00)" (none: "nothing")."""
+def committed_line(c: Committed, currency: str, *, amount: bool = True) -> str:
+    """"$12,500.00 in 4 pledges, expected Jan 8, 2027 to Jan 25, 2027; 1 overdue ($500.00)" (none: "nothing";
+    without `amount`: from "4 pledges" on)."""
     if not c.pledges:
         return "nothing"
     dated = [e.day for e in c.expected if e.day is not None]
@@ -178,7 +179,8 @@ def committed_line(c: Committed, currency: str) -> str:
     elif undated:
         when = ", no expected date given"
     late = "" if not c.overdue else f"; {c.overdue} overdue ({format_money(c.overdue_cents, currency)})"
-    return (f"{format_money(c.cents, currency)} in {c.pledges} pledge{'s' if c.pledges != 1 else ''}{when}{late}")
+    lead = f"{format_money(c.cents, currency)} in " if amount else ""
+    return f"{lead}{c.pledges} pledge{'s' if c.pledges != 1 else ''}{when}{late}"
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ def committed_detail(st: campaign_math.Status) -> str:
     c = st.committed
     if not c.pledges:
         return "no pledges awaiting their money; pledged money is never in raised"
-    return campaign_math.committed_line(c, st.currency) + "; not in raised"
+    return campaign_math.committed_line(c, st.currency, amount=False) + "; not in raised"
 
 
 COMMITTED = "committed-pledges"
