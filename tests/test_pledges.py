@@ -130,6 +130,8 @@ def test_pledged_money_is_never_in_raised_and_leaves_committed_once_the_gift_arr
     arrived = tracker("gift", "add", "--amount", "1000", "--donated-at", "2026-12-30", "--donor-email",
                       "ana@example.org", "--reference", "CHECK-77", "--as-of", "2026-12-30T12:00")
     assert arrived.code == 0 and "the gift fulfils 1 pledge" in arrived.out, arrived
+    shown = tracker("gift", "show", arrived.out.split()[2])
+    assert "fulfils pledge 1 (manual:P-000001, check, 1000.00, linked by reference)" in shown.out, shown
     after = status(tracker)
     assert after["raised"] == "1000.00" and after["pledged"] == "250.00"
     assert after["pledges"]["received"] == {"pledges": 1, "amount": "1000.00"}

@@ -126,3 +126,8 @@ def list_pledges(session: Session, *, as_of: datetime, campaign: Campaign | None
             cancelled_at=p.cancelled_at if now_state == "cancelled" else None,
             cancel_reason=p.cancel_reason if now_state == "cancelled" else None))
     return out
+
+
+def fulfilled_by(session: Session, gift_id: int) -> Pledge | None:
+    """The pledge gift `gift_id` fulfils, if any (each gift fulfils at most one)."""
+    return session.scalar(select(Pledge).where(Pledge.fulfilled_donation_id == gift_id))

@@ -166,6 +166,12 @@ def gift_show(ctx: Context, gift_id: int, as_json: bool) -> None:
         if record is None:
             raise NotFound(f"no gift {gift_id} (the tracker's id, as the exports and tracker duplicates list print it)")
         data = story(record)
+        from tracker.pledges import fulfilled_by
+
+        promised = fulfilled_by(session, gift_id)
+        data["fulfils_pledge"] = None if promised is None else {
+            "id": promised.id, "pledge_id": f"{promised.source}:{promised.external_id}", "kind": promised.kind,
+            "amount": cents_to_decimal_str(promised.amount_cents), "linked_by": promised.fulfilled_by}
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -182,3 +188,6 @@ def gift_show(ctx: Context, gift_id: int, as_json: bool) -> None:
         click.echo(f"{step['at'][:16]:<16}  {step['kind']} by {step['by']}{note}: {changed}")
     for key, value in data["details"].items():
         click.echo(f"  {key}: {value}")
+    if data["fulfils_pledge"]:
+        p = data["fulfils_pledge"]
+        click.echo(f"  fulfils pledge {p['id']} ({p['pledge_id']}, {p['kind']}, {p['amount']}, linked by {p['linked_by']})")
