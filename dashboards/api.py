@@ -23,7 +23,7 @@ CACHE_SECONDS = 60
 MAX_BYTES = 64 * 1024
 # the keys of `tracker status --json` that the public progress endpoint repeats
 PROGRESS_KEYS = ("campaign", "name", "currency", "as_of", "goal", "raised", "percent", "gap", "deadline", "phase",
-                 "seconds_left", "time_left", "donors", "new_donors")
+                 "seconds_left", "time_left", "donors", "new_donors", "pledged")
 
 
 def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[], datetime],

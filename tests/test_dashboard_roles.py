@@ -15,7 +15,7 @@ from test_dashboard import ARTIFACTS, LA, MID_CAMPAIGN, page  # noqa: F401  (the
 from tracker import queries, users
 from tracker.dates import UTC
 from tracker.finance import window, write
-from tracker.models import AuditEntry, Donor
+from tracker.models import AuditEntry, Donor, Pledge
 from tracker.money import format_money
 from tracker.service import campaign_status
 
@@ -95,6 +95,15 @@ def test_a_viewer_sees_every_page_but_never_a_donor(staff_dashboard, page):
     log_in(page, base, "sam")
     visit_every_page(page, "viewer")
     assert page.locator("#tab-users").count() == 0
+    # the demo's pledges beside raised, with their expected days: amounts and kinds, never who promised them
+    page.locator("#tab-overview").click()
+    with sessions.begin() as session:
+        now = campaign_status(session, queries.get_campaign(session, "dec-2026"), as_of=MID_CAMPAIGN)
+    assert now.committed.pledges == 7
+    expect(page.locator("#kpi-committed")).to_have_text(format_money(now.committed.cents), timeout=20_000)
+    expect(page.locator("#committed-pledges")).to_contain_text("2027-01-25")
+    expect(page.locator("#committed-pledges")).to_contain_text("overdue")
+    assert "Donor" not in page.locator("#committed-pledges thead").inner_text()
     forged = page.request.post(base + "/_dash-update-component", data=json.dumps(ADD_USER), headers={
         "Content-Type": "application/json"})
     assert forged.status == 200 and "Only an admin may manage users" in forged.text() and "olga" not in forged.text()
@@ -153,6 +162,14 @@ def test_finance_downloads_donor_level_files_and_each_is_audited(staff_dashboard
     base, sessions, emails, _ = staff_dashboard
     log_in(page, base, "maria")
     visit_every_page(page, "finance")
+    from playwright.sync_api import expect as expect_
+
+    page.locator("#tab-overview").click()  # finance sees who promised the money
+    with sessions.begin() as session:
+        promised = set(session.scalars(select(Pledge.name)))
+    expect_(page.locator("#committed-pledges thead")).to_contain_text("Donor", timeout=20_000)
+    shown = page.locator("#committed-pledges tbody").inner_text()
+    assert any(name in shown for name in promised), shown
     page.locator("#tab-finance").click()
     page.locator("#finance-kind").click()
     page.get_by_role("option", name="Donations (one row per gift)").click()

@@ -79,6 +79,25 @@ def test_the_current_campaign_stops_at_as_of_and_is_short_of_goal_mid_way(demo_d
     assert later.raised_cents == st.raised_cents  # nothing exists after the demo's "now"
 
 
+def test_the_demo_has_a_few_pledges_beside_raised_one_of_them_overdue(demo_db):
+    from tracker import pledges
+    from tracker.service import campaign_status
+
+    sessions, _ = demo_db
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        st = campaign_status(session, c, as_of=MID_CAMPAIGN)
+        listed = pledges.list_pledges(session, as_of=MID_CAMPAIGN, campaign=c)
+        earlier = pledges.committed(session, c, datetime(2026, 12, 12, tzinfo=LA))
+    committed = st.committed
+    assert committed.pledges == len(listed) >= 5 and committed.overdue == 1
+    assert {k for k, _, _ in committed.by_kind} == {"paypal_giving_fund", "daf", "check", "match"}
+    assert committed.cents == sum(p.amount_cents for p in listed)
+    assert st.raised_cents == standing(sessions, "dec-2026", MID_CAMPAIGN)[0].raised_cents  # never in raised
+    assert earlier.pledges < committed.pledges  # a pledge shows from the moment it was made
+    assert all(p.state in ("open", "overdue") for p in listed)  # no demo gift fulfils one
+
+
 def test_the_same_moment_builds_the_same_demo_and_rebuilding_replaces_it(sessions):
     first = build(sessions, MID_CAMPAIGN)
     st1, _ = standing(sessions, "dec-2025", MID_CAMPAIGN)

@@ -115,6 +115,75 @@ def books_line(books: Books, tz, currency: str) -> str:
 
 
 @dataclass(frozen=True)
+class ExpectedDay:
+    """Open pledges expected on one local day (None: no date given), and whether that day has passed."""
+
+    day: date | None
+    pledges: int
+    cents: int
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Committed:
+    """Money promised and not received yet (tracker.pledges): never in raised, shown beside it. `expected`: the open
+    pledges by expected day, soonest first, undated last; `by_kind`: (kind, pledges, cents); `received`: pledges of
+    the campaign fulfilled by a gift by then (that gift counts where it is dated)."""
+
+    cents: int = 0
+    pledges: int = 0
+    overdue_cents: int = 0
+    overdue: int = 0
+    expected: tuple[ExpectedDay, ...] = ()
+    by_kind: tuple[tuple[str, int, int], ...] = ()
+    received: int = 0
+    received_cents: int = 0
+
+
+def committed_from(rows, today: date, received: tuple[int, int] = (0, 0)) -> Committed:
+    """The committed figures from open pledges grouped as (expected day or None, kind, pledges, cents): a pledge is
+    overdue when its expected day is before `today` (the campaign's local day of the moment shown)."""
+    days: dict = {}
+    kinds: dict = {}
+    for day, kind, n, cents in rows:
+        d = days.setdefault(day, [0, 0])
+        d[0] += n
+        d[1] += cents
+        k = kinds.setdefault(kind, [0, 0])
+        k[0] += n
+        k[1] += cents
+    expected = tuple(ExpectedDay(day, n, cents, day is not None and day < today)
+                     for day, (n, cents) in sorted(days.items(), key=lambda kv: (kv[0] is None, kv[0] or date.min)))
+    return Committed(
+        cents=sum(e.cents for e in expected), pledges=sum(e.pledges for e in expected),
+        overdue_cents=sum(e.cents for e in expected if e.overdue), overdue=sum(e.pledges for e in expected if e.overdue),
+        expected=expected, by_kind=tuple((k, n, c) for k, (n, c) in sorted(kinds.items())),
+        received=received[0], received_cents=received[1])
+
+
+KIND_NAMES = {"paypal_giving_fund": "PayPal Giving Fund", "daf": "donor-advised fund", "check": "check announced",
+              "match": "match receivable", "other": "other"}
+
+
+def committed_line(c: Committed, currency: str, *, amount: bool = True) -> str:
+    """"$12,500.00 in 4 pledges, expected Jan 8, 2027 to Jan 25, 2027; 1 overdue ($500.00)" (none: "nothing";
+    without `amount`: from "4 pledges" on)."""
+    if not c.pledges:
+        return "nothing"
+    dated = [e.day for e in c.expected if e.day is not None]
+    when = "" if not dated else (f", expected {_day(dated[0])}" if len(dated) == 1 or dated[0] == dated[-1]
+                                 else f", expected {_day(dated[0])} to {_day(dated[-1])}")
+    undated = sum(e.pledges for e in c.expected if e.day is None)
+    if undated and dated:
+        when += f" ({undated} without a date)"
+    elif undated:
+        when = ", no expected date given"
+    late = "" if not c.overdue else f"; {c.overdue} overdue ({format_money(c.overdue_cents, currency)})"
+    lead = f"{format_money(c.cents, currency)} in " if amount else ""
+    return f"{lead}{c.pledges} pledge{'s' if c.pledges != 1 else ''}{when}{late}"
+
+
+@dataclass(frozen=True)
 class Change:
     """One edit of a campaign (`tracker campaign edit`), as stored: values as text (goals in cents, dates ISO)."""
 
@@ -140,6 +209,7 @@ class Figures:
     books: Books | None = None  # the window's period is closed (tracker.closing): when, and the adjustments since
     track_record: Backtest | None = None  # the earlier campaigns' backtest (computed from `earlier` when None)
     changes: tuple[Change, ...] = ()  # the campaign's edits, oldest first
+    committed: Committed = Committed()  # promised, not received yet (tracker.pledges)
 
 
 @dataclass(frozen=True)
@@ -211,6 +281,7 @@ class Status:
     books: Books | None = None  # closed by finance: raised stays what it was at the close; adjustments since
     changes: tuple[Change, ...] = ()  # the campaign's edits, oldest first (all of them: the figures use its
     # definition as it is now, whatever the moment shown)
+    committed: Committed = Committed()  # promised, not received yet: never in raised (tracker.pledges)
 
     @property
     def deadline(self) -> datetime:
@@ -417,6 +488,7 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime, figures: 
         raised_basis=getattr(campaign, "raised_basis", "gross") or "gross",
         books=figures.books,
         changes=figures.changes,
+        committed=figures.committed,
     )
 
 
@@ -509,6 +581,20 @@ def status_json(st: Status) -> dict:
             "adjustments_since": cents_to_decimal_str(st.books.adjustment_cents),
             "adjustments": st.books.adjustments},
         "changes": [change_json(c, tz, st.currency) for c in st.changes],
+        "pledged": cents_to_decimal_str(st.committed.cents),
+        "pledges": committed_json(st.committed),
+    }
+
+
+def committed_json(c: Committed) -> dict:
+    """What is promised and not received yet, as `tracker status --json` prints it under "pledges"."""
+    return {
+        "open": c.pledges, "amount": cents_to_decimal_str(c.cents),
+        "overdue": c.overdue, "overdue_amount": cents_to_decimal_str(c.overdue_cents),
+        "expected": [{"date": None if e.day is None else e.day.isoformat(), "pledges": e.pledges,
+                      "amount": cents_to_decimal_str(e.cents), "overdue": e.overdue} for e in c.expected],
+        "by_kind": [{"kind": k, "pledges": n, "amount": cents_to_decimal_str(cents)} for k, n, cents in c.by_kind],
+        "received": {"pledges": c.received, "amount": cents_to_decimal_str(c.received_cents)},
     }
 
 

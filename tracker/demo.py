@@ -31,7 +31,7 @@ from tracker.ingest.loader import ImportSummary, write_chunk
 from tracker.ingest.records import NormalizedDonation
 from tracker.manage import create_campaign, load_appeals
 from tracker.projection.curves import giving_tuesday
-from tracker.models import (AppealDaily, AppealVariant, Campaign, Donation, Donor, DuplicatePair, GiftAlias, GiftBucket,
+from tracker.models import (Pledge, AppealDaily, AppealVariant, Campaign, Donation, Donor, DuplicatePair, GiftAlias, GiftBucket,
                             GiftDetail, GiftHistory, ImportBatch, Refund)
 
 TIMEZONE = "America/Los_Angeles"
@@ -269,6 +269,39 @@ def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
     return rng.choices([k for k, _ in weighted], weights=[w for _, w in weighted])[0]
 
 
+# the current campaign's pledges: (days after Dec 1 and hour, donor's place in the pool, dollars, kind, expected
+# as (months after December, day), reference). PayPal Giving Fund pays gifts of December 16-31 around January 25.
+PLEDGES = (
+    ((8, 10), 11, 2_500, "daf", (1, 8), "DAF-FIDELITY-20431"),
+    ((15, 14), 57, 150, "paypal_giving_fund", (1, 10), None),
+    ((17, 9), 140, 100, "paypal_giving_fund", (1, 25), None),
+    ((19, 20), 233, 250, "paypal_giving_fund", (1, 25), None),
+    ((20, 11), 301, 1_000, "check", (0, 27), "CHECK-5521"),
+    ((23, 16), 402, 500, "paypal_giving_fund", (1, 25), None),
+    ((25, 10), 5, 25_000, "match", (2, 15), "MATCH-2026-HARBOR"),
+    ((27, 15), 77, 5_000, "daf", (1, 20), "DAF-SCHWAB-88120"),
+)
+
+
+def _pledges(session: Session, generator: _Generator, year: int, now: datetime) -> None:
+    """A few pledges of the current campaign (money promised, not received yet), those made by `now`: the
+    dashboard's "committed, not yet received" beside raised, one of them overdue at the demo's own moment."""
+    from tracker.ingest.pledges import NewPledge, store
+
+    tz = zone(TIMEZONE)
+    made = []
+    for i, ((day, hour), place, dollars, kind, (months, expected_day), reference) in enumerate(PLEDGES, 1):
+        at = datetime.combine(date(year, 12, 1) + timedelta(days=day), time(hour), tzinfo=tz)
+        if at > now or not generator.pool:
+            continue
+        key, email, name = generator.pool[place % len(generator.pool)]
+        expected = date(year, 12, expected_day) if months == 0 else date(year + 1, months, expected_day)
+        made.append(NewPledge(external_id=f"demo-pledge-{year}-{i}", donor_key=key, email=email, name=name,
+                              amount_cents=dollars * 100, currency="USD", pledged_at=at.astimezone(UTC),
+                              expected_at=expected, kind=kind, reference=reference))
+    store(session, SOURCE, made, actor="demo", now=now)
+
+
 class _Generator:
     """Builds gifts year by year from one seeded generator, keeping the donor pool between years."""
 
@@ -409,8 +442,8 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
             "e.g. tracker --db sqlite:///demo.sqlite3 demo"
         )
     clear_exposures(session)
-    for table in (GiftHistory, GiftDetail, GiftAlias, DuplicatePair, GiftBucket, Refund, Donation, Donor, ImportBatch,
-                  AppealVariant, Campaign):
+    for table in (Pledge, GiftHistory, GiftDetail, GiftAlias, DuplicatePair, GiftBucket, Refund, Donation, Donor,
+                  ImportBatch, AppealVariant, Campaign):
         session.execute(delete(table))
 
     tz = zone(TIMEZONE)
@@ -437,6 +470,8 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
         donors.update(g.donor_key for g in gifts)
         for i in range(0, len(gifts), 5000):
             write_chunk(session, SOURCE, gifts[i:i + 5000], batch.id, summary)
+        if year == current:
+            _pledges(session, generator, year, now)
     batch.rows_read = batch.inserted = summary.inserted
     batch.status, batch.finished_at = "completed", now
     bump_revision(session, now)

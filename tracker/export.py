@@ -291,6 +291,9 @@ def write_reconciliation(out: IO[str], by_source: list[tuple], days: list[DayRow
 
 CHANNEL_COLUMNS = ("channel", "gifts", "donors", "gross", "refunds", "fees", "raised", "share_of_raised")
 DONOR_COLUMNS = ("donor_id", "segment", "gifts", "amount", "first_gift_date")
+PLEDGE_COLUMNS = ("pledge_id", "source", "kind", "amount", "currency", "pledged_at", "local_date", "expected_date",
+                  "state", "reference", "gift_id", "gift_donated_at", "fulfilled_at", "linked_by", "cancelled_at",
+                  "cancel_reason", "created_by", "note")
 LYBUNT_COLUMNS = ("donor_id", "last_campaign", "last_campaign_amount")
 APPEAL_COLUMNS = ("variant", "control", "copy_version", "impressions", "readers", "clicks", "dismissals", "donations",
                   "donors", "revenue", "revenue_capped", "revenue_per_1000_impressions", "average_gift",
@@ -322,6 +325,25 @@ def write_lybunt(out: IO[str], rows: list[tuple], last_campaign: str, *, persona
     w = Writer(out, LYBUNT_COLUMNS + (PERSONAL_COLUMNS if personal else ()), excel=excel)
     for donor_id, cents, *who in rows:
         w.row({1: None, 3: None, 4: None} if personal else {1: None}, [donor_id, last_campaign, money(cents), *who])
+    return w.rows
+
+
+def write_pledges(out: IO[str], rows, tz: ZoneInfo, *, personal: bool = False, excel: bool = False) -> int:
+    """Per pledge (tracker.pledges.PledgeRow, soonest expected first): what was promised, when its money is
+    expected, its state at the moment of the export (open, overdue, fulfilled with the gift it became, cancelled).
+    None of it is in raised; a fulfilled pledge's gift is, once, where it is dated."""
+    w = Writer(out, PLEDGE_COLUMNS + (PERSONAL_COLUMNS if personal else ()), excel=excel)
+    n = len(PLEDGE_COLUMNS)
+    texts = {i: None for i in (0, 1, 2, 8, 9, 13, 15, 16, 17, *((n, n + 1) if personal else ()))}
+
+    def local(t):
+        return None if t is None else t.astimezone(tz)
+
+    for p in rows:
+        w.row(texts, [p.external_id, p.source, p.kind, money(p.amount_cents), p.currency, local(p.pledged_at),
+                      local(p.pledged_at).date(), p.expected_at, p.state, p.reference, p.fulfilled_donation_id,
+                      local(p.gift_donated_at), local(p.fulfilled_at), p.fulfilled_by, local(p.cancelled_at),
+                      p.cancel_reason, p.created_by, p.note, *((p.name, p.email) if personal else ())])
     return w.rows
 
 

@@ -24,8 +24,8 @@ from tracker.dates import Window, isoformat_local, parse_date
 from tracker.errors import UsageError, ValueProblem
 from tracker.models import AuditEntry, Campaign
 
-KINDS = ("donations", "daily", "channels", "appeals", "donors", "lybunt", "reconciliation")
-PERSONAL_KINDS = ("donations", "donors", "lybunt")  # personal data on request (names, e-mails)
+KINDS = ("donations", "daily", "channels", "appeals", "donors", "lybunt", "reconciliation", "pledges")
+PERSONAL_KINDS = ("donations", "donors", "lybunt", "pledges")  # personal data on request (names, e-mails)
 DONOR_LEVEL_KINDS = PERSONAL_KINDS  # one row per gift or donor: never for a dashboard viewer
 RANGE_KINDS = ("donations", "daily", "channels", "reconciliation")  # also for local days without a campaign
 CAMPAIGN_KINDS = tuple(k for k in KINDS if k not in RANGE_KINDS)  # segments, LYBUNT, variants: a campaign's
@@ -125,6 +125,12 @@ def write(session: Session, c: Campaign, kind: str, fh: IO[str], w: Window, mome
         found = queries.export_lybunt(session, c, earlier[-1], moment, personal=personal)
         audited(len(found))
         rows = export.write_lybunt(fh, found, earlier[-1].slug, personal=personal, excel=excel)
+    elif kind == "pledges":
+        from tracker.pledges import list_pledges
+
+        found = list_pledges(session, as_of=moment, campaign=c)
+        audited(len(found))
+        rows = export.write_pledges(fh, found, c.tz, personal=personal, excel=excel)
     elif kind == "channels":
         rows = export.write_channels(fh, queries.channel_breakdown(session, c, w.starts_at, w.end), excel=excel)
     elif kind == "appeals":

@@ -269,6 +269,51 @@ class GiftHistory(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+PLEDGE_KINDS = ("paypal_giving_fund", "daf", "check", "match", "other")
+
+
+class Pledge(Base):
+    """Money promised and not received yet: a PayPal Giving Fund gift paid out weeks later, a donor-advised fund
+    grant or a check announced, a matching sponsor's payment. Never a gift, so never in raised: it is shown beside
+    raised as "committed, not yet received" until the money arrives as a gift (fulfilled_donation_id, set by the
+    linking pass in tracker.ingest.pledges) or it is cancelled. (source, external_id) is unique: a file of pledges
+    imported again is the same pledges."""
+
+    __tablename__ = "pledges"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("kind IN ('paypal_giving_fund', 'daf', 'check', 'match', 'other')", name="kind"),
+        Index("ix_pledges_open", "fulfilled_donation_id", "cancelled_at", "expected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40), comment="manual, or the source of the file it came from")
+    external_id: Mapped[str] = mapped_column(String(200), comment="P-000001 by hand, or the file's id")
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), comment="empty: the campaign whose window holds pledged_at")
+    donor_key: Mapped[str] = mapped_column(String(400), comment="as donors.key: 'email:<lower-cased email>', 'id:...'")
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(300))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    pledged_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="when it was promised (given, for PayPal Giving Fund)")
+    expected_at: Mapped[date | None] = mapped_column(Date, comment="the day the money is expected (local), if known")
+    kind: Mapped[str] = mapped_column(String(24), comment="paypal_giving_fund, daf, check, match or other")
+    reference: Mapped[str | None] = mapped_column(String(200), comment="a grant's or check's reference, or the "
+                                                                      "processor id the money will arrive with")
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200), comment="who entered it, or import N")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    fulfilled_donation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("donations.id"), unique=True, comment="the gift the money arrived as (each gift fulfils one pledge)")
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="when it was linked to that gift")
+    fulfilled_by: Mapped[str | None] = mapped_column(String(40), comment="reference, donor (the rule) or hand")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+
 class CampaignChange(Base):
     """An edit of a campaign (a stretch goal, a new end date), with when and who: the dashboard shows "goal raised
     to $450,000 on Dec 29"."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from tracker import closing, campaign as cm, queries
+from tracker import closing, campaign as cm, pledges, queries
 from tracker.dates import ensure_utc, local_midnight
 from tracker.models import AppealVariant, Campaign
 from tracker.projection import Backtest, Curve, aligned_offset, backtest, matched_offset, typical_curve
@@ -102,6 +102,7 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
         books=closing.books(session, campaign, as_of, totals.raised_cents),
         track_record=track,
         changes=queries.campaign_changes(session, campaign),
+        committed=pledges.committed(session, campaign, as_of),
     )
     return cm.status(campaign, totals, as_of=as_of, figures=figures)
 

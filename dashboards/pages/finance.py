@@ -28,7 +28,7 @@ TAB = "finance"
 
 LABELS = {"donations": "Donations (one row per gift)", "daily": "Daily totals", "channels": "By channel",
           "appeals": "By popup variant", "donors": "Donors with their segment", "lybunt": "LYBUNT donors",
-          "reconciliation": "Reconciliation"}
+          "reconciliation": "Reconciliation", "pledges": "Pledges (committed, not yet received)"}
 
 
 def kinds_for(donor_level: bool) -> list[dict]:

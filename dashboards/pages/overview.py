@@ -13,7 +13,7 @@ from dash import dcc, html
 from sqlalchemy.orm import Session
 
 from dashboards import figures
-from tracker import campaign as campaign_math, queries, service
+from tracker import campaign as campaign_math, pledges as pledge_reads, queries, service
 from tracker.money import format_money
 from tracker.wording import count, verb
 from tracker.service import Overview
@@ -154,6 +154,8 @@ def cards(view: Overview) -> list:
         _card("Gap", format_money(st.gap_cents, cur), needed, "gap"),
         _card("Time left", campaign_math.time_left_text(st.seconds_left),
               f"deadline {local_deadline:%b %d, %H:%M:%S %Z}", "time-left"),
+        _card("Committed, not yet received", format_money(st.committed.cents, cur), committed_detail(st),
+              "committed"),
         _card("Of goal", f"{st.percent}%", f"{st.donations:,} gifts from {st.donors:,} donors", "percent"),
         _card("Projected final", projected, range_text, "projected"),
         _card("Chance of goal", chance, chance_text, "chance"),
@@ -162,6 +164,32 @@ def cards(view: Overview) -> list:
         _card("Track record", track, track_text, "track-record"),
         _card("Vs last year at this hour", *versus(st), "versus"),
     ]
+
+
+def committed_detail(st: campaign_math.Status) -> str:
+    """Under the committed figure: how many pledges, when their money is expected, how many are overdue; never in
+    raised."""
+    c = st.committed
+    if not c.pledges:
+        return "no pledges awaiting their money; pledged money is never in raised"
+    return campaign_math.committed_line(c, st.currency, amount=False) + "; not in raised"
+
+
+COMMITTED = "committed-pledges"
+
+
+def committed_table(rows, c, cur: str, donor_level: bool) -> html.Div:
+    """The open pledges, soonest expected first: expected day, amount, kind, overdue; the donor's name only at
+    `donor_level` (finance and admin)."""
+    head = ["Expected", "Amount", "Kind", "State"] + (["Donor"] if donor_level else [])
+    body = [[p.expected_at.isoformat() if p.expected_at else "no date", format_money(p.amount_cents, p.currency),
+             campaign_math.KIND_NAMES.get(p.kind, p.kind), p.state, *([p.name or p.email or ""] if donor_level else [])]
+            for p in rows]
+    caption = "Committed, not yet received" + (f": {campaign_math.committed_line(c, cur)}" if c.pledges else "")
+    return html.Div([dmc.Text(caption, fw=700, size="lg", mt="md"),
+                     html.Div(dmc.Table(data={"head": head, "body": body}, id=COMMITTED, striped=True, fz="md"),
+                              className="table-scroll")
+                     if body else dmc.Text("No pledges awaiting their money.", c="dimmed", id=COMMITTED)])
 
 
 def versus(st: campaign_math.Status) -> tuple[str, str]:
@@ -298,4 +326,6 @@ def last_48_hours(session: Session, slug: str, at: datetime, donor_level: bool =
              table(r.recent, TICKER, "Latest gifts")]
     if donor_level and r.largest is not None:
         parts.append(table(r.largest, LARGEST, "Largest gifts of the campaign", "%b %d %H:%M"))
+    waiting = pledge_reads.list_pledges(session, as_of=at, campaign=c, state="open")
+    parts.append(committed_table(waiting, pledge_reads.committed(session, c, at), cur, donor_level))
     return parts

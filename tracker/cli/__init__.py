@@ -42,6 +42,7 @@ COMMANDS = {
     "reconcile": "webhooks:reconcile_group",
     "duplicates": "duplicates:duplicates_group",
     "gift": "gifts:gift_group",
+    "pledge": "pledges:pledge_group",
     "period": "period:period_group",
 }
 

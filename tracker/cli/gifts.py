@@ -9,10 +9,12 @@ import click
 from tracker import db, queries
 from tracker.cli.context import Context, organization_currency, organization_zone, os_user, pass_ctx, read_as_of
 from tracker.dates import UTC, zone
-from tracker.errors import NotFound
+from tracker.errors import NotFound, UsageError
 from tracker.finance import audit
 from tracker.ingest import history, manual
+from tracker.models import PLEDGE_KINDS
 from tracker.money import cents_to_decimal_str, format_money
+from tracker.wording import count
 
 
 @click.group("gift")
@@ -36,16 +38,51 @@ def gift_group() -> None:
 @click.option("--channel", help="Where it came from, e.g. mail or event.")
 @click.option("--note", help="Anything finance should know.")
 @click.option("--timezone", "tz_name", help="Zone of --donated-at without an offset (default: the organization's).")
+@click.option("--pledged", is_flag=True,
+              help="Promised, not received yet: stored as a pledge (never in raised) until the money arrives.")
+@click.option("--expected", help="With --pledged: the day the money is expected, YYYY-MM-DD (e.g. 2027-01-25).")
+@click.option("--kind", type=click.Choice(PLEDGE_KINDS),
+              help="With --pledged: where the money will come from.")
+@click.option("--campaign", "slug", help="With --pledged: the campaign it is for (default: the one whose days hold "
+                                         "--donated-at).")
 @click.option("--as-of", "as_of", help="When it is entered (ISO 8601; default: now).")
 @pass_ctx
-def gift_add(ctx: Context, amount, donated_at, email, name, method, reference, channel, note, tz_name, as_of) -> None:
+def gift_add(ctx: Context, amount, donated_at, email, name, method, reference, channel, note, tz_name, pledged,
+             expected, kind, slug, as_of) -> None:
     """Enter a gift by hand: stored as a gift like any other (source manual, an id the tracker assigns),
     with who entered it and when. Bad values get the same messages as a CSV row; a gift dated outside
-    every campaign is stored with a warning.
+    every campaign is stored with a warning. With --pledged it is a pledge instead (promised, not
+    received yet: P-000001, ...), shown as "committed, not yet received" beside raised and never in
+    it, until a gift fulfils it (README: Pledges); --kind says where the money will come from and
+    --expected when.
 
     Example: tracker gift add --amount 250 --donated-at 2026-12-30 --donor-email ana@example.org --reference CHECK-1042
+    Example: tracker gift add --pledged --amount 500 --donated-at 2026-12-20 --expected 2027-01-25 --kind paypal_giving_fund --donor-email ana@example.org
     """
+    if not pledged and (expected or kind or slug):
+        raise UsageError("--expected, --kind and --campaign are for a pledge; add --pledged (or leave them out)")
+    if pledged and not kind:
+        raise UsageError("a pledge needs --kind: " + ", ".join(PLEDGE_KINDS))
     actor = os_user()
+    if pledged:
+        with db.transaction(ctx.sessions()) as session:
+            tz = zone(tz_name) if tz_name else organization_zone(session)
+            now = read_as_of(as_of, tz or UTC)
+            campaign_id = queries.get_campaign(session, slug).id if slug else None
+            added = manual.pledge(session, amount=amount, donated_at=donated_at, email=email, name=name, kind=kind,
+                                  expected=expected, reference=reference, note=note, campaign_id=campaign_id,
+                                  currency=organization_currency(session), timezone=tz, actor=actor, now=now)
+            audit(session, actor=actor, action="pledge add", rows=1, now=now,
+                  detail=f"pledge {added.gift_id} ({added.external_id}), "
+                         f"{format_money(added.amount_cents, added.currency)}, {kind}"
+                         + (f", {reference}" if reference else ""))
+        when = f", expected {added.expected_at}" if added.expected_at else ""
+        click.echo(f"added pledge {added.gift_id} ({manual.SOURCE}:{added.external_id}): "
+                   f"{format_money(added.amount_cents, added.currency)} pledged on {added.donated_at:%Y-%m-%d %H:%M} "
+                   f"UTC{when}; not in raised until the money arrives")
+        if added.fulfilled:
+            click.echo(f"linked {count(added.fulfilled, 'pledge')} to the gift that fulfils it (tracker pledge list)")
+        return
     with db.transaction(ctx.sessions()) as session:
         tz = zone(tz_name) if tz_name else organization_zone(session)
         now = read_as_of(as_of, tz or UTC)
@@ -60,6 +97,8 @@ def gift_add(ctx: Context, amount, donated_at, email, name, method, reference, c
         click.echo(line, err=True)
     click.echo(f"added gift {added.gift_id} ({manual.SOURCE}:{added.external_id}): "
                f"{format_money(added.amount_cents, added.currency)} on {added.donated_at:%Y-%m-%d %H:%M} UTC")
+    if added.fulfilled:
+        click.echo(f"the gift fulfils {count(added.fulfilled, 'pledge')}: no longer committed, counted once in raised")
 
 
 @gift_group.command("void")
@@ -127,6 +166,12 @@ def gift_show(ctx: Context, gift_id: int, as_json: bool) -> None:
         if record is None:
             raise NotFound(f"no gift {gift_id} (the tracker's id, as the exports and tracker duplicates list print it)")
         data = story(record)
+        from tracker.pledges import fulfilled_by
+
+        promised = fulfilled_by(session, gift_id)
+        data["fulfils_pledge"] = None if promised is None else {
+            "id": promised.id, "pledge_id": f"{promised.source}:{promised.external_id}", "kind": promised.kind,
+            "amount": cents_to_decimal_str(promised.amount_cents), "linked_by": promised.fulfilled_by}
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -143,3 +188,6 @@ def gift_show(ctx: Context, gift_id: int, as_json: bool) -> None:
         click.echo(f"{step['at'][:16]:<16}  {step['kind']} by {step['by']}{note}: {changed}")
     for key, value in data["details"].items():
         click.echo(f"  {key}: {value}")
+    if data["fulfils_pledge"]:
+        p = data["fulfils_pledge"]
+        click.echo(f"  fulfils pledge {p['id']} ({p['pledge_id']}, {p['kind']}, {p['amount']}, linked by {p['linked_by']})")

@@ -57,6 +57,8 @@ def _status_text(st: campaign_math.Status) -> str:
     lines = [
         f"{st.name} ({st.slug}) as of {local:%Y-%m-%d %H:%M %Z}: {st.phase.replace('_', ' ')}",
         f"  Raised     {money(st.raised_cents)} of {money(st.goal_cents)} ({st.percent}%), {basis}",
+        f"  Committed  {campaign_math.committed_line(st.committed, cur)}, not yet received (not in raised)"
+        if st.committed.pledges else "  Committed  none (no pledge awaits its money)",
         f"  Gap        {money(st.gap_cents)}",
         f"  Gifts      {st.donations:,} from {st.donors:,} donors ({st.new_donors:,} new, {st.returning_donors:,} returning)",
         f"  Deadline   {st.deadline.astimezone(tz):%Y-%m-%d %H:%M:%S %Z} ({campaign_math.time_left_text(st.seconds_left)}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from tracker import rollups
 from tracker.db import bump_revision
+from tracker.dates import UTC
 from tracker.errors import NotFound, UsageError
-from tracker.ingest import conventions, fields, history
+from tracker.ingest import conventions, fields, history, pledges
 from tracker.ingest.history import Cause
 from tracker.ingest.loader import COLUMNS, ImportSummary, lock_writes, withdrawn, write_chunk
 from tracker.ingest.states import effective
-from tracker.models import Campaign, Donation, GiftDetail
+from tracker.models import PLEDGE_KINDS, Campaign, Donation, GiftDetail, Pledge
 
 SOURCE = "manual"
 METHODS = ("check", "cash", "daf", "stock", "wire", "other")
@@ -44,6 +45,62 @@ class Added:
     currency: str
     donated_at: datetime
     warnings: list[str] = field(default_factory=list)
+    fulfilled: int = 0  # pledges the gift (or an earlier one) fulfilled: tracker.ingest.pledges
+    expected_at: date | None = None  # a pledge: the day its money is expected
+
+
+def pledge(session: Session, *, amount: str, donated_at: str, email: str, name: str | None = None,
+           kind: str, expected: str | None = None, reference: str | None = None, note: str | None = None,
+           campaign_id: int | None = None, currency: str = "USD", timezone: ZoneInfo | None, actor: str,
+           now: datetime, max_gift_cents: int = fields.DEFAULT_MAX_GIFT_CENTS) -> Added:
+    """Enter a pledge by hand: money promised and not received yet (`tracker gift add --pledged`). Checked as a
+    manual gift is (amount, date, e-mail, reference, note), with its kind and the day its money is expected
+    (YYYY-MM-DD); stored in the pledges table, never counted in raised. A gift already stored that fulfils it (the
+    rule of tracker.ingest.pledges) is linked at once."""
+    kind = (kind or "").strip().lower()
+    if kind not in PLEDGE_KINDS:
+        raise GiftRefused(f"pledge kind {kind!r} is not one of {', '.join(PLEDGE_KINDS)}; give --kind")
+    if not (email or "").strip():
+        raise GiftRefused("the donor's e-mail is empty; give --donor-email so the pledge is the donor's")
+    reference, note = _text("the reference", reference, REFERENCE_LIMIT), _text("the note", note, NOTE_LIMIT)
+    expected_at = expected_day(expected)
+    dayfirst = _one_date(donated_at or "")
+    _one_amount(amount or "")
+    lock_writes(session)
+    external_id = pledges.next_id(session)
+    data = {"donation_id": external_id, "amount": amount or "", "donated_at": donated_at or "", "email": email,
+            "name": name or "", "currency": currency, "status": "succeeded"}
+    rules = fields.RowRules(source=pledges.MANUAL_SOURCE, timezone=timezone, currency=currency,
+                            max_gift_cents=max_gift_cents, dayfirst=dayfirst)
+    made = fields.from_fields("the pledge", 0, data, rules)
+    if not isinstance(made, fields.NormalizedDonation):
+        raise GiftRefused(made.message.replace("donated_at", "the pledge's date (--donated-at)"))
+    if made.amount_cents <= 0:
+        raise GiftRefused("a pledge of nothing is no pledge; give the amount promised")
+    if expected_at is not None and expected_at < made.donated_at.astimezone(timezone or UTC).date():
+        raise GiftRefused(f"the money is expected on {expected_at}, before the pledge itself "
+                          f"({made.donated_at:%Y-%m-%d}); check --expected and --donated-at")
+    pledges.store(session, pledges.MANUAL_SOURCE, [pledges.NewPledge(
+        external_id=external_id, donor_key=made.donor_key, email=made.email, name=made.name,
+        amount_cents=made.amount_cents, currency=made.currency, pledged_at=made.donated_at, expected_at=expected_at,
+        kind=kind, reference=reference, note=note, campaign_id=campaign_id)], actor=actor, now=now)
+    pledge_id = session.scalar(select(Pledge.id).where(Pledge.source == pledges.MANUAL_SOURCE,
+                                                       Pledge.external_id == external_id))
+    added = Added(pledge_id, external_id, made.amount_cents, made.currency, made.donated_at, expected_at=expected_at)
+    added.fulfilled = pledges.link_open(session, now=now)
+    return added
+
+
+def expected_day(text: str | None) -> date | None:
+    """The day a pledge's money is expected, written YYYY-MM-DD (no other order: a pledge's date is read by people
+    across the organization); None when not given."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise GiftRefused(f"the expected date {text!r} is not a date written YYYY-MM-DD, e.g. 2027-01-25") from None
 
 
 def _next_id(session: Session) -> str:
@@ -84,6 +141,7 @@ def add(session: Session, *, amount: str, donated_at: str, email: str, name: str
                                    "note": note, "entered_by": actor, "entered_at": now}])
     bump_revision(session, now)
     added = Added(gift_id, external_id, made.amount_cents, made.currency, made.donated_at)
+    added.fulfilled = pledges.link_open(session, now=now)  # the money of a pledge, arrived by hand
     windows = [(c.window.starts_at, c.window.end, c.slug) for c in session.scalars(select(Campaign))]
     if windows and not any(start <= made.donated_at < end for start, end, _ in windows):
         added.warnings.append(f"warning: the gift is dated {made.donated_at:%Y-%m-%d %H:%M} UTC, outside every "
@@ -151,6 +209,7 @@ def void(session: Session, gift_id: int, *, reason: str, actor: str, now: dateti
         raise UsageError(f"gift {gift_id} was voided already, on {gift.voided_at:%Y-%m-%d %H:%M} UTC{by}")
     set_voided(session, gift, now, Cause(at=now, actor=actor, note=reason))
     history.set_details(session, [{"donation_id": gift_id, "void_reason": reason, "voided_by": actor}])
+    pledges.link_open(session, now=now)  # a pledge this gift fulfilled is open again
     bump_revision(session, now)
     return gift
 

@@ -13,6 +13,9 @@ Classy, Donorbox or CRM export without code. Shipped mappings live in data/mappi
     amount_includes_fee = true     # false when the amount column is net of a (negative) fee column
     header_line = 1                # the line the header is on, when instructions come first
     processor = "stripe"           # a CRM export: whose id its processor_id column holds
+    pledged = false                # true: the rows are pledges, promised and not received yet (README: Pledges)
+    pledge_kind = "paypal_giving_fund"  # with pledged: their kind when there is no kind column
+    expected_after_days = 45       # with pledged: the money is expected this many days after the pledge's date
 
     [columns]                      # tracker field = column name, or a list of columns joined by spaces
     donation_id = "Receipt ID"
@@ -21,6 +24,7 @@ Classy, Donorbox or CRM export without code. Shipped mappings live in data/mappi
     email = "Donor Email"
     name = ["Donor First Name", "Donor Last Name"]
     processor_id = "Stripe Charge ID"  # (a CRM export) the gift Stripe's export holds too: recognized, not added
+    # with pledged = true also: expected_at (the day the money is expected), kind, reference
 
     [include]                      # only rows whose column holds one of these values are gifts
     "Kind" = ["CONTRIBUTION"]
@@ -49,14 +53,15 @@ from tracker.errors import InputFileError, UsageError, ValueProblem
 from tracker.ingest import fields
 from tracker.ingest.generic import OPTIONAL, REQUIRED
 from tracker.ingest.records import Outcome, Skipped
-from tracker.models import STATUSES
+from tracker.models import PLEDGE_KINDS, STATUSES
 from tracker.money import cents_to_decimal_str
 
 NAME = "mapping"
 FIELDS = REQUIRED + OPTIONAL
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "mappings"
 _OPTIONS = {"name", "source", "timezone", "dayfirst", "date_format", "decimal_comma", "currency", "amount_includes_fee",
-            "header_line", "processor"}
+            "header_line", "processor", "pledged", "pledge_kind", "expected_after_days"}
+PLEDGE_FIELDS = ("expected_at", "kind", "reference")  # columns only a mapping of pledges has
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ class Mapping:
     amount_includes_fee: bool
     header_line: int = 1
     processor: str | None = None  # the processor whose ids the processor_id column holds
+    pledged: bool = False  # the rows are pledges (tracker.ingest.pledges), not gifts
+    pledge_kind: str | None = None  # their kind when no kind column says it
+    expected_after_days: int | None = None  # their money is expected this many days after the pledge's date
 
 
 def resolve(name_or_path: str) -> Path:
@@ -103,10 +111,15 @@ def load(path: Path) -> Mapping:
     if unknown:
         raise UsageError(f"{path}: unknown [mapping] option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_OPTIONS))}")
     columns = {}
+    pledged = _flag(path, opts, "pledged") or False
     for key, value in raw.get("columns", {}).items():
-        if key not in REQUIRED + OPTIONAL:
+        if key in PLEDGE_FIELDS and not pledged:
+            raise UsageError(f"{path}: [columns] {key} is a pledge's field; say [mapping] pledged = true when the "
+                             "file's rows are pledges, or leave it out")
+        if key not in REQUIRED + OPTIONAL + (PLEDGE_FIELDS if pledged else ()):
             raise UsageError(f"{path}: [columns] {key} is not a tracker field; use {', '.join(REQUIRED + OPTIONAL)}")
         columns[key] = [value] if isinstance(value, str) else list(value)
+    pledge_kind, after = _pledge_options(path, opts, pledged, columns)
     processor = opts.get("processor")
     if processor is not None and (not isinstance(processor, str) or not processor.strip()):
         raise UsageError(f"{path}: [mapping] processor names the payment processor of the processor_id column, "
@@ -139,7 +152,26 @@ def load(path: Path) -> Mapping:
         currency=opts.get("currency"), amount_includes_fee=bool(opts.get("amount_includes_fee", True)),
         header_line=_header_line(path, opts.get("header_line", 1)),
         processor=processor.strip().lower() if processor else None,
+        pledged=pledged, pledge_kind=pledge_kind, expected_after_days=after,
     )
+
+
+def _pledge_options(path: Path, opts: dict, pledged: bool, columns: dict) -> tuple[str | None, int | None]:
+    """[mapping] pledge_kind and expected_after_days, checked: only with pledged = true, a known kind, whole days."""
+    kind, after = opts.get("pledge_kind"), opts.get("expected_after_days")
+    if not pledged:
+        if kind is not None or after is not None:
+            raise UsageError(f"{path}: [mapping] pledge_kind and expected_after_days are for a file of pledges; "
+                             "add pledged = true")
+        return None, None
+    if kind is not None and kind not in PLEDGE_KINDS:
+        raise UsageError(f"{path}: [mapping] pledge_kind = {kind!r}: use one of {', '.join(PLEDGE_KINDS)}")
+    if kind is None and "kind" not in columns:
+        raise UsageError(f"{path}: a file of pledges needs their kind: [mapping] pledge_kind = \"paypal_giving_fund\" "
+                         f"(one of {', '.join(PLEDGE_KINDS)}), or a kind column in [columns]")
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= 366):
+        raise UsageError(f"{path}: [mapping] expected_after_days is a whole number of days, 0 to 366, e.g. 45")
+    return kind, after
 
 
 def _flag(path: Path, opts: dict, key: str) -> bool | None:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.errors import InputFileError, RowError, UsageError
-from tracker.ingest import columnar, conventions, generic, jsonl, mapping as mapping_mod, paypal, stripe
+from tracker.ingest import columnar, conventions, generic, jsonl, mapping as mapping_mod, paypal, pledges, stripe
 from tracker.ingest.csvfile import ENCODING, CsvFile, CsvProblem, scan
 from tracker.ingest.fields import RowRules
 from tracker.ingest.loader import ImportSummary, lock_writes
@@ -182,6 +182,9 @@ def run_import(
         rules = replace(rules, dayfirst=decided.dayfirst, decimal_comma=decided.decimal_comma)
         reader = Reader(request, rules)
 
+    if reader.mapping is not None and reader.mapping.pledged:
+        return _import_pledges(sessions, reader, request, rules, sha, rejects_path, summary, clock)
+
     if request.strict:
         checked = _strict_check(Reader(request, rules), rejects_path, summary)
         if not checked:
@@ -326,6 +329,7 @@ def run_import(
             lock_writes(session)
             apply_refunds(session, reader.source, refunds, batch_id, summary)
             summary.duplicates_found = find_pairs(session, import_id=batch_id, now=clock())
+            _fulfilled_note(summary, pledges.link_open(session, now=clock()))  # the money of pledges, arrived
             batch = session.get(ImportBatch, batch_id)
             store_counts(batch, summary)
             batch.status, batch.finished_at = "completed", clock()
@@ -346,6 +350,66 @@ def run_import(
         reader.close()
         wrote = rejects.close()
     _settle_rejects_file(wrote, rejects_path, request, summary, sessions, batch_id)
+    return summary
+
+
+def _fulfilled_note(summary: ImportSummary, n: int) -> None:
+    if n:
+        summary.notes.append(f"{n:,} pledge{'s' if n != 1 else ''} fulfilled by the gifts stored (no longer "
+                             "committed, counted once in raised): tracker pledge list")
+
+
+def _import_pledges(sessions, reader: Reader, request: ImportRequest, rules: RowRules, sha: str, rejects_path: Path,
+                    summary: ImportSummary, clock) -> ImportSummary:
+    """A file whose mapping says pledged = true: each good row is a pledge (tracker.ingest.pledges), stored by
+    (source, id) in one transaction, so importing it again changes nothing; bad rows go to the rejects file as a
+    gift row's would. With `strict`, nothing is stored when any row is bad. Then the linking pass runs."""
+    path = Path(request.path)
+    rejects = RejectsFile(rejects_path, reader.header)
+    tz = mapping_mod.rules_for(reader.mapping, reader.rules).timezone
+    read = pledges.row_reader(str(path), reader.header, reader.mapping, tz)
+    found: dict[str, pledges.NewPledge] = {}
+    try:
+        for line, values, outcome in reader.records():
+            summary.rows_read += 1
+            if isinstance(outcome, NormalizedDonation):
+                outcome = read(line, values, outcome)
+            elif isinstance(outcome, RefundRow):
+                outcome = RowError(str(path), line, "a refund row in a file of pledges; a pledge is cancelled with "
+                                                    "tracker pledge cancel")
+            if isinstance(outcome, pledges.NewPledge):
+                if outcome.external_id in found:
+                    summary.superseded += 1  # the same id twice in the file: the later row wins, as for gifts
+                found[outcome.external_id] = outcome
+            elif isinstance(outcome, Skipped):
+                summary.skipped += 1
+                summary.skip_kinds[outcome.label] += 1
+            else:
+                summary.rejected += 1
+                if len(summary.errors) < 1000:
+                    summary.errors.append(outcome)
+                rejects.write(line, outcome.message, values)
+    finally:
+        reader.close()
+        wrote = rejects.close()
+    summary.strict_failed = request.strict and summary.rejected > 0
+    with sessions.begin() as session:
+        lock_writes(session)
+        batch = _new_batch(path, sha, reader, clock)
+        session.add(batch)
+        session.flush()
+        summary.import_id = batch.id
+        if not summary.strict_failed:
+            summary.inserted, summary.updated, summary.unchanged = pledges.store(
+                session, reader.source, list(found.values()), actor=f"import {batch.id}", now=clock(),
+                import_id=batch.id)
+            summary.notes.append(f"the rows are pledges (the mapping says pledged = true): committed, not in raised "
+                                 f"until their money arrives")
+            _fulfilled_note(summary, pledges.link_open(session, now=clock()))
+        store_counts(batch, summary)
+        batch.status, batch.finished_at = ("strict_rejected" if summary.strict_failed else "completed"), clock()
+        bump_revision(session, clock())
+    _settle_rejects_file(wrote, rejects_path, request, summary, sessions, summary.import_id)
     return summary
 
 

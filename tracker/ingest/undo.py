@@ -23,12 +23,12 @@ from tracker import rollups
 from tracker.dates import ensure_utc
 from tracker.db import bump_revision
 from tracker.errors import NotFound, UsageError
-from tracker.ingest import history
+from tracker.ingest import history, pledges
 from tracker.ingest.history import Cause
 from tracker.ingest.loader import COLUMNS, lock_writes, withdrawn
 from tracker.ingest.states import effective
 from tracker.ingest.manual import set_voided
-from tracker.models import (Donation, Donor, DuplicatePair, GiftAlias, GiftDetail, GiftHistory, ImportBatch,
+from tracker.models import (Pledge, Donation, Donor, DuplicatePair, GiftAlias, GiftDetail, GiftHistory, ImportBatch,
                             Refund)
 
 TIMES = ("donated_at", "voided_at")
@@ -169,6 +169,9 @@ def undo(session: Session, import_id: int, *, actor: str, now: datetime) -> Undo
                 or_(DuplicatePair.a_id.in_(removable), DuplicatePair.b_id.in_(removable)))).rowcount or 0
             session.execute(delete(GiftHistory).where(GiftHistory.donation_id.in_(removable)))
             session.execute(delete(GiftDetail).where(GiftDetail.donation_id.in_(removable)))
+            # a pledge these gifts fulfilled is open again (the linking pass below may find it another gift)
+            session.execute(update(Pledge).where(Pledge.fulfilled_donation_id.in_(removable)).values(
+                fulfilled_donation_id=None, fulfilled_at=None, fulfilled_by=None))
             session.execute(delete(Donation).where(Donation.id.in_(removable)))
     deltas.flush(session)
     rollups.refresh_first_gifts(session, sorted(donors))
@@ -176,6 +179,9 @@ def undo(session: Session, import_id: int, *, actor: str, now: datetime) -> Undo
     for part in _chunks(sorted(donors)):
         session.execute(delete(Donor).where(Donor.id.in_(part), ~select(Donation.id).where(
             Donation.donor_id == Donor.id).exists()))
+    # the pledges a file of pledges brought go with it
+    session.execute(delete(Pledge).where(Pledge.import_id == import_id))
+    pledges.link_open(session, now=now)
     batch.undone_at, batch.undone_by = now, actor
     bump_revision(session, now)
     return done

@@ -10,7 +10,7 @@ import html as html_lib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tracker.campaign import Status, status_json, time_left_text
+from tracker.campaign import Status, committed_line, status_json, time_left_text
 from tracker.money import cents_to_decimal_str, format_money
 
 FORMATS = ("text", "markdown", "html", "json")
@@ -43,6 +43,8 @@ def lines(data: ReportData) -> list[tuple[str, str]]:
     p = st.projection
     out = [
         ("Raised", f"{money(st.raised_cents)} of {money(st.goal_cents)} ({st.percent}%)"),
+        *([("Committed", committed_line(st.committed, cur) + ", not yet received (not in raised)")]
+          if st.committed.pledges else []),
         ("Gap", money(st.gap_cents)),
         ("Time left", time_left_text(st.seconds_left) + f" (deadline {st.deadline.astimezone(st.tz):%b %d, %H:%M %Z})"),
         ("Yesterday", money(data.yesterday_cents)),

@@ -27,6 +27,7 @@ from tracker.db import bump_revision, process_name
 from tracker.ingest.duplicates import find_pairs
 from tracker.ingest.history import Cause
 from tracker.ingest.loader import ImportSummary, apply_dispute, lock_writes, write_chunk
+from tracker.ingest import pledges
 from tracker.ingest.refunds import apply_refunds
 from tracker.models import Donation, WebhookEvent
 from tracker.webhooks import inbox, spool
@@ -155,6 +156,7 @@ class Worker:
                 setattr(counts, status, getattr(counts, status) + 1)
                 changed = changed or moved
             if changed:
+                pledges.link_open(session, now=now)  # the money of a pledge, arrived by webhook
                 bump_revision(session, now)
         for name in ("applied", "ignored", "waiting"):
             setattr(done, name, getattr(done, name) + getattr(counts, name))
