@@ -4,7 +4,8 @@ gift's amounts turned into the organization's currency.
 The ECB publishes, on each of its banking days, how much of each currency one euro buys ("per EUR"); a day it
 does not publish (a weekend, a TARGET holiday) has no row, and `N/A` in a row means no rate for that currency that
 day. A gift uses the fixing of its day, else the last earlier one; a currency missing from that fixing, a day
-before the first fixing, or a day after the last one with a banking day in between has no rate: the gift is
+before the first fixing, a day after the last one with a weekday in between, or a day in a gap longer than
+weekends and holidays make (rates missing between a bundled and an imported table) has no rate: the gift is
 refused with that reason, never converted with a guessed rate.
 
 Conversion goes through the euro: amount × (rate of the target / rate of the source), computed in Decimal and
@@ -38,6 +39,9 @@ SOURCE_IMPORTED = "ecb-imported"  # ... with a rate imported by `tracker rates i
 _EXACT = Context(prec=60)  # wide enough that amount × rate is exact; the one rounding is to the cent
 _RATE_DIGITS = Context(prec=28)  # the cross rate kept with each gift (target per source)
 _CENT = Decimal(1)
+# the ECB's longest pause (Easter: Thursday's fixing, then Tuesday's) leaves a day at most 4 days after its fixing;
+# a longer gap between two fixings is rates missing from the table, not a holiday
+MAX_DAYS_WITHOUT_FIXING = 4
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,10 @@ class RateTable:
             if any(d.weekday() < 5 for d in between):
                 raise ValueProblem(f"the exchange rates the tracker has end on {found}, before {day}; import newer "
                                    "rates with tracker rates import eurofxref-hist.csv (the ECB's file)")
+        elif (day - found).days > MAX_DAYS_WITHOUT_FIXING:
+            raise ValueProblem(f"the exchange rates the tracker has skip from {found} to {days[i + 1]}, more than "
+                               "weekends and holidays do; import the rates between them with tracker rates import "
+                               "eurofxref-hist.csv (the ECB's file)")
         return found, self._rows[i]
 
     def per_euro(self, currency: str, day: date) -> tuple[Decimal, date]:

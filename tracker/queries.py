@@ -1001,3 +1001,23 @@ def campaign_donors(session: Session, campaign: Campaign, as_of: datetime) -> in
     per_donor = (select(Donation.donor_id).where(_counted_between(campaign.currency, campaign.starts_at, end))
                  .group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery())
     return int(session.scalar(select(func.count()).select_from(per_donor)) or 0)
+
+
+def exchange_rates(session: Session) -> dict[date, dict[str, str | None]]:
+    """The reference rates imported with `tracker rates import`: day -> {currency: units per EUR as text, None for
+    N/A} (tracker.currency.RateTable puts them on top of the bundled ECB table)."""
+    from tracker.models import ExchangeRate
+
+    found: dict[date, dict[str, str | None]] = {}
+    for day, currency, rate in session.execute(select(ExchangeRate.day, ExchangeRate.currency, ExchangeRate.rate)):
+        found.setdefault(day, {})[currency] = rate
+    return found
+
+
+def exchange_rate_span(session: Session) -> tuple[int, date | None, date | None]:
+    """(imported rates, first day, last day) of the rates imported with `tracker rates import`."""
+    from tracker.models import ExchangeRate
+
+    count, first, last = session.execute(select(func.count(), func.min(ExchangeRate.day),
+                                                func.max(ExchangeRate.day))).one()
+    return count, first, last

@@ -43,6 +43,7 @@ COMMANDS = {
     "duplicates": "duplicates:duplicates_group",
     "gift": "gifts:gift_group",
     "period": "period:period_group",
+    "rates": "rates:rates_group",
 }
 
 

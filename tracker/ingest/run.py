@@ -29,7 +29,9 @@ from tracker.ingest.duplicates import find_pairs
 from tracker.ingest.refunds import apply_refunds
 from tracker.ingest.rejects import RejectsFile, default_rejects_path
 from tracker.ingest.writer import ChunkWriter, store_counts
+from tracker.currency import RateTable
 from tracker.db import bump_revision, process_gone, process_name
+from tracker.queries import exchange_rates
 from tracker.models import Campaign, ImportBatch
 
 FORMATS = ("generic", "stripe", "paypal", "mapping", "jsonl")
@@ -162,6 +164,9 @@ def run_import(
     path = Path(request.path)
     if request.first_load not in FIRST_LOAD:
         raise UsageError(f"first load {request.first_load!r}: use one of {', '.join(FIRST_LOAD)}")
+    if rules.rates is None:  # once per import: the imported rates now, the bundled table when a row needs one
+        with sessions() as session:
+            rules = replace(rules, rates=RateTable(exchange_rates(session)))
     reader = Reader(request, rules)
     rejects_path = request.rejects or default_rejects_path(path)
     if not os.access(rejects_path.parent if rejects_path.parent != Path("") else Path("."), os.W_OK):
