@@ -595,7 +595,8 @@ def export_donations(session: Session, campaign: Campaign, start: datetime, end:
     crm = case((and_(Donor.key.like("id:%"), Donor.key.not_like("id:stripe:%")), func.substr(Donor.key, 4)))
     more = [func.coalesce(GiftDetail.refunded_at, last_refund), d.dispute_status, d.dispute_cents,
             GiftDetail.payout_id, GiftDetail.fund, GiftDetail.gl_code, crm, GiftDetail.method, GiftDetail.entered_by,
-            d.voided_at, d.processor]
+            d.voided_at, d.processor, GiftDetail.original_cents, GiftDetail.original_currency, GiftDetail.rate,
+            GiftDetail.rate_date, GiftDetail.rate_source]
     stmt = (select(*cols, *([Donor.name, Donor.email] if personal else []), *more,
                    *([closed_at] if closed_at is not None else []))
             .join(Donor, Donor.id == d.donor_id).outerjoin(GiftDetail, GiftDetail.donation_id == d.id)

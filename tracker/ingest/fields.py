@@ -128,7 +128,8 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
         try:
             conversion = rules.rates.conversion(row_currency, rules.currency, day)
         except ValueProblem as exc:
-            return bad(f"currency {row_currency}: no exchange rate to {rules.currency} for a gift of {day}: {exc}")
+            return bad(f"currency {row_currency} is not the organization's currency {rules.currency}, and there is no "
+                       f"exchange rate for a gift of {day}: {exc}")
         if conversion.cents(amount) > rules.max_gift_cents:
             return _over_limit(path, line, conversion.cents(amount), rules)
     elif get("original_currency"):  # the processor converted it (Stripe's Converted Amount): its rate is kept
