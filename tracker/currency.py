@@ -38,6 +38,7 @@ SOURCE_BUNDLED = "ecb"  # a gift converted with the bundled ECB table
 SOURCE_IMPORTED = "ecb-imported"  # ... with a rate imported by `tracker rates import`
 _EXACT = Context(prec=60)  # wide enough that amount × rate is exact; the one rounding is to the cent
 _RATE_DIGITS = Context(prec=28)  # the cross rate kept with each gift (target per source)
+_PROCESSOR_DIGITS = Context(prec=10)  # a processor's rate (converted / given), for finance to read
 _CENT = Decimal(1)
 # the ECB's longest pause (Easter: Thursday's fixing, then Tuesday's) leaves a day at most 4 days after its fixing;
 # a longer gap between two fixings is rates missing from the table, not a holiday
@@ -68,7 +69,8 @@ class Conversion:
 def processor_conversion(from_currency: str, to_currency: str, original_cents: int, converted_cents: int,
                          day: date, source: str) -> Conversion:
     """The rate a processor used, from its own converted amount (Stripe's Converted Amount): converted / original."""
-    rate = _RATE_DIGITS.divide(Decimal(converted_cents), Decimal(original_cents)) if original_cents else Decimal(0)
+    # the processor's amount is what counts; its rate is said to 10 significant digits
+    rate = _PROCESSOR_DIGITS.divide(Decimal(converted_cents), Decimal(original_cents)) if original_cents else Decimal(0)
     return Conversion(from_currency, to_currency, rate, day, source)
 
 

@@ -685,6 +685,25 @@ def source_breakdown(session: Session, campaign: Campaign, start: datetime, end:
     ]
 
 
+def currency_breakdown(session: Session, campaign: Campaign, start: datetime, end: datetime) -> list[tuple]:
+    """(currency given, gifts, given, gross, raised) of the counted gifts donated in [start, end) that were given in
+    another currency and converted (gift_details.original_currency), by that currency: `given` in cents of it,
+    gross and raised in the campaign's."""
+    from tracker.models import GiftDetail
+
+    g, _ = _gifts_as_booked(session, start, end)
+    net, _ = _parts(g)
+    return [
+        (cur, int(n), int(given), int(gross), int(raised)) for cur, n, given, gross, raised in session.execute(
+            select(GiftDetail.original_currency, func.count(case((net > 0, g.id))), func.sum(GiftDetail.original_cents),
+                   func.sum(g.amount_cents), func.sum(_raised(campaign.raised_basis, g)))
+            .join(GiftDetail, GiftDetail.donation_id == g.id)
+            .where(_counted_between(campaign.currency, start, end, g), GiftDetail.original_currency.is_not(None))
+            .group_by(GiftDetail.original_currency).order_by(GiftDetail.original_currency)
+        )
+    ]
+
+
 def list_audit(session: Session, limit: int = 50) -> list[AuditEntry]:
     """The most recent audit entries first."""
     return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
