@@ -268,6 +268,9 @@ def test_a_generic_file_read_column_wise_sends_foreign_rows_to_the_per_row_path(
     gifts = stored(sessions)
     assert gifts["e1"][:1] + gifts["e1"][3:] == (10_50, 10_00, "EUR", "1.05", date(2026, 11, 27), "ecb-imported")
     assert gifts["u50"][0] == 10_00 and gifts["u50"][3] is None
+    again = run_import(sessions, ImportRequest(path=path), rules, clock=lambda: utc(2027, 1, 3))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 52)  # the same file again changes nothing
+    assert stored(sessions) == gifts
 
 
 STRIPE = """id,Created date (UTC),Amount,Amount Refunded,Currency,Captured,Converted Amount,Converted Amount Refunded,Converted Currency,Fee,Status,Customer Email
