@@ -265,6 +265,8 @@ def test_a_generic_file_read_column_wise_sends_foreign_rows_to_the_per_row_path(
         reader.close()
     summary = run_import(sessions, ImportRequest(path=path), rules, clock=lambda: utc(2027, 1, 2))
     assert (summary.inserted, summary.rejected) == (52, 0)
+    assert "converted to USD: 1 from EUR (rates: ecb-imported; each gift's original amount and rate are in the " \
+           "donations export)" in summary.notes
     gifts = stored(sessions)
     assert gifts["e1"][:1] + gifts["e1"][3:] == (10_50, 10_00, "EUR", "1.05", date(2026, 11, 27), "ecb-imported")
     assert gifts["u50"][0] == 10_00 and gifts["u50"][3] is None
