@@ -251,3 +251,42 @@ def test_the_demo_dashboard_says_its_moment_on_every_page(demo_db, page):
             expect(page.locator("#pinned-label")).to_be_visible()
         expect(page.locator("#as-of-text")).to_contain_text("Dec 28, 2026 12:00 PST (pinned)")
         assert page.errors == []
+
+
+def test_the_demo_has_readers_abroad_whose_gifts_show_what_they_gave(demo_db):
+    import csv
+    import io
+
+    from sqlalchemy import select
+
+    from dashboards.pages import finance as finance_page
+    from tracker.export import write_donations
+    from tracker.models import GiftDetail
+
+    sessions, _ = demo_db
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2025")
+        out = io.StringIO()
+        write_donations(out, queries.export_donations(session, c, c.starts_at, c.window.end), c.tz)
+        abroad = session.scalars(select(GiftDetail).where(GiftDetail.original_currency.is_not(None))).all()
+        _, summary = finance_page.show(session, "dec-2025", "donations", None, None, c.window.end, donor_level=True,
+                                       chosen=False)
+    assert {d.original_currency for d in abroad} == {"EUR", "GBP"} and all(d.rate_source == "stripe" for d in abroad)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    given = [r for r in rows if r["original_currency"] in ("EUR", "GBP")]
+    assert given and all(r["currency"] == "USD" and r["rate"] and r["rate_source"] == "stripe" for r in given)
+    for r in given:  # the processor's rate ties the amount given to the dollars counted, to the cent
+        assert abs(Decimal(r["original_amount"]) * Decimal(r["rate"]) - Decimal(r["amount"])) < Decimal("0.01")
+    table = _find(summary, "reconciliation-currencies")
+    assert [row[0] for row in table.data["body"]] == ["EUR", "GBP"]
+
+
+def _find(component, wanted):
+    if getattr(component, "id", None) == wanted:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children] if children is not None else []:
+        found = _find(child, wanted)
+        if found is not None:
+            return found
+    return None

@@ -79,7 +79,8 @@ def test_csv_conventions_header_order_two_decimals_iso_times_and_a_bom_for_excel
     header, row = text.splitlines()[:2]
     assert header == ("donation_id,source,donated_at,local_date,donor_id,amount,fee,net,refunded,currency,status,"
                       "channel,appeal_variant,recurring,import_id,refunded_at,dispute_status,dispute_amount,payout_id,"
-                      "fund,gl_code,crm_donor_id,method,entered_by,voided_at,adjusts_period,adjusted_at")
+                      "fund,gl_code,crm_donor_id,method,entered_by,voided_at,adjusts_period,adjusted_at,"
+                      "original_amount,original_currency,rate,rate_date,rate_source")
     assert "a@x.org" not in text  # no personal data without --include-personal
     assert row.split(",")[2:10] == ["2026-12-02T10:00:00-08:00", "2026-12-02", "1", "1234.50", "3.10", "1231.40",
                                    "0.00", "USD"]

@@ -23,12 +23,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tracker.appeals import VariantSpec
+from tracker.currency import processor_conversion
 from tracker.dates import UTC, parse_as_of, zone
 from tracker.db import bump_revision
 from tracker.errors import UsageError, ValueProblem
 from tracker.ingest.appeals import clear as clear_exposures
 from tracker.ingest.loader import ImportSummary, write_chunk
-from tracker.ingest.records import NormalizedDonation
+from tracker.ingest.records import GiftDetails, NormalizedDonation
 from tracker.manage import create_campaign, load_appeals
 from tracker.projection.curves import giving_tuesday
 from tracker.models import (Pledge, AppealDaily, AppealVariant, Campaign, Donation, Donor, DuplicatePair, GiftAlias, GiftBucket,
@@ -45,6 +46,10 @@ CHANNELS_YEAR = [("website", 45), ("email", 20), ("social", 8), ("direct mail", 
 MOMENT = (12, 28, 12)  # the demo's own moment: month, day, hour of the current campaign (in full swing)
 BATCH_FILENAME = "(demo)"
 COMMON_AMOUNTS = [10, 15, 20, 25, 25, 35, 50, 50, 50, 75, 100, 100, 150, 250]
+# readers abroad: a share of the card gifts is given in euros or pounds and converted by the processor (Stripe's
+# Converted Amount), at about these rates (USD per unit); the dollars counted are the same as without them
+ABROAD_SHARE = 0.04
+ABROAD = [("EUR", 1.09, 3), ("GBP", 1.27, 2)]  # currency, USD per unit, weight
 
 VARIANTS = [
     {
@@ -312,6 +317,7 @@ class _Generator:
         self.givers: dict[int, list[tuple[str, str, str]]] = {}  # year -> donors who gave that year
         self.seen: dict[int, set[str]] = {}
         self.serial = 0
+        self.abroad = random.Random(f"tracker-demo-abroad-{first_year}")  # its own stream: the gifts stay the same
 
     def _donor(self, year: int, returning_share: float) -> tuple[str, str, str]:
         rng = self.rng
@@ -346,6 +352,7 @@ class _Generator:
             status = "failed"
         self.serial += 1
         card = channel in ("website", "email", "social")
+        details = self._abroad(amount, moment) if card else None
         return NormalizedDonation(
             line=self.serial,
             external_id=f"demo-{year}-{self.serial:07d}",
@@ -361,7 +368,21 @@ class _Generator:
             channel=channel,
             appeal_variant=variant,
             recurring=card and rng.random() < 0.12,
+            details=details,
         )
+
+    def _abroad(self, amount_cents: int, moment: datetime) -> GiftDetails | None:
+        """For some card gifts, what a reader abroad gave: the amount in EUR or GBP that the processor converted
+        into `amount_cents`, with the processor's rate (converted / given) of the gift's day."""
+        a = self.abroad
+        if a.random() >= ABROAD_SHARE:
+            return None
+        currency, usd_per_unit, _ = a.choices(ABROAD, weights=[w for _, _, w in ABROAD])[0]
+        rate = usd_per_unit * a.uniform(0.985, 1.015)
+        given = max(1, round(amount_cents / rate))
+        conversion = processor_conversion(currency, "USD", given, amount_cents, moment.astimezone(UTC).date(), "stripe")
+        return GiftDetails(original_cents=given, original_currency=currency, rate=conversion.rate_text,
+                           rate_date=conversion.rate_date, rate_source=conversion.source)
 
     def _moment(self, day: date, last_day: bool) -> datetime:
         hour = self.rng.choices(range(24), weights=_hour_weights(last_day))[0]

@@ -35,6 +35,9 @@ DONATION_COLUMNS = (
     "entered_by", "voided_at",
     # an adjustment to a closed month (tracker period close): the month it adjusts and when it was made
     "adjusts_period", "adjusted_at",
+    # the gift as given: its amount and currency (the same as amount and currency unless it was converted), and
+    # for a converted gift the rate (the organization's currency per unit given), its day and where it came from
+    "original_amount", "original_currency", "rate", "rate_date", "rate_source",
 )
 # the payment method of a gift whose details do not say, from its processor (or source)
 METHOD_OF_PROCESSOR = {"stripe": "card", "paypal": "paypal"}
@@ -84,6 +87,11 @@ class DonationRow:
     entered_by: str | None = None
     voided_at: datetime | None = None
     processor: str | None = None
+    original_cents: int | None = None  # a converted gift's amount as given (gift_details)
+    original_currency: str | None = None
+    rate: str | None = None
+    rate_date: date | None = None
+    rate_source: str | None = None
     adjusts_period: str | None = None  # an adjustment row: the closed month of the gift (its donated_at is there)
     adjusted_at: datetime | None = None
     adjustment_cents: int | None = None  # what the gift's net changed by since the close
@@ -181,6 +189,15 @@ class XlsxSheet:
         self._book.save(path)
 
 
+def _as_given(r: DonationRow) -> list:
+    """original_amount, original_currency, rate, rate_date, rate_source of a gift: as given (converted or not)."""
+    if r.original_currency:
+        return [money(r.original_cents), r.original_currency, r.rate, r.rate_date, r.rate_source]
+    if r.adjusts_period is not None:
+        return [None] * 5
+    return [money(r.amount_cents), r.currency, None, None, None]
+
+
 def write_donations(out: IO[str], rows: Iterable[DonationRow], tz: ZoneInfo, *, personal: bool = False,
                     excel: bool = False) -> int:
     """The donations export: one row per gift, in the order given. Returns the number of rows.
@@ -192,7 +209,7 @@ def write_donations(out: IO[str], rows: Iterable[DonationRow], tz: ZoneInfo, *, 
     # free text from the input files: ids, source, channel, variant, status, dispute, payout, fund, GL code, CRM
     # id, method, who entered it and, when asked, name and e-mail
     n = len(DONATION_COLUMNS)
-    text_positions = {i: None for i in (0, 1, 10, 11, 12, 16, 18, 19, 20, 21, 22, 23, 25,
+    text_positions = {i: None for i in (0, 1, 10, 11, 12, 16, 18, 19, 20, 21, 22, 23, 25, n - 4, n - 1,
                                         *((n, n + 1) if personal else ()))}
     for r in rows:
         local = r.donated_at.astimezone(tz)
@@ -205,6 +222,7 @@ def write_donations(out: IO[str], rows: Iterable[DonationRow], tz: ZoneInfo, *, 
             r.method or METHOD_OF_PROCESSOR.get(r.processor or r.source), r.entered_by,
             r.voided_at and r.voided_at.astimezone(tz), r.adjusts_period,
             r.adjusted_at and r.adjusted_at.astimezone(tz),
+            *_as_given(r),
         ]
         if personal:
             values += [r.donor_name, r.donor_email]

@@ -162,6 +162,7 @@ class Reconciliation:
     status_cents: int  # what `tracker status` counts as raised over the same window
     files: list = ()  # export.FileTotal of the imports made since the campaign opened
     duplicates: tuple[int, int] = (0, 0)  # likely duplicate pairs awaiting a decision and the cents counted twice
+    by_currency: list = ()  # (currency given, gifts, given, gross, raised) of the gifts converted from another currency
 
     @property
     def by_source_cents(self) -> int:
@@ -183,4 +184,5 @@ def reconciliation(session: Session, c: Campaign, w: Window) -> Reconciliation:
     status = queries.raised_between(session, c.currency, w.starts_at, w.end, c.raised_basis)[0] if w.opened else 0
     files = [export.FileTotal(*row) for row in queries.file_totals(session, w.starts_at, w.as_of or w.last_instant)] if w.opened else []
     return Reconciliation(queries.source_breakdown(session, c, w.starts_at, w.end), days, status, files,
-                          queries.undecided_duplicates(session, c, w.as_of))
+                          queries.undecided_duplicates(session, c, w.as_of),
+                          queries.currency_breakdown(session, c, w.starts_at, w.end))

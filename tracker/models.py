@@ -248,6 +248,12 @@ class GiftDetail(Base):
     gl_code: Mapped[str | None] = mapped_column(String(80), comment="the general-ledger code")
     void_reason: Mapped[str | None] = mapped_column(Text)
     voided_by: Mapped[str | None] = mapped_column(String(200))
+    # a gift given in another currency than the organization's (the gift's amounts are converted; tracker.currency)
+    original_cents: Mapped[int | None] = mapped_column(BigInteger, comment="the amount in the currency given, cents")
+    original_currency: Mapped[str | None] = mapped_column(String(3), comment="the currency the gift was given in")
+    rate: Mapped[str | None] = mapped_column(String(40), comment="organization's currency per unit given (decimal text)")
+    rate_date: Mapped[date | None] = mapped_column(Date, comment="the day of the rate's fixing")
+    rate_source: Mapped[str | None] = mapped_column(String(16), comment="ecb, ecb-imported, or the processor's (stripe)")
 
 
 class GiftHistory(Base):
@@ -611,6 +617,19 @@ class ServerSecret(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExchangeRate(Base):
+    """A reference rate imported with `tracker rates import` (the ECB's layout: units of `currency` per EUR on a
+    banking day); `rate` NULL is the file's N/A (no rate that day). They come on top of the bundled ECB table
+    (tracker.currency), which is read from the package and never copied here."""
+
+    __tablename__ = "exchange_rates"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    rate: Mapped[str | None] = mapped_column(String(24), comment="units per EUR as the file writes it; NULL: N/A")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DisplayLink(Base):

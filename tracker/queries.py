@@ -595,7 +595,8 @@ def export_donations(session: Session, campaign: Campaign, start: datetime, end:
     crm = case((and_(Donor.key.like("id:%"), Donor.key.not_like("id:stripe:%")), func.substr(Donor.key, 4)))
     more = [func.coalesce(GiftDetail.refunded_at, last_refund), d.dispute_status, d.dispute_cents,
             GiftDetail.payout_id, GiftDetail.fund, GiftDetail.gl_code, crm, GiftDetail.method, GiftDetail.entered_by,
-            d.voided_at, d.processor]
+            d.voided_at, d.processor, GiftDetail.original_cents, GiftDetail.original_currency, GiftDetail.rate,
+            GiftDetail.rate_date, GiftDetail.rate_source]
     stmt = (select(*cols, *([Donor.name, Donor.email] if personal else []), *more,
                    *([closed_at] if closed_at is not None else []))
             .join(Donor, Donor.id == d.donor_id).outerjoin(GiftDetail, GiftDetail.donation_id == d.id)
@@ -680,6 +681,25 @@ def source_breakdown(session: Session, campaign: Campaign, start: datetime, end:
                    func.sum(g.refunded_cents), func.sum(fee_taken),
                    func.sum(_raised(campaign.raised_basis, g)))
             .where(_counted_between(campaign.currency, start, end, g)).group_by(g.source).order_by(g.source)
+        )
+    ]
+
+
+def currency_breakdown(session: Session, campaign: Campaign, start: datetime, end: datetime) -> list[tuple]:
+    """(currency given, gifts, given, gross, raised) of the counted gifts donated in [start, end) that were given in
+    another currency and converted (gift_details.original_currency), by that currency: `given` in cents of it,
+    gross and raised in the campaign's."""
+    from tracker.models import GiftDetail
+
+    g, _ = _gifts_as_booked(session, start, end)
+    net, _ = _parts(g)
+    return [
+        (cur, int(n), int(given), int(gross), int(raised)) for cur, n, given, gross, raised in session.execute(
+            select(GiftDetail.original_currency, func.count(case((net > 0, g.id))), func.sum(GiftDetail.original_cents),
+                   func.sum(g.amount_cents), func.sum(_raised(campaign.raised_basis, g)))
+            .join(GiftDetail, GiftDetail.donation_id == g.id)
+            .where(_counted_between(campaign.currency, start, end, g), GiftDetail.original_currency.is_not(None))
+            .group_by(GiftDetail.original_currency).order_by(GiftDetail.original_currency)
         )
     ]
 
@@ -1001,3 +1021,23 @@ def campaign_donors(session: Session, campaign: Campaign, as_of: datetime) -> in
     per_donor = (select(Donation.donor_id).where(_counted_between(campaign.currency, campaign.starts_at, end))
                  .group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery())
     return int(session.scalar(select(func.count()).select_from(per_donor)) or 0)
+
+
+def exchange_rates(session: Session) -> dict[date, dict[str, str | None]]:
+    """The reference rates imported with `tracker rates import`: day -> {currency: units per EUR as text, None for
+    N/A} (tracker.currency.RateTable puts them on top of the bundled ECB table)."""
+    from tracker.models import ExchangeRate
+
+    found: dict[date, dict[str, str | None]] = {}
+    for day, currency, rate in session.execute(select(ExchangeRate.day, ExchangeRate.currency, ExchangeRate.rate)):
+        found.setdefault(day, {})[currency] = rate
+    return found
+
+
+def exchange_rate_span(session: Session) -> tuple[int, date | None, date | None]:
+    """(imported rates, first day, last day) of the rates imported with `tracker rates import`."""
+    from tracker.models import ExchangeRate
+
+    count, first, last = session.execute(select(func.count(), func.min(ExchangeRate.day),
+                                                func.max(ExchangeRate.day))).one()
+    return count, first, last

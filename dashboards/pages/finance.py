@@ -75,7 +75,25 @@ def summary(r: Reconciliation, currency: str, first, last) -> html.Div:
                            striped=True, fz="md", id="reconciliation-table"), className="table-scroll"),
         dmc.Alert(verdict, color="green" if r.ties else "red", id="reconciliation-verdict", mt="sm"),
         *checks(r, money),
+        *given_in_other_currencies(r, currency, money),
     ])
+
+
+def given_in_other_currencies(r: Reconciliation, currency: str, money) -> list:
+    """The counted gifts given in other currencies, by the currency given: what donors gave in it, and what that
+    counts in the campaign's currency (each gift converted once; the donations export has every gift's rate)."""
+    if not r.by_currency:
+        return []
+    body = [[cur, f"{n:,}", format_money(given, cur), money(gross), money(raised)]
+            for cur, n, given, gross, raised in r.by_currency]
+    return [
+        dmc.Title("Given in other currencies", order=4, mt="lg"),
+        html.Div(dmc.Table(data={"head": ["Currency given", "Gifts", "Given", f"Gross in {currency}",
+                                          f"Raised in {currency}"], "body": body},
+                           striped=True, fz="md", id="reconciliation-currencies"), className="table-scroll"),
+        dmc.Text("Each gift is converted once, at the processor's rate or the ECB's of its day; the donations "
+                 "export shows every gift's original amount, rate, rate date and source.", size="sm", mt="xs"),
+    ]
 
 
 def checks(r: Reconciliation, money) -> list:

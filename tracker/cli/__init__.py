@@ -44,6 +44,7 @@ COMMANDS = {
     "gift": "gifts:gift_group",
     "pledge": "pledges:pledge_group",
     "period": "period:period_group",
+    "rates": "rates:rates_group",
 }
 
 

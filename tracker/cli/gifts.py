@@ -141,9 +141,13 @@ def story(record) -> dict:
     details = {}
     if detail is not None:
         details = {k: getattr(detail, k) for k in ("method", "reference", "note", "entered_by", "payout_id", "fund",
-                                                   "gl_code", "void_reason", "voided_by") if getattr(detail, k)}
+                                                   "gl_code", "void_reason", "voided_by", "original_currency",
+                                                   "rate", "rate_source") if getattr(detail, k)}
         if detail.refunded_at:
             details["refunded_at"] = detail.refunded_at.isoformat()
+        if detail.original_cents is not None:  # given in another currency: the amount as given, the rate's day
+            details["original_amount"] = cents_to_decimal_str(detail.original_cents)
+            details["rate_date"] = detail.rate_date.isoformat() if detail.rate_date else None
     return {"id": gift.id, "source": gift.source, "donation_id": gift.external_id,
             "amount": cents_to_decimal_str(gift.amount_cents), "refunded": cents_to_decimal_str(gift.refunded_cents),
             "currency": gift.currency, "donated_at": gift.donated_at.isoformat(), "status": gift.status,

@@ -1,4 +1,5 @@
-"""Finance's details of imported gifts (payout, fund, GL code, refund time) into gift_details.
+"""Finance's details of imported gifts (payout, fund, GL code, refund time, a converted gift's original amount
+and rate) into gift_details.
 
 The readers carry them on each gift (records.GiftDetails); the loader calls `store` once the chunk's
 gifts are written, so each has its id. A row only for gifts whose file says any detail (the table is
@@ -18,6 +19,8 @@ from tracker.models import Donation, GiftAlias, GiftDetail
 
 IN_LIMIT = 2000  # ids per IN (...) list: well under SQLite's limit on bound parameters
 TEXT_FIELDS = ("payout_id", "fund", "gl_code")
+# a converted gift's original amount and rate: the newest file's (a file that says none keeps them)
+CONVERSION_FIELDS = ("original_cents", "original_currency", "rate", "rate_date", "rate_source")
 
 
 def store(session: Session, source: str, gifts: list[NormalizedDonation]) -> int:
@@ -33,7 +36,9 @@ def store(session: Session, source: str, gifts: list[NormalizedDonation]) -> int
             continue
         d = g.details
         rows[gift_id] = {"donation_id": gift_id, "payout_id": d.payout_id, "fund": d.fund, "gl_code": d.gl_code,
-                         "refunded_at": d.refunded_at}
+                         "refunded_at": d.refunded_at, "original_cents": d.original_cents,
+                         "original_currency": d.original_currency, "rate": d.rate, "rate_date": d.rate_date,
+                         "rate_source": d.rate_source}
     if not rows:
         return 0
     table = GiftDetail.__table__
@@ -44,7 +49,7 @@ def store(session: Session, source: str, gifts: list[NormalizedDonation]) -> int
     stmt = insert(table)
     new = stmt.excluded
     stmt = stmt.on_conflict_do_update(index_elements=[table.c.donation_id], set_={
-        **{name: func.coalesce(new[name], table.c[name]) for name in TEXT_FIELDS},
+        **{name: func.coalesce(new[name], table.c[name]) for name in TEXT_FIELDS + CONVERSION_FIELDS},
         "refunded_at": case((or_(table.c.refunded_at.is_(None), new.refunded_at > table.c.refunded_at),
                              new.refunded_at), else_=table.c.refunded_at),
     })

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from tracker.dates import iso_instant, parse_timestamp
+from tracker.currency import Conversion, RateTable, processor_conversion
+from tracker.dates import UTC, iso_instant, parse_timestamp
 from tracker.errors import RowError, ValueProblem
 from tracker.ingest.records import LIMITS, GiftDetails, NormalizedDonation
 from tracker.ingest.states import DISPUTES
@@ -35,12 +36,15 @@ class RowRules:
 
     source: str
     timezone: ZoneInfo | None  # naive times are read in this zone; None: naive times are rejected
-    currency: str = "USD"  # the organization's currency; rows in others are rejected (no rates yet)
+    currency: str = "USD"  # the organization's currency; rows in others are converted to it with `rates`
     max_gift_cents: int = DEFAULT_MAX_GIFT_CENTS
     dayfirst: bool = False  # 05/12/2026 is 5 December (else May 12)
     date_format: str | None = None  # a strptime format, when the file's dates need one
     decimal_comma: bool = False  # amounts written 1.230,99
     statuses: dict[str, str] = field(default_factory=dict)  # source status text (lower-case) -> tracker status
+    # the exchange rates for rows in another currency (tracker.currency; run_import loads them once per import);
+    # None: such rows are rejected
+    rates: RateTable | None = field(default=None, compare=False, repr=False)
 
 
 def amount_cents(text: str, rules: RowRules, currency: str | None = None) -> int:
@@ -103,11 +107,8 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
         return bad(f"amount: {exc}")
     if amount < 0:
         return bad(f"amount {raw_amount} is negative; record refunds with status and refunded_amount instead")
-    if amount > rules.max_gift_cents:
-        return bad(
-            f"amount {format_money(amount)} is over the limit of {format_money(rules.max_gift_cents)} per gift; "
-            "check the decimal point, or raise the limit with --max-gift"
-        )
+    if amount > rules.max_gift_cents and row_currency == rules.currency:
+        return _over_limit(path, line, amount, rules)
     raw_date = get("donated_at")
     if not raw_date:
         return bad("donated_at is empty; write when the gift was made, e.g. 2026-12-31T18:30:00-08:00")
@@ -115,17 +116,30 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
         donated_at = timestamp(raw_date, rules)
     except ValueProblem as exc:
         return bad(f"donated_at: {exc}")
-    if raw_currency:
-        currency = raw_currency.upper()
-        if currency != rules.currency:
-            if not _CURRENCY.match(currency):
-                return bad(f"currency {raw_currency!r} is not a three-letter ISO code; write one such as USD or EUR")
-            return bad(
-                f"currency {currency} is not the organization's currency {rules.currency} and no exchange rate is "
-                "known; convert the amount to the organization's currency first"
-            )
-    else:
-        currency = rules.currency
+    currency = rules.currency
+    conversion: Conversion | None = None
+    if raw_currency and row_currency != rules.currency:
+        if not _CURRENCY.match(row_currency):
+            return bad(f"currency {raw_currency!r} is not a three-letter ISO code; write one such as USD or EUR")
+        if rules.rates is None:
+            return bad(f"currency {row_currency} is not the organization's currency {rules.currency} and no exchange "
+                       "rate is known here; convert the amount to the organization's currency first")
+        day = donated_at.astimezone(UTC).date()
+        try:
+            conversion = rules.rates.conversion(row_currency, rules.currency, day)
+        except ValueProblem as exc:
+            return bad(f"currency {row_currency} is not the organization's currency {rules.currency}, and there is no "
+                       f"exchange rate for a gift of {day}: {exc}")
+        if conversion.cents(amount) > rules.max_gift_cents:
+            return _over_limit(path, line, conversion.cents(amount), rules)
+    elif get("original_currency"):  # the processor converted it (Stripe's Converted Amount): its rate is kept
+        original_currency = get("original_currency").upper()
+        try:
+            original_cents = amount_cents(get("original_amount", ""), rules, original_currency)
+        except ValueProblem as exc:
+            return bad(f"amount in {original_currency}: {exc}")
+        processor_rate = processor_conversion(original_currency, rules.currency, original_cents, amount,
+                                              donated_at.astimezone(UTC).date(), get("rate_source", "processor"))
     raw_status = get("status")
     if raw_status:
         lowered = raw_status.lower()
@@ -215,11 +229,32 @@ def from_fields(path: str, line: int, data: dict[str, str], rules: RowRules) -> 
             except ValueProblem as exc:
                 return bad(f"refunded_at: {exc}")
         details = GiftDetails(payout_id, fund, gl_code, refunded_at)
+    if conversion is not None:  # every amount converted with the one rate, each rounded once
+        original_cents = amount
+        convert = conversion.cents
+        amount, refunded, dispute_cents = convert(amount), convert(refunded), convert(dispute_cents)
+        fee = None if fee is None else convert(fee)
+        details = _converted(details, original_cents, conversion)
+    elif get("original_currency"):
+        details = _converted(details, original_cents, processor_rate)
     return NormalizedDonation(
         line, donation_id, amount, donated_at, key, email, get("name"), currency, status, refunded, fee,
         channel.lower() if channel else None, get("appeal_variant"), recurring, None, dispute, dispute_cents,
         processor, processor_id, details,
     )
+
+
+def _over_limit(path: str, line: int, amount: int, rules: RowRules) -> RowError:
+    return RowError(path, line,
+                    f"amount {format_money(amount)} is over the limit of {format_money(rules.max_gift_cents)} per gift; "
+                    "check the decimal point, or raise the limit with --max-gift")
+
+
+def _converted(details: GiftDetails | None, original_cents: int, conversion: Conversion) -> GiftDetails:
+    """The gift's details with its original amount and the rate it was converted with."""
+    return (details or GiftDetails())._replace(
+        original_cents=original_cents, original_currency=conversion.from_currency, rate=conversion.rate_text,
+        rate_date=conversion.rate_date, rate_source=conversion.source)
 
 
 def fast_builder(index: dict[str, int], rules: RowRules) -> Callable[[int, list[str]], NormalizedDonation | None]:

@@ -6,7 +6,7 @@ Rows that are wrong become tracker.errors.RowError instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from tracker.errors import RowError
@@ -37,6 +37,12 @@ class GiftDetails(NamedTuple):
     fund: str | None = None  # the fund or designation
     gl_code: str | None = None  # the general-ledger code
     refunded_at: datetime | None = None  # when the (last) refund was made (UTC)
+    # a gift given in another currency (its amounts are converted to the organization's: tracker.currency)
+    original_cents: int | None = None  # the amount in the currency given
+    original_currency: str | None = None
+    rate: str | None = None  # the organization's currency per unit given, decimal text
+    rate_date: date | None = None  # the day of the rate's fixing
+    rate_source: str | None = None  # ecb, ecb-imported, or the processor's (stripe)
 
 
 class NormalizedDonation(NamedTuple):

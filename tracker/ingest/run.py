@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -29,7 +30,9 @@ from tracker.ingest.duplicates import find_pairs
 from tracker.ingest.refunds import apply_refunds
 from tracker.ingest.rejects import RejectsFile, default_rejects_path
 from tracker.ingest.writer import ChunkWriter, store_counts
+from tracker.currency import RateTable
 from tracker.db import bump_revision, process_gone, process_name
+from tracker.queries import exchange_rates
 from tracker.models import Campaign, ImportBatch
 
 FORMATS = ("generic", "stripe", "paypal", "mapping", "jsonl")
@@ -98,6 +101,9 @@ class Reader:
             self.mapping = mapping_mod.load(mapping_mod.resolve(request.mapping))
         self.source = request.source or (self.mapping.source if self.mapping and self.mapping.source else self.format)
         self.rules = replace(rules, source=self.source)
+        # (currency given, rate source) -> rows converted: every such row takes the per-row code (the column-wise
+        # reader hands it there), so counting there counts them all
+        self.converted: Counter = Counter()
         if self.format == "jsonl":
             self._jsonl = jsonl.JsonlSource(path, self.rules, request.encoding)
             self.header, self.delimiter = self._jsonl.header, ","
@@ -114,6 +120,19 @@ class Reader:
         self.header = self._csv.header
         self.delimiter = self._csv.delimiter
         self._encoding = request.encoding
+        self._normalize = self._counting(self._normalize)
+
+    def _counting(self, normalize: Callable[[int, list[str]], Outcome]) -> Callable[[int, list[str]], Outcome]:
+        converted = self.converted
+
+        def counted(line: int, values: list[str]) -> Outcome:
+            outcome = normalize(line, values)
+            details = getattr(outcome, "details", None)
+            if details is not None and details.original_currency:
+                converted[details.original_currency, details.rate_source] += 1
+            return outcome
+
+        return counted
 
     def columnar(self, plain: bool) -> columnar.ColumnarReader | None:
         """A column-wise reader of this file (tracker.ingest.columnar) when `plain` (no row spans lines: the
@@ -136,7 +155,11 @@ class Reader:
 
     def records(self) -> Iterator[tuple[int, list[str], Outcome]]:
         if self.format == "jsonl":
-            yield from self._jsonl.records()
+            for line, values, outcome in self._jsonl.records():
+                details = getattr(outcome, "details", None)
+                if details is not None and details.original_currency:
+                    self.converted[details.original_currency, details.rate_source] += 1
+                yield line, values, outcome
             return
         normalize, where = self._normalize, str(self._csv.path)
         for line, values in self._csv.rows():
@@ -162,6 +185,9 @@ def run_import(
     path = Path(request.path)
     if request.first_load not in FIRST_LOAD:
         raise UsageError(f"first load {request.first_load!r}: use one of {', '.join(FIRST_LOAD)}")
+    if rules.rates is None:  # once per import: the imported rates now, the bundled table when a row needs one
+        with sessions() as session:
+            rules = replace(rules, rates=RateTable(exchange_rates(session)))
     reader = Reader(request, rules)
     rejects_path = request.rejects or default_rejects_path(path)
     if not os.access(rejects_path.parent if rejects_path.parent != Path("") else Path("."), os.W_OK):
@@ -325,6 +351,7 @@ def run_import(
             writer.put(chunk, commit=True)
         writer.close()
         summary.notes += _date_warnings(gifts, earliest, inside, windows, clock())
+        summary.notes += _conversion_note(reader.converted, rules.currency)
         with sessions.begin() as session:
             lock_writes(session)
             apply_refunds(session, reader.source, refunds, batch_id, summary)
@@ -411,6 +438,19 @@ def _import_pledges(sessions, reader: Reader, request: ImportRequest, rules: Row
         bump_revision(session, clock())
     _settle_rejects_file(wrote, rejects_path, request, summary, sessions, summary.import_id)
     return summary
+
+
+def _conversion_note(converted: Counter, currency: str) -> list[str]:
+    """One line saying how many gifts were given in other currencies and converted, and with whose rates."""
+    if not converted:
+        return []
+    by_currency: Counter = Counter()
+    for (given, _), n in converted.items():
+        by_currency[given] += n
+    parts = ", ".join(f"{n:,} from {given}" for given, n in sorted(by_currency.items()))
+    sources = ", ".join(sorted({source for _, source in converted}))
+    return [f"converted to {currency}: {parts} (rates: {sources}; each gift's original amount and rate are in the "
+            "donations export)"]
 
 
 def _date_warnings(gifts: int, earliest, inside: bool, windows: list, now) -> list[str]:

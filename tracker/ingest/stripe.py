@@ -3,7 +3,8 @@
 Columns are found by header name, never by position (Stripe lets users choose their columns).
 What counts is what finance expects: live-mode charges that were captured and paid; the gift is
 Amount less Amount Refunded (the Converted amounts when the charge's currency is not the
-organization's). Test-mode rows and rows without an id (failed payment intents) are skipped and
+organization's, with the charge's own amount and Stripe's rate kept in the gift's details; without Converted
+columns, the ECB's rate of the charge's day: tracker.currency). Test-mode rows and rows without an id (failed payment intents) are skipped and
 reported. A dispute (Dispute Status) is kept beside the payment: open holds the gift back, won returns
 it, lost counts as refunded (tracker.ingest.states). Times in "(UTC)" columns are UTC. The donor is the Customer Email, else the Customer ID.
 Metadata columns such as "appeal_variant (metadata)" or "variant (metadata)" feed the appeal
@@ -104,9 +105,13 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
             status = "pending"  # authorized, not captured: not money yet
         currency = (v("currency") or rules.currency).upper()
         amount_text, refunded_text, disputed_text = v("amount"), v("refunded"), v("disputed")
+        original = {}
         if currency != rules.currency and v("conv_currency").upper() == rules.currency and v("conv_amount"):
-            # the disputed amount is in the charge's currency: a lost dispute then takes what is left
+            # Stripe's own conversion is what was paid out: its converted amounts, the charge's kept beside them.
+            # The disputed amount is in the charge's currency: a lost dispute then takes what is left
+            original = {"original_amount": amount_text, "original_currency": currency, "rate_source": NAME}
             amount_text, refunded_text, disputed_text, currency = v("conv_amount"), v("conv_refunded"), "", rules.currency
+        # (a charge in another currency without Stripe's converted amounts is converted with the ECB's rates)
         dispute = DISPUTE.get(v("dispute_status").lower(), "open") if v("dispute_status") else ""
         email, customer = v("email"), v("customer")
         data = {
@@ -119,6 +124,7 @@ def normalizer(path: Path, header: list[str], rules: fields.RowRules, quick: boo
                 "processor": "stripe", "processor_id": charge,
                 "payout_id": "" if v("transfer") in NO_PAYOUT else v("transfer"), "fund": v("fund"), "gl_code": v("gl"),
                 "refunded_at": v("refunded_at") if refunded_text not in ("", "0", "0.00") else "",
+                **original,
         }
         return fields.from_fields(where, line, data, utc_rules)
 
