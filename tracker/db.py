@@ -171,7 +171,7 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 # The newest migration's revision. Checked against Alembic's own head by a test, so it cannot drift;
 # kept here so that every command can check the schema without importing Alembic (~0.15 s a command).
-SCHEMA_REVISION = "0016"
+SCHEMA_REVISION = "0017"
 
 
 def _stored_revision(engine: Engine) -> str | None:
