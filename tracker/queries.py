@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, aliased
 from tracker.campaign import Change, FiscalShare, Segment, Segments
 from tracker.dates import UTC, Window, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import CLOSED_CACHE, COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_donors, closed_gifts, AuditEntry, AppealEvent, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
+from tracker.models import CLOSED_CACHE, COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_donors, closed_gifts, AuditEntry, AppealEvent, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, DataRevision, Donation, Donor, GiftBucket, GiftDetail, MatchChange, MatchPool, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
+from tracker.matching import Gift as MatchGift
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -1001,3 +1002,71 @@ def campaign_donors(session: Session, campaign: Campaign, as_of: datetime) -> in
     per_donor = (select(Donation.donor_id).where(_counted_between(campaign.currency, campaign.starts_at, end))
                  .group_by(Donation.donor_id).having(func.sum(NET) > 0).subquery())
     return int(session.scalar(select(func.count()).select_from(per_donor)) or 0)
+
+
+# -- match pools (tracker.matching) -----------------------------------------------------------
+
+def list_match_pools(session: Session, campaign: Campaign) -> list[MatchPool]:
+    """The campaign's match pools, oldest first."""
+    return list(session.scalars(select(MatchPool).where(MatchPool.campaign_id == campaign.id)
+                                .order_by(MatchPool.created_at, MatchPool.id)))
+
+
+def get_match_pool(session: Session, campaign: Campaign, name: str) -> MatchPool:
+    """The campaign's match pool named `name` (case-insensitive); NotFound naming the pools there are."""
+    pools = list_match_pools(session, campaign)
+    found = next((p for p in pools if p.name.lower() == (name or "").strip().lower()), None)
+    if found is None:
+        known = ", ".join(p.name for p in pools) or "none yet"
+        raise NotFound(f"no match pool {name!r} on {campaign.slug} (pools: {known}); see: tracker match list")
+    return found
+
+
+def match_changes(session: Session, pool_ids: list[int]) -> dict[int, list[tuple]]:
+    """Each pool's edits (at, field, old, new, actor), oldest first."""
+    out: dict[int, list[tuple]] = {i: [] for i in pool_ids}
+    if not pool_ids:
+        return out
+    rows = session.execute(select(MatchChange.pool_id, MatchChange.at, MatchChange.field, MatchChange.old_value,
+                                  MatchChange.new_value, MatchChange.actor)
+                           .where(MatchChange.pool_id.in_(pool_ids)).order_by(MatchChange.at, MatchChange.id))
+    for pool_id, at, fld, old, new, actor in rows:
+        out[pool_id].append((ensure_utc(at), fld, old, new, actor))
+    return out
+
+
+def match_gifts(session: Session, campaign: Campaign, start: datetime, end: datetime, *,
+                first_recurring: bool = True) -> list[MatchGift]:
+    """The candidates for matching (tracker.matching.Gift): the counted gifts with a positive net in the campaign's
+    currency donated in [start, end), as booked (a closed month's as its close saw them), with their payment
+    method (as recorded, else card or paypal by the processor), their donor's first gift and, with
+    `first_recurring`, the donor's first counted recurring gift ever (when and which)."""
+    if end <= start:
+        return []
+    g, _ = _gifts_as_booked(session, start, end)
+    net, _ = _parts(g)
+    method = func.coalesce(GiftDetail.method, case(
+        (func.coalesce(g.processor, g.source) == "stripe", "card"),
+        (func.coalesce(g.processor, g.source) == "paypal", "paypal"), else_=null()))
+    columns = [g.id, g.donated_at, g.donor_id, net, g.recurring, method, Donor.first_gift_at]
+    stmt = (select(*columns).join(Donor, Donor.id == g.donor_id)
+            .outerjoin(GiftDetail, GiftDetail.donation_id == g.id)
+            .where(_counted_between(campaign.currency, start, end, g), net > 0))
+    if first_recurring:
+        ranked = (select(Donation.donor_id.label("donor_id"), Donation.donated_at.label("at"), Donation.id.label("id"),
+                         func.row_number().over(partition_by=Donation.donor_id,
+                                                order_by=(Donation.donated_at, Donation.id)).label("k"))
+                  .where(Donation.recurring.is_(True), Donation.status.in_(COUNTED_STATUSES),
+                         Donation.currency == campaign.currency, NET > 0).subquery())
+        firsts = select(ranked.c.donor_id, ranked.c.at, ranked.c.id).where(ranked.c.k == 1).subquery()
+        stmt = stmt.add_columns(firsts.c.at, firsts.c.id).outerjoin(
+            firsts, and_(firsts.c.donor_id == g.donor_id, g.recurring.is_(True)))
+    out = []
+    for row in session.execute(stmt):
+        first_at = ensure_utc(row[7]) if first_recurring and row[7] is not None else None
+        out.append(MatchGift(id=int(row[0]), donated_at=ensure_utc(row[1]), donor_id=int(row[2]), cents=int(row[3]),
+                             recurring=bool(row[4]), method=row[5],
+                             donor_first_gift_at=ensure_utc(row[6]) if row[6] is not None else None,
+                             first_recurring_at=first_at,
+                             first_recurring_id=int(row[8]) if first_recurring and row[8] is not None else None))
+    return out

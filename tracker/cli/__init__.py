@@ -43,6 +43,7 @@ COMMANDS = {
     "duplicates": "duplicates:duplicates_group",
     "gift": "gifts:gift_group",
     "period": "period:period_group",
+    "match": "match:match_group",
 }
 
 
