@@ -289,3 +289,63 @@ def test_deleting_a_campaign_takes_its_pools_with_it(tracker, newsmatch):
     done = tracker("campaign", "delete", "dec-2026", "--force")
     assert done.code == 0, done.err
     assert tracker("campaign", "list").out.startswith("no campaigns")
+
+
+# -- popup copy: {match_remaining}, {match_ratio} and the match_exhausted text ----------------------
+
+def _dec():
+    from datetime import date
+
+    from tracker.models import Campaign
+
+    return Campaign(slug="dec-2026", name="December", goal_cents=375_000_00, currency="USD",
+                    timezone="America/Los_Angeles", start_date=date(2026, 12, 1), end_date=date(2026, 12, 31))
+
+
+def _spec(headline, **alternatives):
+    from tracker.appeals import VariantSpec
+
+    return VariantSpec(key="v", name="V", headline=headline, body="Give.", button="Donate", control=True, active=True,
+                       share_bp=None, alternatives=alternatives)
+
+
+def _moment(remaining, ratio="1:1"):
+    from tracker.appeals import copy_moment_of
+    from tracker.dates import zone
+
+    c = _dec()
+    return copy_moment_of(goal_cents=c.goal_cents, original_goal_cents=c.goal_cents, raised_cents=100_000_00,
+                          donors=10, new_donors=2, seconds_left=3 * 86_400, phase="running",
+                          deadline=c.ends_at - timedelta(seconds=1), tz=zone(c.timezone), currency="USD",
+                          match_remaining_cents=remaining, match_ratio=ratio)
+
+
+@pytest.mark.parametrize("remaining, shown", [(4_250_00, "$4,250"), (4_249_01, "$4,250"), (1, "$1"), (0, "$0")])
+def test_match_remaining_is_whole_dollars_rounded_up(remaining, shown):
+    assert _moment(remaining).values["match_remaining"] == shown
+
+
+def test_an_exhausted_match_chooses_the_match_exhausted_text():
+    from tracker.appeals import render_copy
+
+    variant = _spec("Every gift doubled: {match_remaining} of match left ({match_ratio})",
+                    match_exhausted={"headline": "The match is met: thank you! Your gift still counts."})
+    assert render_copy(variant, _moment(4_250_00)).headline == "Every gift doubled: $4,250 of match left (1:1)"
+    exhausted = render_copy(variant, _moment(0))
+    assert (exhausted.alternative, exhausted.headline) == ("match_exhausted",
+                                                           "The match is met: thank you! Your gift still counts.")
+
+
+def test_copy_that_would_say_0_of_match_left_is_refused_and_with_a_match_exhausted_text_it_loads():
+    from tracker.appeals import check_copy
+    from tracker.errors import UsageError
+
+    c = _dec()
+    with pytest.raises(UsageError, match=r"with the match exhausted.*\[variant.match_exhausted\]"):
+        check_copy([_spec("Doubled! {match_remaining} of match left")], c)
+    assert check_copy([_spec("Doubled! {match_remaining} of match left",
+                             match_exhausted={"headline": "The match is met, and every gift still counts"})], c) > 700
+    with pytest.raises(UsageError, match="with the match exhausted"):  # the goal's text wins: it must read right too
+        check_copy([_spec("Doubled! {match_remaining} of match left",
+                          match_exhausted={"headline": "The match is met"},
+                          goal_reached={"headline": "We made it! {match_remaining} of match left"})], c)

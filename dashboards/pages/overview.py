@@ -148,19 +148,38 @@ def cards(view: Overview) -> list:
     typical = {"behind": "behind the typical curve", "on": "on the typical curve",
                "ahead": "ahead of the typical curve"}.get(st.typical_position or "", "no typical curve yet")
     basis = "gross of fees, net of refunds" if st.raised_basis == "gross" else "net of fees and refunds"
+    counting = campaign_math.GOAL_COUNTS_TEXT.get(st.goal_counts, "")
+    of_goal = f"{st.donations:,} gifts from {st.donors:,} donors" + (f"; {counting}" if counting else "")
     return [
         _card("Raised", format_money(st.raised_cents, cur),
               f"of {format_money(st.goal_cents, cur, whole=True)} goal; {basis}", "raised"),
         _card("Gap", format_money(st.gap_cents, cur), needed, "gap"),
         _card("Time left", campaign_math.time_left_text(st.seconds_left),
               f"deadline {local_deadline:%b %d, %H:%M:%S %Z}", "time-left"),
-        _card("Of goal", f"{st.percent}%", f"{st.donations:,} gifts from {st.donors:,} donors", "percent"),
+        _card("Of goal", f"{st.percent}%", of_goal, "percent"),
+        *match_cards(st),
         _card("Projected final", projected, range_text, "projected"),
         _card("Chance of goal", chance, chance_text, "chance"),
         _card("Last 24 hours", format_money(st.last_24_hours_cents, cur),
               f"{format_money(st.last_7_days_cents, cur, whole=True)} in 7 days; {typical}", "pace"),
         _card("Track record", track, track_text, "track-record"),
         _card("Vs last year at this hour", *versus(st), "versus"),
+    ]
+
+
+def match_cards(st: campaign_math.Status) -> list:
+    """With match pools: what their gifts earned (received, pending, raised with match) and what they can still
+    match (each pool's part); none without pools."""
+    if not st.match.pools:
+        return []
+    cur, m = st.currency, st.match
+    pools = "; ".join(f"{p.pool.name} {'exhausted' if p.remaining_cents == 0 else format_money(p.remaining_cents, cur) + ' left'}"
+                      for p in m.pools)
+    return [
+        _card("Match earned", format_money(m.earned_cents, cur),
+              f"{format_money(m.received_cents, cur)} received, {format_money(m.pending_cents, cur)} pending; raised "
+              f"with match {format_money(st.raised_with_match_cents, cur)}", "match-earned"),
+        _card("Match remaining", format_money(m.remaining_cents, cur), pools, "match-remaining"),
     ]
 
 
