@@ -349,3 +349,72 @@ def test_copy_that_would_say_0_of_match_left_is_refused_and_with_a_match_exhaust
         check_copy([_spec("Doubled! {match_remaining} of match left",
                           match_exhausted={"headline": "The match is met"},
                           goal_reached={"headline": "We made it! {match_remaining} of match left"})], c)
+
+
+# -- the same figures in the report, the reconciliation export, /api/progress and the alerts ---------
+
+def test_the_report_json_and_text_carry_the_match(tracker, newsmatch):
+    d = status_json(tracker)
+    done = tracker("report", "--campaign", "dec-2026", "--as-of", "2026-12-28T12:00", "--format", "json")
+    assert done.code == 0, done.err
+    report = json.loads(done.out)
+    keys = ("match_earned", "match_received", "match_pending", "match_remaining", "raised_with_match", "matches")
+    assert {k: report[k] for k in keys} == {k: d[k] for k in keys}
+    text = tracker("report", "--campaign", "dec-2026", "--as-of", "2026-12-28T12:00").out
+    assert "$3,000.00 earned ($0.00 received, $3,000.00 pending), $0.00 remaining; raised with match $6,900.01" in text
+    assert "NewsMatch 1:1: $3,000.00 earned of $3,000.00 (exhausted" in text
+
+
+def test_the_reconciliation_export_has_the_match_lines(tracker, newsmatch):
+    import csv
+    import io
+
+    done = tracker("export", "reconciliation", "--campaign", "dec-2026", "--as-of", "2026-12-28T12:00")
+    assert done.code == 0, done.err
+    rows = {(r["section"], r["key"]): r for r in csv.DictReader(io.StringIO(done.out))}
+    assert rows[("match earned", "NewsMatch")]["raised"] == "3000.00"
+    assert rows[("match earned", "NewsMatch")]["gifts"] == "5"
+    assert rows[("match pending", "NewsMatch")]["raised"] == "3000.00"
+    assert rows[("match remaining", "NewsMatch")]["raised"] == "0.00"
+    assert rows[("total", "raised with match")]["raised"] == "6900.01"
+    assert rows[("ties", "yes")]
+
+
+def test_the_progress_endpoint_carries_the_match_of_the_status(tracker, newsmatch, db_url):
+    from dashboards.app import create_app
+    from tracker import db as tracker_db
+    from tracker.dates import parse_as_of, zone
+
+    engine = tracker_db.make_engine(db_url)
+    try:
+        app = create_app(tracker_db.session_factory(engine),
+                         as_of=parse_as_of("2026-12-28T12:00", zone("America/Los_Angeles")))
+        body = app.server.test_client().get("/api/progress?campaign=dec-2026").get_json()
+    finally:
+        engine.dispose()
+    d = status_json(tracker)
+    for key in ("raised", "match_earned", "match_remaining", "raised_with_match", "progress", "goal_counts"):
+        assert body[key] == d[key], key
+    assert body["matches"] == [{k: v for k, v in d["matches"][0].items() if k not in (
+        "gifts", "donors", "new_donors_only", "recurring_multiplier", "exclude_methods")}]
+
+
+def test_a_pool_alerts_at_80_and_100_percent_once_each(sessions, newsmatch):
+    from tracker import queries, service
+    from tracker.reporting import alerts
+
+    def alerts_at(at):
+        with sessions.begin() as session:
+            c = queries.get_campaign(session, "dec-2026")
+            st = service.campaign_status(session, c, as_of=at)
+        return [a for a in alerts.current(st, (25, 50, 75, 100), None) if a.group.startswith("match")]
+
+    assert alerts_at(utc(2026, 12, 3, 12)) == []  # 1,000 of 3,000 earned
+    at_80 = alerts_at(utc(2026, 12, 4, 20))  # 2,600 of 3,000: 86%
+    assert [(a.key.split("-", 2)[2], a.level) for a in at_80] == [("80", 80)]
+    assert "the NewsMatch match is 80% used: $2,600.00 of $3,000.00 earned, $400.00 left" in at_80[0].headline
+    full = alerts_at(utc(2026, 12, 28, 20))
+    assert [a.level for a in full] == [80, 100]
+    send, passed = alerts.to_send(full, recorded={at_80[0].key})
+    assert [a.level for a in send] == [100] and "is used up" in send[0].headline and passed == []
+    assert alerts.to_send(full, recorded={a.key for a in full}) == ([], [])
