@@ -228,6 +228,10 @@ def test_received_match_and_a_goal_that_counts_it(tracker, newsmatch):
     assert tracker("campaign", "edit", "dec-2026", "--goal-counts", "with_match").code == 0
     d = status_json(tracker, "2027-01-15T12:00")
     assert (d["progress"], d["percent"]) == ("6900.01", 69.0)
+    assert [(c["field"], c["new"]) for c in d["changes"]] == [("goal_counts", "with_received_match"),
+                                                              ("goal_counts", "with_match")]
+    assert d["changes"][-1]["text"].startswith(
+        "goal progress counts raised and the match earned (was raised and the match received) on ")
     text = tracker("status", "--campaign", "dec-2026", "--as-of", "2027-01-15T12:00").out
     assert "counting the match earned: $6,900.01 of $10,000.00 (69.00%)" in text
     assert "NewsMatch 1:1: $3,000.00 earned of $3,000.00 (exhausted; $1,000.00 received, $2,000.00 pending)" in text
@@ -418,3 +422,43 @@ def test_a_pool_alerts_at_80_and_100_percent_once_each(sessions, newsmatch):
     send, passed = alerts.to_send(full, recorded={at_80[0].key})
     assert [a.level for a in send] == [100] and "is used up" in send[0].headline and passed == []
     assert alerts.to_send(full, recorded={a.key for a in full}) == ([], [])
+
+
+# -- the table again, through the database: the gifts imported, the pool stored, the match read back ----
+
+def _db_case(gifts) -> bool:
+    """Whether a case's gifts can be written as an import as they are: no method, no made-up first gifts, and
+    a recurring gift's first installment is the case's own."""
+    return all(g.method is None and g.donor_first_gift_at is None
+               and (not g.recurring or g.first_recurring_id in {x.id for x in gifts}) for g in gifts)
+
+
+DB_CASES = [c for c in CASES if _db_case(c[2]) and not c[1].new_donors_only and not c[1].exclude_methods]
+
+
+@pytest.mark.parametrize("pool_, gifts, expected", [c[1:] for c in DB_CASES], ids=[c[0] for c in DB_CASES])
+def test_matching_rules_through_the_database(pool_, gifts, expected, sessions, make_campaign, tracker, tmp_path):
+    from tracker import queries, service
+    from tracker.match_pools import add_pool
+    from tracker.models import Donation
+
+    campaign = make_campaign()
+    lines = ["donation_id,donated_at,amount,email,recurring,status,refunded_amount"]
+    for g in sorted(gifts, key=lambda g: g.id):  # stored in id order, so the database's ids keep the case's order
+        amount, status, refunded = (g.cents, "succeeded", "") if g.cents > 0 else (100, "refunded", "1.00")
+        lines.append(f"g{g.id},{g.donated_at.isoformat()},{amount / 100:.2f},d{g.donor_id}@example.org,"
+                     f"{'true' if g.recurring else 'false'},{status},{refunded}")
+    done = tracker("ingest", "donations", write_csv(tmp_path / "case.csv", "\n".join(lines) + "\n"))
+    assert done.code == 0, done.err
+    terms = pool_.terms[0][1]
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, campaign.slug)
+        add_pool(session, c, name=pool_.name, ratio=ratio_text(terms.ratio).removesuffix(":1"), cap_cents=terms.cap_cents, per_donor_cap_cents=terms.per_donor_cap_cents, starts_at=pool_.starts_at,
+                 ends_at=pool_.ends_at, recurring_multiplier=terms.recurring_multiplier, actor="test", now=START)
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, campaign.slug)
+        result = service.match_summary(session, c, as_of=AS_OF).pools[0]
+        names = dict(session.execute(Donation.__table__.select().with_only_columns(
+            Donation.id, Donation.external_id)).all())
+    assert {int(names[i][1:]): cents for i, cents in result.per_gift.items()} == expected
+    assert result.earned_cents == sum(expected.values())
