@@ -1053,14 +1053,17 @@ def match_gifts(session: Session, campaign: Campaign, start: datetime, end: date
             .outerjoin(GiftDetail, GiftDetail.donation_id == g.id)
             .where(_counted_between(campaign.currency, start, end, g), net > 0))
     if first_recurring:
-        ranked = (select(Donation.donor_id.label("donor_id"), Donation.donated_at.label("at"), Donation.id.label("id"),
-                         func.row_number().over(partition_by=Donation.donor_id,
-                                                order_by=(Donation.donated_at, Donation.id)).label("k"))
-                  .where(Donation.recurring.is_(True), Donation.status.in_(COUNTED_STATUSES),
-                         Donation.currency == campaign.currency, NET > 0).subquery())
-        firsts = select(ranked.c.donor_id, ranked.c.at, ranked.c.id).where(ranked.c.k == 1).subquery()
-        stmt = stmt.add_columns(firsts.c.at, firsts.c.id).outerjoin(
-            firsts, and_(firsts.c.donor_id == g.donor_id, g.recurring.is_(True)))
+        # for a recurring gift, its donor's first counted recurring gift ever: one index probe per gift on
+        # (donor_id, donated_at), as new_recurring does (a window over every donor's gifts made PostgreSQL loop)
+        first = aliased(Donation)
+
+        def probe(column):
+            return case((g.recurring.is_(True), select(column).where(
+                first.donor_id == g.donor_id, first.recurring.is_(True), first.status.in_(COUNTED_STATUSES),
+                first.currency == campaign.currency, first.amount_cents > first.refunded_cents)
+                .order_by(first.donated_at, first.id).limit(1).scalar_subquery()), else_=null())
+
+        stmt = stmt.add_columns(probe(first.donated_at), probe(first.id))
     out = []
     for row in session.execute(stmt):
         first_at = ensure_utc(row[7]) if first_recurring and row[7] is not None else None

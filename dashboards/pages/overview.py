@@ -173,8 +173,8 @@ def match_cards(st: campaign_math.Status) -> list:
     if not st.match.pools:
         return []
     cur, m = st.currency, st.match
-    pools = "; ".join(f"{p.pool.name} {'exhausted' if p.remaining_cents == 0 else format_money(p.remaining_cents, cur) + ' left'}"
-                      for p in m.pools)
+    pools = "; ".join(p.pool.name + (" exhausted" if p.remaining_cents == 0 else
+                                     f" {format_money(p.remaining_cents, cur)} left") for p in m.pools)
     return [
         _card("Match earned", format_money(m.earned_cents, cur),
               f"{format_money(m.received_cents, cur)} received, {format_money(m.pending_cents, cur)} pending; raised "
