@@ -290,8 +290,12 @@ def test_a_campaign_without_pools_says_nothing_of_a_match(tracker, make_campaign
 
 
 def test_deleting_a_campaign_takes_its_pools_with_it(tracker, newsmatch):
+    refused = tracker("campaign", "delete", "dec-2026")
+    assert refused.code == 2 and "1 match pool: add --force" in refused.err
+    assert tracker("match", "edit", "NewsMatch", "--cap", "4000").code == 0  # a pool with history
     done = tracker("campaign", "delete", "dec-2026", "--force")
     assert done.code == 0, done.err
+    assert "0 edits and 1 match pools" in done.out
     assert tracker("campaign", "list").out.startswith("no campaigns")
 
 

@@ -251,23 +251,26 @@ def scheduled_for(config, campaign: Campaign, only: bool) -> list[str]:
 
 def delete_campaign(session: Session, campaign: Campaign, *, now: datetime, force: bool = False,
                     scheduled: list[str] | tuple[str, ...] = ()) -> dict[str, int]:
-    """Delete a campaign with its report runs, popup variants (and their copy versions) and edits; returns what
+    """Delete a campaign with its report runs, popup variants (and their copy versions), edits and match pools (with
+    their history); returns what
     referred to it (queries.campaign_references). Gifts are not the campaign's to delete: they stay, and count
     for any campaign whose window holds them.
 
     Without `force`, raises UsageError (nothing deleted) saying what refers to it, when anything does: counted
-    gifts in its window, report runs, popup variants, or `scheduled` (the configuration's jobs reporting on it)."""
+    gifts in its window, report runs, popup variants, match pools, or `scheduled` (the configuration's jobs reporting
+    on it)."""
     refs = queries.campaign_references(session, campaign)
     if not force:
         what = [count(refs["gifts"], "counted gift") + " in its window" if refs["gifts"] else "",
                 count(refs["report_runs"], "report run") + " (reports and alerts sent or tried)" if refs["report_runs"] else "",
                 count(refs["variants"], "popup variant") if refs["variants"] else "",
+                count(refs["match_pools"], "match pool") if refs["match_pools"] else "",
                 ("the configuration's " + ", ".join(scheduled) + " " + verb(len(scheduled), "reports", "report")
                  + " on it") if scheduled else ""]
         what = [w for w in what if w]
         if what:
             raise UsageError(f"campaign {campaign.slug!r} is referred to by {'; '.join(what)}: add --force to delete "
-                             "it with its report history and variants (the gifts stay)")
+                             "it with its report history, variants and match pools (the gifts stay)")
     session.execute(delete(ReportRun).where(ReportRun.campaign_id == campaign.id))
     session.execute(delete(CampaignChange).where(CampaignChange.campaign_id == campaign.id))
     from tracker.match_pools import delete_campaign_pools

@@ -86,7 +86,8 @@ def window_moves(session: Session, currency: str, basis: str, old: tuple[datetim
 
 def campaign_references(session: Session, campaign: Campaign) -> dict[str, int]:
     """What refers to a campaign, by kind: its counted gifts (in its window and currency, every one stored),
-    report runs (reports and alerts sent or tried), popup variants, their copy versions, and its edits."""
+    report runs (reports and alerts sent or tried), popup variants, their copy versions, its edits and its match
+    pools."""
     w = campaign.window
     return {
         "gifts": session.scalar(select(func.count()).select_from(Donation)
@@ -100,6 +101,8 @@ def campaign_references(session: Session, campaign: Campaign) -> dict[str, int]:
                                         .where(AppealVariant.campaign_id == campaign.id)),
         "changes": session.scalar(select(func.count()).select_from(CampaignChange)
                                   .where(CampaignChange.campaign_id == campaign.id)),
+        "match_pools": session.scalar(select(func.count()).select_from(MatchPool)
+                                      .where(MatchPool.campaign_id == campaign.id)),
     }
 
 

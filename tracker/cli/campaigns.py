@@ -202,9 +202,10 @@ def campaign_delete(ctx: Context, slug: str, force: bool) -> None:
 
         audit(session, actor=os_user(), action="campaign delete", rows=0, now=utc_now(),
               detail=f"{slug}: {refs['report_runs']:,} report runs, {refs['variants']:,} popup variants, "
-                     f"{refs['changes']:,} edits deleted")
+                     f"{refs['changes']:,} edits, {refs['match_pools']:,} match pools deleted")
     click.echo(f"deleted campaign {slug} with {refs['report_runs']:,} report runs, {refs['variants']:,} popup "
-               f"variants and {refs['changes']:,} edits; its {refs['gifts']:,} counted gifts stay")
+               f"variants, {refs['changes']:,} edits and {refs['match_pools']:,} match pools; its {refs['gifts']:,} "
+               "counted gifts stay")
     if scheduled:
         click.echo(f"the configuration's {', '.join(scheduled)} still name it: remove them from "
                    f"{ctx.config.path or 'the configuration'}", err=True)
