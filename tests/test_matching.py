@@ -466,3 +466,15 @@ def test_matching_rules_through_the_database(pool_, gifts, expected, sessions, m
             Donation.id, Donation.external_id)).all())
     assert {int(names[i][1:]): cents for i, cents in result.per_gift.items()} == expected
     assert result.earned_cents == sum(expected.values())
+
+
+def test_a_refund_in_a_closed_month_still_gives_its_match_back(tracker, newsmatch):
+    assert tracker("period", "close", "2026-11", "--as-of", "2026-12-05T00:00").code == 0
+    refund = """
+        donation_id,donated_at,amount,email,recurring,status,refunded_amount
+        n1,2026-11-15T10:00:00-08:00,500,a@example.org,false,refunded,500
+    """
+    assert tracker("ingest", "donations", write_csv(newsmatch / "late-refund.csv", refund)).code == 0
+    d = status_json(tracker, "2026-12-03T12:00")
+    # n1's 500 goes back: d1 now earns 800 (a@ under the $1,000 cap), d2 600
+    assert (d["match_earned"], d["matches"][0]["gifts"]) == ("1400.00", 2)

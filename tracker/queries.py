@@ -1041,12 +1041,13 @@ def match_changes(session: Session, pool_ids: list[int]) -> dict[int, list[tuple
 def match_gifts(session: Session, campaign: Campaign, start: datetime, end: datetime, *,
                 first_recurring: bool = True) -> list[MatchGift]:
     """The candidates for matching (tracker.matching.Gift): the counted gifts with a positive net in the campaign's
-    currency donated in [start, end), as booked (a closed month's as its close saw them), with their payment
-    method (as recorded, else card or paypal by the processor), their donor's first gift and, with
-    `first_recurring`, the donor's first counted recurring gift ever (when and which)."""
+    currency donated in [start, end), as they are now (in a closed month too: a refund after the close still gives
+    its match back, as the matcher pays on the gifts that stand), with their payment method (as recorded, else
+    card or paypal by the processor), their donor's first gift and, with `first_recurring`, the donor's first
+    counted recurring gift ever (when and which)."""
     if end <= start:
         return []
-    g, _ = _gifts_as_booked(session, start, end)
+    g = Donation
     net, _ = _parts(g)
     method = func.coalesce(GiftDetail.method, case(
         (func.coalesce(g.processor, g.source) == "stripe", "card"),
