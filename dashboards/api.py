@@ -23,7 +23,11 @@ CACHE_SECONDS = 60
 MAX_BYTES = 64 * 1024
 # the keys of `tracker status --json` that the public progress endpoint repeats
 PROGRESS_KEYS = ("campaign", "name", "currency", "as_of", "goal", "raised", "percent", "gap", "deadline", "phase",
-                 "seconds_left", "time_left", "donors", "new_donors", "pledged")
+                 "seconds_left", "time_left", "donors", "new_donors", "pledged", "goal_counts", "progress", "match_earned",
+                 "match_received", "match_pending", "match_remaining", "raised_with_match")
+# each match pool as the public sees it: no counts of gifts or donors
+PUBLIC_MATCH_KEYS = ("name", "ratio", "cap", "per_donor_cap", "starts_at", "ends_at", "live", "earned", "received",
+                     "pending", "remaining", "used_percent")
 
 
 def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[], datetime],
@@ -69,7 +73,8 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
         except TrackerError as exc:
             return refused(exc)
         full = campaign_math.status_json(st)
-        return answer({key: full[key] for key in PROGRESS_KEYS})
+        return answer({**{key: full[key] for key in PROGRESS_KEYS},
+                       "matches": [{key: m[key] for key in PUBLIC_MATCH_KEYS} for m in full["matches"]]})
 
     @server.get("/api/appeal")
     def appeal():

@@ -60,6 +60,9 @@ def bar(st: campaign_math.Status) -> html.Div:
                  html.Div(className="wall-bar-part", style={"width": f"{100 - goal_part:.3f}%", "background": GREEN})]
         label = (f"Goal of {format_money(st.goal_cents, st.currency, whole=True)} reached: {st.percent}% "
                  f"(+{st.percent - 100}% over)")
+    counting = campaign_math.GOAL_COUNTS_TEXT.get(st.goal_counts, "")
+    if counting:  # the bar counts the match: it says so
+        label += f", {counting}"
     return html.Div([html.Div(parts, className="wall-bar-track"),
                      html.Div(label, className="wall-bar-label", id="wall-bar-label")])
 

@@ -29,7 +29,7 @@ from tracker.manage import create_campaign
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 PG_ADMIN_URL = os.environ.get("TRACKER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CHROMIUM = os.environ.get("TRACKER_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-TABLES = ("pledges", "display_links", "exchange_rates", "closed_gifts", "closed_buckets", "closed_donors", "closed_periods", "campaign_changes", "gift_details", "gift_history", "gift_aliases", "duplicate_pairs", "webhook_events", "webhook_refusals", "web_sessions", "login_throttle", "server_secrets", "users", "report_runs", "audit_log", "appeal_events", "appeal_daily", "appeal_copy_versions", "gift_buckets", "refunds", "donations", "donors", "imports", "appeal_variants", "campaigns")
+TABLES = ("pledges", "match_changes", "match_pools", "display_links", "exchange_rates", "closed_gifts", "closed_buckets", "closed_donors", "closed_periods", "campaign_changes", "gift_details", "gift_history", "gift_aliases", "duplicate_pairs", "webhook_events", "webhook_refusals", "web_sessions", "login_throttle", "server_secrets", "users", "report_runs", "audit_log", "appeal_events", "appeal_daily", "appeal_copy_versions", "gift_buckets", "refunds", "donations", "donors", "imports", "appeal_variants", "campaigns")
 
 
 def require(condition: bool, reason: str) -> None:

@@ -339,8 +339,13 @@ def test_progress_endpoint_repeats_status_json_and_is_public_cacheable_and_cors(
         from tracker.campaign import status_json
         full = status_json(service.campaign_status(session, c, as_of=datetime(2026, 12, 28, 12, tzinfo=LA)))
     progress = json.loads(body)
+    matches = progress.pop("matches")
     assert progress == {k: full[k] for k in progress} and {"raised", "goal", "percent", "gap", "deadline",
-                                                          "seconds_left", "donors"} <= set(progress)
+                                                          "seconds_left", "donors", "match_earned",
+                                                          "match_remaining", "raised_with_match"} <= set(progress)
+    # each match pool as the status says it, without its counts of gifts and donors
+    assert [m["name"] for m in matches] == ["NewsMatch", "Board match"]
+    assert matches == [{k: m[k] for k in matches[0]} for m in full["matches"]] and "donors" not in matches[0]
     assert "Access-Control-Allow-Origin" not in get(f"{served}/api/progress", origin="https://evil.example")[1]
 
 

@@ -169,8 +169,8 @@ def test_delete_is_refused_while_anything_refers_to_the_campaign_and_with_force_
     assert scheduled.code == 2 and "the configuration's [[reports]] 'morning' reports on it" in scheduled.err
     forced = tracker("campaign", "delete", SLUG, "--force")
     assert forced.code == 0, forced.err
-    assert forced.out == ("deleted campaign dec-2026 with 1 report runs, 1 popup variants and 1 edits; "
-                          "its 3 counted gifts stay\n")
+    assert forced.out == ("deleted campaign dec-2026 with 1 report runs, 1 popup variants, 1 edits and 0 match "
+                          "pools; its 3 counted gifts stay\n")
     with sessions.begin() as session:
         for model in (ReportRun, AppealVariant, AppealCopyVersion, CampaignChange):
             assert session.scalar(select(func.count()).select_from(model)) == 0, model

@@ -88,6 +88,11 @@ def test_overview_shows_the_campaign_and_switches_between_campaigns(demo_session
         expect(page.locator("#kpi-chance")).to_have_text(f"{out['chance_of_goal']:.0%}")
         expect(page.locator("#kpi-pace")).to_have_text(format_money(parse_cents(out["pace"]["last_24_hours"])))
         expect(page.locator("#kpi-track-record")).to_contain_text("% error")
+        # the demo's match pools: the same figures as the JSON's
+        expect(page.locator("#kpi-match-earned")).to_have_text(format_money(parse_cents(out["match_earned"])))
+        expect(page.locator("#kpi-match-remaining")).to_have_text(format_money(parse_cents(out["match_remaining"])))
+        expect(page.locator(".kpi-card", has=page.locator("#kpi-match-earned"))).to_contain_text(
+            f"raised with match {format_money(parse_cents(out['raised_with_match']))}")
         expect(page.locator("#donor-segments")).to_contain_text(f"{out['segments']['new']['donors']:,}")
         expect(page.locator("#donor-segments")).to_contain_text(format_money(parse_cents(out["segments"]["retained"]["amount"])))
         assert "@" not in page.locator("#donor-segments").inner_text()  # aggregates only: no e-mails

@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 from tracker import db
 from tracker.models import Base
 
-TABLES = {"alembic_version", "pledges", "display_links", "exchange_rates", "gift_details", "gift_history", "campaign_changes", "closed_periods", "closed_gifts", "closed_buckets", "closed_donors", "gift_aliases", "duplicate_pairs", "webhook_events", "webhook_refusals", "audit_log", "appeal_copy_versions", "appeal_daily", "appeal_events", "appeal_variants", "campaigns", "donations", "donors", "gift_buckets", "imports", "refunds", "report_runs", "users", "web_sessions", "login_throttle", "server_secrets", "data_revision"}
+TABLES = {"alembic_version", "pledges", "display_links", "match_pools", "match_changes", "exchange_rates", "gift_details", "gift_history", "campaign_changes", "closed_periods", "closed_gifts", "closed_buckets", "closed_donors", "gift_aliases", "duplicate_pairs", "webhook_events", "webhook_refusals", "audit_log", "appeal_copy_versions", "appeal_daily", "appeal_events", "appeal_variants", "campaigns", "donations", "donors", "gift_buckets", "imports", "refunds", "report_runs", "users", "web_sessions", "login_throttle", "server_secrets", "data_revision"}
 
 
 def tables(engine):

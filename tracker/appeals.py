@@ -24,13 +24,14 @@ import json
 import re
 import string
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tracker.campaign import Status, phase as campaign_phase, seconds_left as campaign_seconds_left
 from tracker.errors import UsageError
+from tracker.matching import ratio_text
 from tracker.money import format_money
 
 PLACEHOLDERS = {
@@ -44,7 +45,10 @@ PLACEHOLDERS = {
     "hours_left": "hours left in words: 30 hours, 1 hour, then less than an hour",
     "donors": "donors so far",
     "new_donors": "first-time donors so far",
+    "match_remaining": "what the match pools open now can still match, whole dollars rounded up, e.g. $4,250",
+    "match_ratio": "the match a dollar given now earns, e.g. 1:1 (two 1:1 pools open at once: 2:1)",
 }
+MATCH_PLACEHOLDERS = ("match_remaining", "match_ratio")
 COPY_FIELDS = ("headline", "body", "button")
 ALTERNATIVES = {
     "no_gifts_yet": "nothing raised yet (the campaign's first minutes): no \"$0 raised\", no \"0 readers\"",
@@ -52,6 +56,7 @@ ALTERNATIVES = {
     "last_day": "the campaign's last day",
     "stretch_goal": "the original goal is passed and the goal was raised above it, the new one not yet reached",
     "goal_reached": "raised has reached the goal (a thank-you, or a stretch goal in words)",
+    "match_exhausted": "the match pools open now have nothing left to match, or none is open",
 }
 STATES = ("none", "short", "stretch", "reached")
 
@@ -297,25 +302,39 @@ class CopyMoment:
     values: dict
     phase: str
     state: str
+    match: str = "open"  # "exhausted": the open match pools have nothing left (or none is open)
+
+
+def match_values(remaining_cents: int, ratio: str, currency: str) -> dict[str, str]:
+    """{match_remaining} rounded up to whole dollars (never "$0" while a cent is left) and {match_ratio}."""
+    return {"match_remaining": format_money(-(-remaining_cents // 100) * 100, currency, whole=True),
+            "match_ratio": ratio}
 
 
 def copy_moment_of(*, goal_cents: int, original_goal_cents: int, raised_cents: int, donors: int, new_donors: int,
-                   seconds_left: int, phase: str, deadline: datetime, tz: ZoneInfo, currency: str) -> CopyMoment:
-    """The values copy is filled with, from the numbers themselves (no database: check_copy calls it per hour)."""
-    gap = max(0, goal_cents - raised_cents)
+                   seconds_left: int, phase: str, deadline: datetime, tz: ZoneInfo, currency: str,
+                   match_remaining_cents: int = 0, match_ratio: str = "0:1",
+                   progress_cents: int | None = None) -> CopyMoment:
+    """The values copy is filled with, from the numbers themselves (no database: check_copy calls it per hour).
+    `progress_cents`: what the goal counts when it is not raised alone (the campaign's --goal-counts): {gap},
+    {percent} and the goal's state follow it; {raised} stays raised."""
+    counted = raised_cents if progress_cents is None else progress_cents
+    gap = max(0, goal_cents - counted)
     values = {
         "goal": _goal_money(goal_cents, currency),
         "original_goal": _goal_money(original_goal_cents, currency),
         "raised": format_money(raised_cents - raised_cents % 100, currency, whole=True),
         "gap": format_money(-(-gap // 100) * 100, currency, whole=True),
-        "percent": str(raised_cents * 100 // goal_cents if goal_cents > 0 else 0),
+        "percent": str(counted * 100 // goal_cents if goal_cents > 0 else 0),
         "deadline": deadline_words(deadline, tz),
         "days_left": days_left_words(seconds_left, phase == "last_day"),
         "hours_left": hours_left_words(seconds_left),
         "donors": f"{donors:,}",
         "new_donors": f"{new_donors:,}",
+        **match_values(match_remaining_cents, match_ratio, currency),
     }
-    return CopyMoment(values, phase, goal_state(goal_cents, raised_cents, original_goal_cents, donors))
+    return CopyMoment(values, phase, goal_state(goal_cents, counted, original_goal_cents, donors),
+                      "exhausted" if match_remaining_cents <= 0 else "open")
 
 
 def copy_moment(st: Status) -> CopyMoment:
@@ -323,7 +342,8 @@ def copy_moment(st: Status) -> CopyMoment:
     return copy_moment_of(goal_cents=st.goal_cents, original_goal_cents=original_goal(st.changes, st.goal_cents),
                           raised_cents=st.raised_cents, donors=st.donors, new_donors=st.new_donors,
                           seconds_left=st.seconds_left, phase=st.phase, deadline=st.deadline, tz=st.tz,
-                          currency=st.currency)
+                          currency=st.currency, match_remaining_cents=st.match.live_remaining_cents,
+                          match_ratio=ratio_text(st.match.live_ratio), progress_cents=st.progress)
 
 
 def live_values(st: Status) -> dict[str, str]:
@@ -333,18 +353,21 @@ def live_values(st: Status) -> dict[str, str]:
 
 # -- choosing and filling the copy ---------------------------------------------------------------
 
-def choose(phase: str, state: str) -> tuple[str, ...]:
-    """The alternatives that apply, the first that gives a text winning: the goal's state before the phase."""
+def choose(phase: str, state: str, match: str = "open") -> tuple[str, ...]:
+    """The alternatives that apply, the first that gives a text winning: the goal's state, then the match's (an
+    exhausted match), then the phase."""
     chain = {"none": ("no_gifts_yet",), "reached": ("goal_reached",), "stretch": ("stretch_goal",)}.get(state, ())
+    chain += ("match_exhausted",) if match == "exhausted" else ()
     chain += {"last_day": ("last_day", "final_48_hours"), "final_48_hours": ("final_48_hours",)}.get(phase, ())
     return chain
 
 
-def effective_copy(variant, phase: str, state: str) -> tuple[str, tuple[str, str, str], tuple[str | None, ...]]:
+def effective_copy(variant, phase: str, state: str,
+                   match: str = "open") -> tuple[str, tuple[str, str, str], tuple[str | None, ...]]:
     """(the alternative used or "default", (headline, body, button), where each field came from: an
     alternative's name or None for the variant's own)."""
     alternatives = stored_alternatives(variant)
-    chain = [a for a in choose(phase, state) if a in alternatives]
+    chain = [a for a in choose(phase, state, match) if a in alternatives]
     texts, origins = [], []
     for f in COPY_FIELDS:
         origin = next((a for a in chain if f in alternatives[a]), None)
@@ -400,7 +423,7 @@ def render_copy(variant, values: dict[str, str] | CopyMoment) -> RenderedCopy:
     """`variant`'s headline, body and button (any object with those attributes, and optionally
     `alternatives`) filled with `values`; given a CopyMoment, the alternative that applies at it."""
     if isinstance(values, CopyMoment):
-        used, texts, _ = effective_copy(variant, values.phase, values.state)
+        used, texts, _ = effective_copy(variant, values.phase, values.state, values.match)
         return RenderedCopy(*(render(t, values.values) for t in texts), alternative=used)
     return RenderedCopy(*(render(getattr(variant, f), values) for f in COPY_FIELDS))
 
@@ -418,6 +441,8 @@ _PROBLEMS = (
 _FIX = {
     "names an amount of nothing": "give the variant a [variant.goal_reached] text (and a [variant.stretch_goal] "
                                   "one for a raised goal) that does not speak of what is missing",
+    "match exhausted": "give the variant a [variant.match_exhausted] text that does not speak of the match left "
+                       "(a goal's text, which wins over it, must not either)",
     "says no time is left while there is": "write {days_left} or {hours_left} alone: they say their unit",
     "puts a plural after 1": "write {days_left} or {hours_left} alone: they say their unit",
     "counts no one": "give the variant a [variant.no_gifts_yet] text for the minutes before the first gift",
@@ -483,6 +508,12 @@ def check_copy(specs: list[VariantSpec], campaign, *, original_goal_cents: int |
     deadline = ends - timedelta(seconds=1)
     uses_hours = any("hours_left" in placeholders_in(t) for s in specs
                      for t in (*s.copy, *(x for a in s.alternatives.values() for x in a.values())))
+    # copy that speaks of the match is checked with room left (a cent: "$1"), and with none ("$0" is refused
+    # there: a [variant.match_exhausted] text must not say it)
+    uses_match = any(placeholders_in(t) & set(MATCH_PLACEHOLDERS) or "match_exhausted" in s.alternatives
+                     for s in specs for t in (*s.copy, *(x for a in s.alternatives.values() for x in a.values())))
+    matches = [("open", 5_000_01, ""), ("open", 1, " with a cent of the match left"),
+               ("exhausted", 0, " with the match exhausted")] if uses_match else [("open", 5_000_01, "")]
     # the money is the same at every hour of a case, the time words change: fill each case once, then only
     # the moments whose words or phase differ from one already checked
     filled = [copy_moment_of(goal_cents=case.goal, original_goal_cents=case.original, raised_cents=case.raised,
@@ -499,21 +530,23 @@ def check_copy(specs: list[VariantSpec], campaign, *, original_goal_cents: int |
         if (ph, days, hours) in checked:
             continue
         checked.add((ph, days, hours))
-        for case, base in zip(cases, filled):
-            values = {**base.values, "days_left": days, "hours_left": hours or hours_left_words(left)}
+        for (case, base), (match, left_cents, match_says) in ((cb, m) for cb in zip(cases, filled) for m in matches):
+            values = {**base.values, "days_left": days, "hours_left": hours or hours_left_words(left),
+                      **match_values(left_cents, "1:1", campaign.currency)}
             for i, spec in enumerate(specs):
                 if base.state == "none" and "no_gifts_yet" not in spec.alternatives:
                     continue  # "$0 raised" for the first minutes is allowed; a no_gifts_yet text must read right
-                if (i, ph, base.state) not in chosen:
-                    chosen[(i, ph, base.state)] = effective_copy(spec, ph, base.state)
-                _, texts, origins = chosen[(i, ph, base.state)]
+                if (i, ph, base.state, match) not in chosen:
+                    chosen[(i, ph, base.state, match)] = effective_copy(spec, ph, base.state, match)
+                _, texts, origins = chosen[(i, ph, base.state, match)]
                 for f, text, origin in zip(COPY_FIELDS, texts, origins):
                     rendered = render(text, values)
                     if rendered in read_right:
                         continue
                     problem = copy_problem(rendered)
                     if problem:
-                        raise UsageError(_problem_message(spec, f, origin, rendered, problem, moment, tz, case))
+                        raise UsageError(_problem_message(spec, f, origin, rendered, problem, moment, tz,
+                                                          replace(case, says=case.says + match_says)))
                     read_right.add(rendered)
     return len(moments) - 1  # the hours; the last second is extra
 
@@ -530,4 +563,12 @@ def _problem_message(spec: VariantSpec, f: str, origin: str | None, rendered: st
     excerpt = rendered[max(0, i - 40):i + len(words) + 20]
     excerpt = ("..." if i > 40 else "") + excerpt + ("..." if i + len(words) + 20 < len(rendered) else "")
     return (f"{where}: {text} {what} ({words!r}) at {local:%Y-%m-%d %H:%M} {local.tzname()} {case.says}: "
-            f"\"{excerpt}\"; {_FIX['counts no one' if case.raised <= 0 else what]}")
+            f"\"{excerpt}\"; {_FIX[_fix_for(case, what)]}")
+
+
+def _fix_for(case: _Case, what: str) -> str:
+    if case.raised <= 0:
+        return "counts no one"
+    if what == "names an amount of nothing" and case.says.endswith("with the match exhausted"):
+        return "match exhausted"
+    return what

@@ -14,6 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from tracker.dates import Window, ensure_utc, isoformat_local
+from tracker.matching import MatchSummary, ratio_text
 from tracker.money import cents_to_decimal_str, format_money, percent_of
 from tracker.projection import Backtest, Curve, Projection, aligned_offset, project_at
 
@@ -210,6 +211,17 @@ class Figures:
     track_record: Backtest | None = None  # the earlier campaigns' backtest (computed from `earlier` when None)
     changes: tuple[Change, ...] = ()  # the campaign's edits, oldest first
     committed: Committed = Committed()  # promised, not received yet (tracker.pledges)
+    match: MatchSummary | None = None  # the campaign's match pools (tracker.matching); None: none
+
+
+GOAL_COUNTS = ("raised", "with_match", "with_received_match")  # what the goal's progress counts
+
+
+def progress_cents(goal_counts: str, raised_cents: int, match: MatchSummary | None) -> int:
+    """What the goal's percent and gap count: raised; raised + match earned; or raised + match received."""
+    if match is None or goal_counts == "raised":
+        return raised_cents
+    return raised_cents + (match.earned_cents if goal_counts == "with_match" else match.received_cents)
 
 
 @dataclass(frozen=True)
@@ -282,6 +294,17 @@ class Status:
     changes: tuple[Change, ...] = ()  # the campaign's edits, oldest first (all of them: the figures use its
     # definition as it is now, whatever the moment shown)
     committed: Committed = Committed()  # promised, not received yet: never in raised (tracker.pledges)
+    match: MatchSummary = MatchSummary()  # the match pools at as-of
+    goal_counts: str = "raised"  # what percent and gap count (GOAL_COUNTS)
+    progress_cents: int | None = None  # the figure percent and gap count; None: raised
+
+    @property
+    def progress(self) -> int:
+        return self.raised_cents if self.progress_cents is None else self.progress_cents
+
+    @property
+    def raised_with_match_cents(self) -> int:
+        return self.raised_cents + self.match.earned_cents
 
     @property
     def deadline(self) -> datetime:
@@ -427,7 +450,9 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime, figures: 
     """
     as_of = ensure_utc(as_of)
     starts_at, ends_at = campaign.starts_at, campaign.ends_at
-    gap = max(0, campaign.goal_cents - totals.raised_cents)
+    goal_counts = getattr(campaign, "goal_counts", None) or "raised"
+    progress = progress_cents(goal_counts, totals.raised_cents, figures.match)
+    gap = max(0, campaign.goal_cents - progress)
     left = seconds_left(ends_at, max(as_of, starts_at))
     window = campaign.window
     comparisons = tuple(
@@ -462,7 +487,7 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime, figures: 
         ends_at=ends_at,
         goal_cents=campaign.goal_cents,
         raised_cents=totals.raised_cents,
-        percent=percent_of(totals.raised_cents, campaign.goal_cents),
+        percent=percent_of(progress, campaign.goal_cents),
         gap_cents=gap,
         donations=totals.donations,
         donors=totals.donors,
@@ -489,6 +514,9 @@ def status(campaign: CampaignLike, totals: Totals, *, as_of: datetime, figures: 
         books=figures.books,
         changes=figures.changes,
         committed=figures.committed,
+        match=figures.match or MatchSummary((), as_of),
+        goal_counts=goal_counts,
+        progress_cents=progress,
     )
 
 
@@ -581,6 +609,14 @@ def status_json(st: Status) -> dict:
             "adjustments_since": cents_to_decimal_str(st.books.adjustment_cents),
             "adjustments": st.books.adjustments},
         "changes": [change_json(c, tz, st.currency) for c in st.changes],
+        "goal_counts": st.goal_counts,
+        "progress": cents_to_decimal_str(st.progress),
+        "match_earned": cents_to_decimal_str(st.match.earned_cents),
+        "match_received": cents_to_decimal_str(st.match.received_cents),
+        "match_pending": cents_to_decimal_str(st.match.pending_cents),
+        "match_remaining": cents_to_decimal_str(st.match.remaining_cents),
+        "raised_with_match": cents_to_decimal_str(st.raised_with_match_cents),
+        "matches": [match_json(p, st) for p in st.match.pools],
         "pledged": cents_to_decimal_str(st.committed.cents),
         "pledges": committed_json(st.committed),
     }
@@ -598,7 +634,37 @@ def committed_json(c: Committed) -> dict:
     }
 
 
-CHANGE_FIELDS = {"goal_cents": "goal", "goal_new_donors": "new-donor goal", "goal_donors": "donor goal",
+def match_json(p, st: Status) -> dict:
+    """One match pool as `tracker status --json` prints it (money as decimal strings)."""
+    pool, tz = p.pool, st.tz
+    terms = pool.terms_at(st.as_of)
+    return {
+        "name": pool.name, "ratio": ratio_text(terms.ratio), "cap": cents_to_decimal_str(p.cap_cents),
+        "per_donor_cap": _money(terms.per_donor_cap_cents),
+        "starts_at": isoformat_local(pool.starts_at, tz), "ends_at": isoformat_local(pool.ends_at, tz),
+        "live": pool.live(st.as_of), "new_donors_only": pool.new_donors_only,
+        "recurring_multiplier": terms.recurring_multiplier, "exclude_methods": sorted(pool.exclude_methods),
+        "earned": cents_to_decimal_str(p.earned_cents), "received": cents_to_decimal_str(p.received_cents),
+        "pending": cents_to_decimal_str(p.pending_cents), "remaining": cents_to_decimal_str(p.remaining_cents),
+        "used_percent": p.used_percent, "gifts": p.gifts, "donors": p.donors,
+    }
+
+
+GOAL_COUNTS_TEXT = {"raised": "", "with_match": "counting the match earned",
+                    "with_received_match": "counting the match received"}
+
+
+def match_line(p, st: Status) -> str:
+    """One pool for people: "NewsMatch 1:1: $12,000.00 earned of $15,000.00 ($3,000.00 left; $0.00 received)"."""
+    money = lambda cents: format_money(cents, st.currency)  # noqa: E731
+    terms = p.pool.terms_at(st.as_of)
+    left = "exhausted" if p.remaining_cents == 0 else f"{money(p.remaining_cents)} left"
+    when = "" if p.pool.live(st.as_of) else (" (not open yet)" if st.as_of < p.pool.starts_at else " (ended)")
+    return (f"{p.pool.name} {ratio_text(terms.ratio)}: {money(p.earned_cents)} earned of {money(p.cap_cents)} "
+            f"({left}; {money(p.received_cents)} received, {money(p.pending_cents)} pending){when}")
+
+
+CHANGE_FIELDS = {"goal_counts": "goal counts", "goal_cents": "goal", "goal_new_donors": "new-donor goal", "goal_donors": "donor goal",
                  "name": "name", "end_date": "last day", "start_date": "first day", "timezone": "time zone"}
 
 
@@ -636,6 +702,10 @@ def change_text(change: Change, tz: ZoneInfo | str, currency: str) -> str:
         return f"time zone changed to {new} (was {old}) {on}"
     if f == "name":
         return f"renamed from {old!r} {on}"
+    if f == "goal_counts":
+        words = {"raised": "raised alone", "with_match": "raised and the match earned",
+                 "with_received_match": "raised and the match received"}
+        return f"goal progress counts {words.get(new, new)} (was {words.get(old, old)}) {on}"
     return f"{f} changed from {old} to {new} {on}"
 
 

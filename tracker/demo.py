@@ -32,8 +32,8 @@ from tracker.ingest.loader import ImportSummary, write_chunk
 from tracker.ingest.records import GiftDetails, NormalizedDonation
 from tracker.manage import create_campaign, load_appeals
 from tracker.projection.curves import giving_tuesday
-from tracker.models import (Pledge, AppealDaily, AppealVariant, Campaign, Donation, Donor, DuplicatePair, GiftAlias, GiftBucket,
-                            GiftDetail, GiftHistory, ImportBatch, Refund)
+from tracker.models import (AppealDaily, Pledge, AppealVariant, Campaign, Donation, Donor, DuplicatePair, GiftAlias, GiftBucket,
+                            GiftDetail, GiftHistory, ImportBatch, MatchChange, MatchPool, Refund)
 
 TIMEZONE = "America/Los_Angeles"
 SOURCE = "demo"
@@ -450,6 +450,20 @@ def _counted(gift: NormalizedDonation) -> int:
     return gift.amount_cents - gift.refunded_cents if gift.status != "failed" else 0
 
 
+def add_newsmatch(session: Session, campaign: Campaign) -> None:
+    """The demo's match pools: NewsMatch, 1:1 up to $1,000 per donor and $15,000 in all over the campaign, a new
+    monthly donor's first gift counted twelve times, cash and in-kind gifts not matched (used up on Giving
+    Tuesday); and a board member's "every gift doubled from 6 p.m. to midnight on December 31, up to $20,000"."""
+    from tracker.match_pools import add_pool
+
+    made = campaign.starts_at - timedelta(days=2)
+    add_pool(session, campaign, name="NewsMatch", ratio="1", cap_cents=15_000_00, per_donor_cap_cents=1_000_00,
+             starts_at=campaign.starts_at, ends_at=campaign.ends_at, recurring_multiplier=12,
+             exclude_methods="cash,in_kind", actor="demo", now=made)
+    add_pool(session, campaign, name="Board match", ratio="1", cap_cents=20_000_00,
+             starts_at=campaign.ends_at - timedelta(hours=6), ends_at=campaign.ends_at, actor="demo", now=made)
+
+
 def build(session: Session, *, now: datetime) -> DemoSummary:
     """Replace the demo data in the database with the demo as it stands at `now`.
 
@@ -463,8 +477,8 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
             "e.g. tracker --db sqlite:///demo.sqlite3 demo"
         )
     clear_exposures(session)
-    for table in (Pledge, GiftHistory, GiftDetail, GiftAlias, DuplicatePair, GiftBucket, Refund, Donation, Donor,
-                  ImportBatch, AppealVariant, Campaign):
+    for table in (Pledge, GiftHistory, GiftDetail, GiftAlias, DuplicatePair, GiftBucket, Refund, Donation, Donor, ImportBatch,
+                  AppealVariant, MatchChange, MatchPool, Campaign):
         session.execute(delete(table))
 
     tz = zone(TIMEZONE)
@@ -484,6 +498,7 @@ def build(session: Session, *, now: datetime) -> DemoSummary:
         )
         if year == current:
             load_appeals(session, campaign, variant_specs(), now=campaign.starts_at - timedelta(days=2))
+            add_newsmatch(session, campaign)
         gifts = [g for g in generator.year(year, target) if g.donated_at <= now]
         if year == current:
             session.add_all(_exposures(gifts, now, random.Random(f"tracker-demo-popup-{year}")))

@@ -269,7 +269,7 @@ class FileTotal:
 
 def write_reconciliation(out: IO[str], by_source: list[tuple], days: list[DayRow], status_raised_cents: int,
                          *, files: list[FileTotal] = (), duplicates: tuple[int, int] = (0, 0), tz: ZoneInfo | None = None,
-                         excel: bool = False) -> bool:
+                         excel: bool = False, match=None) -> bool:
     """Totals by source and by day, a total line, and a line saying whether they tie to `tracker status` to the
     cent; then each import's file total against what its gifts count as stored, and the likely duplicates awaiting
     a decision. `by_source` rows: (source, gifts, gross, refunds, fees, raised). Returns whether the totals tie."""
@@ -304,6 +304,15 @@ def write_reconciliation(out: IO[str], by_source: list[tuple], days: list[DayRow
     w.row({}, ["duplicates", "none awaiting a decision" if not pairs else
                "likely duplicate pairs awaiting a decision, both counted (tracker duplicates list); raised counts "
                "this much twice if each pair is one gift", pairs, "", "", "", money(cents)])
+    if match is not None and match.pools:
+        # the pools' whole match up to the export's moment (their windows may start before the days above)
+        for p in match.pools:
+            for section, cents in (("match earned", p.earned_cents), ("match received", p.received_cents),
+                                   ("match pending", p.pending_cents), ("match remaining", p.remaining_cents)):
+                w.row({1: None}, [section, p.pool.name, p.gifts if section == "match earned" else "", "", "", "",
+                                  money(cents)])
+        w.row({}, ["total", "match earned", sum(p.gifts for p in match.pools), "", "", "", money(match.earned_cents)])
+        w.row({}, ["total", "raised with match", "", "", "", "", money(status_raised_cents + match.earned_cents)])
     return ties
 
 

@@ -146,7 +146,7 @@ def write(session: Session, c: Campaign, kind: str, fh: IO[str], w: Window, mome
     else:
         r = reconciliation(session, c, w)
         ties = export.write_reconciliation(fh, r.by_source, r.days, r.status_cents, files=r.files,
-                                          duplicates=r.duplicates, tz=c.tz, excel=excel)
+                                          duplicates=r.duplicates, tz=c.tz, excel=excel, match=r.match)
     return rows, ties
 
 
@@ -163,6 +163,7 @@ class Reconciliation:
     files: list = ()  # export.FileTotal of the imports made since the campaign opened
     duplicates: tuple[int, int] = (0, 0)  # likely duplicate pairs awaiting a decision and the cents counted twice
     by_currency: list = ()  # (currency given, gifts, given, gross, raised) of the gifts converted from another currency
+    match: object = None  # tracker.matching.MatchSummary of the campaign's pools at the window's moment; None: none
 
     @property
     def by_source_cents(self) -> int:
@@ -183,6 +184,12 @@ def reconciliation(session: Session, c: Campaign, w: Window) -> Reconciliation:
     days = queries.day_breakdown(session, c, w.first, w.last, w.end)
     status = queries.raised_between(session, c.currency, w.starts_at, w.end, c.raised_basis)[0] if w.opened else 0
     files = [export.FileTotal(*row) for row in queries.file_totals(session, w.starts_at, w.as_of or w.last_instant)] if w.opened else []
+    match = None
+    if c.id is not None:  # a campaign's pools (a range of days without a campaign has none)
+        from tracker.service import match_summary
+
+        match = match_summary(session, c, as_of=w.as_of or w.last_instant)
+        match = match if match.pools else None
     return Reconciliation(queries.source_breakdown(session, c, w.starts_at, w.end), days, status, files,
                           queries.undecided_duplicates(session, c, w.as_of),
-                          queries.currency_breakdown(session, c, w.starts_at, w.end))
+                          queries.currency_breakdown(session, c, w.starts_at, w.end), match)

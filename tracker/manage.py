@@ -40,6 +40,7 @@ def create_campaign(
     goal_donors: int | None = None,
     fiscal_year_start_month: int = 1,
     raised_basis: str = "gross",
+    goal_counts: str = "raised",
 ) -> Campaign:
     """Create a campaign whose window is [start 00:00, the day after end 00:00) in `timezone`.
 
@@ -64,6 +65,7 @@ def create_campaign(
         raise UsageError("the fiscal year's first month must be 1 to 12")
     if raised_basis not in RAISED_BASES:
         raise UsageError(f"raised must be one of {', '.join(RAISED_BASES)}")
+    _goal_counts(goal_counts)
     if queries.campaign_exists(session, slug):
         raise UsageError(f"a campaign with slug {slug!r} exists already; choose another slug")
     campaign = Campaign(
@@ -80,11 +82,19 @@ def create_campaign(
         goal_donors=goal_donors,
         fiscal_year_start_month=fiscal_year_start_month,
         raised_basis=raised_basis,
+        goal_counts=goal_counts,
     )
     session.add(campaign)
     session.flush()
     bump_revision(session, now)
     return campaign
+
+
+def _goal_counts(value: str) -> None:
+    from tracker.campaign import GOAL_COUNTS
+
+    if value not in GOAL_COUNTS:
+        raise UsageError(f"the goal counts {value!r}? give one of {', '.join(GOAL_COUNTS)}")
 
 
 @dataclass
@@ -182,7 +192,7 @@ def edit_campaign(session: Session, campaign: Campaign, *, actor: str, now: date
     empty name, an unknown zone, an end before the start, or start/timezone without force.
     The rollups are by quarter hour and currency, not by campaign, so a new window needs no rebuild;
     the data revision is bumped, so cached pages are recomputed."""
-    unknown = set(wanted) - {"goal_cents", "name", "goal_new_donors", "goal_donors", *WINDOW_FIELDS}
+    unknown = set(wanted) - {"goal_cents", "name", "goal_new_donors", "goal_donors", "goal_counts", *WINDOW_FIELDS}
     if unknown:
         raise UsageError(f"cannot edit {', '.join(sorted(unknown))} of a campaign")
     if "name" in wanted:
@@ -196,7 +206,10 @@ def edit_campaign(session: Session, campaign: Campaign, *, actor: str, now: date
             raise UsageError(f"the {label} must be more than zero (or 'none' to remove it)")
     if "timezone" in wanted:
         zone(wanted["timezone"])
-    order = ("name", "goal_cents", "goal_new_donors", "goal_donors", "start_date", "end_date", "timezone")
+    if "goal_counts" in wanted:
+        _goal_counts(wanted["goal_counts"])
+    order = ("name", "goal_cents", "goal_new_donors", "goal_donors", "goal_counts", "start_date", "end_date",
+             "timezone")
     changes = {k: wanted[k] for k in order if k in wanted and getattr(campaign, k) != wanted[k]}
     start = changes.get("start_date", campaign.start_date)
     end = changes.get("end_date", campaign.end_date)
@@ -238,25 +251,31 @@ def scheduled_for(config, campaign: Campaign, only: bool) -> list[str]:
 
 def delete_campaign(session: Session, campaign: Campaign, *, now: datetime, force: bool = False,
                     scheduled: list[str] | tuple[str, ...] = ()) -> dict[str, int]:
-    """Delete a campaign with its report runs, popup variants (and their copy versions) and edits; returns what
+    """Delete a campaign with its report runs, popup variants (and their copy versions), edits and match pools (with
+    their history); returns what
     referred to it (queries.campaign_references). Gifts are not the campaign's to delete: they stay, and count
     for any campaign whose window holds them.
 
     Without `force`, raises UsageError (nothing deleted) saying what refers to it, when anything does: counted
-    gifts in its window, report runs, popup variants, or `scheduled` (the configuration's jobs reporting on it)."""
+    gifts in its window, report runs, popup variants, match pools, or `scheduled` (the configuration's jobs reporting
+    on it)."""
     refs = queries.campaign_references(session, campaign)
     if not force:
         what = [count(refs["gifts"], "counted gift") + " in its window" if refs["gifts"] else "",
                 count(refs["report_runs"], "report run") + " (reports and alerts sent or tried)" if refs["report_runs"] else "",
                 count(refs["variants"], "popup variant") if refs["variants"] else "",
+                count(refs["match_pools"], "match pool") if refs["match_pools"] else "",
                 ("the configuration's " + ", ".join(scheduled) + " " + verb(len(scheduled), "reports", "report")
                  + " on it") if scheduled else ""]
         what = [w for w in what if w]
         if what:
             raise UsageError(f"campaign {campaign.slug!r} is referred to by {'; '.join(what)}: add --force to delete "
-                             "it with its report history and variants (the gifts stay)")
+                             "it with its report history, variants and match pools (the gifts stay)")
     session.execute(delete(ReportRun).where(ReportRun.campaign_id == campaign.id))
     session.execute(delete(CampaignChange).where(CampaignChange.campaign_id == campaign.id))
+    from tracker.match_pools import delete_campaign_pools
+
+    refs["match_pools"] = delete_campaign_pools(session, campaign)
     session.delete(campaign)  # its variants and their copy versions go with it (ORM cascade, and ON DELETE CASCADE)
     session.flush()
     bump_revision(session, now)

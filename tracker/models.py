@@ -94,6 +94,11 @@ class Campaign(Base):
         String(16), default="gross", server_default="gross",
         comment="gross: amount minus refunds; net_of_fees: also minus processing fees",
     )
+    goal_counts: Mapped[str] = mapped_column(
+        String(24), default="raised", server_default="raised",
+        comment="what the goal's progress counts: raised, with_match (raised + match earned) or "
+                "with_received_match (raised + match received)",
+    )
 
     variants: Mapped[list[AppealVariant]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
 
@@ -328,6 +333,51 @@ class CampaignChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+
+class MatchPool(Base):
+    """A matching offer on a campaign's gifts (NewsMatch, a board member's "every gift doubled until midnight"): a
+    ratio, a cap for the pool and optionally per donor, over [starts_at, ends_at). Money in cents; the ratio as the
+    decimal text given ("1", "0.5"). tracker.matching works out what each gift earns."""
+
+    __tablename__ = "match_pools"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "name"),
+        CheckConstraint("cap_cents > 0", name="cap_positive"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("recurring_multiplier >= 1", name="multiplier_at_least_one"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    ratio: Mapped[str] = mapped_column(String(24), comment="match per dollar given, decimal text: 1 = 1:1, 0.5")
+    cap_cents: Mapped[int] = mapped_column(BigInteger, comment="the most the pool matches in all")
+    per_donor_cap_cents: Mapped[int | None] = mapped_column(BigInteger, comment="the most one donor's gifts earn")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, comment="exclusive")
+    new_donors_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    recurring_multiplier: Mapped[int] = mapped_column(
+        Integer, default=1, comment="a new monthly donor's first gift counts this many times")
+    exclude_methods: Mapped[str | None] = mapped_column(String(200), comment="payment methods not matched, comma-separated")
+    received_cents: Mapped[int] = mapped_column(BigInteger, default=0, comment="match money received (tracker match receive)")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class MatchChange(Base):
+    """An edit of a match pool (the cap raised on December 1, match money received), with when and who. The money
+    terms (ratio, caps, multiplier) and what was received take effect from `at`."""
+
+    __tablename__ = "match_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("match_pools.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(200))
     field: Mapped[str] = mapped_column(String(40))

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, aliased
 from tracker.campaign import Change, FiscalShare, Segment, Segments
 from tracker.dates import UTC, Window, ensure_utc, local_midnight
 from tracker.errors import NotFound, UsageError
-from tracker.models import CLOSED_CACHE, COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_donors, closed_gifts, AuditEntry, AppealEvent, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, DataRevision, Donation, Donor, GiftBucket, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
+from tracker.models import CLOSED_CACHE, COUNTED_STATUSES, AppealDaily, ClosedPeriod, closed_buckets, closed_donors, closed_gifts, AuditEntry, AppealEvent, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, DataRevision, Donation, Donor, GiftBucket, GiftDetail, MatchChange, MatchPool, ImportBatch, LoginThrottle, ReportRun, ServerSecret, User, WebSession
+from tracker.matching import Gift as MatchGift
 from tracker.rollups import BUCKET_SECONDS
 
 NET = Donation.amount_cents - Donation.refunded_cents
@@ -85,7 +86,8 @@ def window_moves(session: Session, currency: str, basis: str, old: tuple[datetim
 
 def campaign_references(session: Session, campaign: Campaign) -> dict[str, int]:
     """What refers to a campaign, by kind: its counted gifts (in its window and currency, every one stored),
-    report runs (reports and alerts sent or tried), popup variants, their copy versions, and its edits."""
+    report runs (reports and alerts sent or tried), popup variants, their copy versions, its edits and its match
+    pools."""
     w = campaign.window
     return {
         "gifts": session.scalar(select(func.count()).select_from(Donation)
@@ -99,6 +101,8 @@ def campaign_references(session: Session, campaign: Campaign) -> dict[str, int]:
                                         .where(AppealVariant.campaign_id == campaign.id)),
         "changes": session.scalar(select(func.count()).select_from(CampaignChange)
                                   .where(CampaignChange.campaign_id == campaign.id)),
+        "match_pools": session.scalar(select(func.count()).select_from(MatchPool)
+                                      .where(MatchPool.campaign_id == campaign.id)),
     }
 
 
@@ -1041,3 +1045,73 @@ def exchange_rate_span(session: Session) -> tuple[int, date | None, date | None]
     count, first, last = session.execute(select(func.count(), func.min(ExchangeRate.day),
                                                 func.max(ExchangeRate.day))).one()
     return count, first, last
+# -- match pools (tracker.matching) -----------------------------------------------------------
+
+def list_match_pools(session: Session, campaign: Campaign) -> list[MatchPool]:
+    """The campaign's match pools, oldest first."""
+    return list(session.scalars(select(MatchPool).where(MatchPool.campaign_id == campaign.id)
+                                .order_by(MatchPool.created_at, MatchPool.id)))
+
+
+def get_match_pool(session: Session, campaign: Campaign, name: str) -> MatchPool:
+    """The campaign's match pool named `name` (case-insensitive); NotFound naming the pools there are."""
+    pools = list_match_pools(session, campaign)
+    found = next((p for p in pools if p.name.lower() == (name or "").strip().lower()), None)
+    if found is None:
+        known = ", ".join(p.name for p in pools) or "none yet"
+        raise NotFound(f"no match pool {name!r} on {campaign.slug} (pools: {known}); see: tracker match list")
+    return found
+
+
+def match_changes(session: Session, pool_ids: list[int]) -> dict[int, list[tuple]]:
+    """Each pool's edits (at, field, old, new, actor), oldest first."""
+    out: dict[int, list[tuple]] = {i: [] for i in pool_ids}
+    if not pool_ids:
+        return out
+    rows = session.execute(select(MatchChange.pool_id, MatchChange.at, MatchChange.field, MatchChange.old_value,
+                                  MatchChange.new_value, MatchChange.actor)
+                           .where(MatchChange.pool_id.in_(pool_ids)).order_by(MatchChange.at, MatchChange.id))
+    for pool_id, at, fld, old, new, actor in rows:
+        out[pool_id].append((ensure_utc(at), fld, old, new, actor))
+    return out
+
+
+def match_gifts(session: Session, campaign: Campaign, start: datetime, end: datetime, *,
+                first_recurring: bool = True) -> list[MatchGift]:
+    """The candidates for matching (tracker.matching.Gift): the counted gifts with a positive net in the campaign's
+    currency donated in [start, end), as they are now (in a closed month too: a refund after the close still gives
+    its match back, as the matcher pays on the gifts that stand), with their payment method (as recorded, else
+    card or paypal by the processor), their donor's first gift and, with `first_recurring`, the donor's first
+    counted recurring gift ever (when and which)."""
+    if end <= start:
+        return []
+    g = Donation
+    net, _ = _parts(g)
+    method = func.coalesce(GiftDetail.method, case(
+        (func.coalesce(g.processor, g.source) == "stripe", "card"),
+        (func.coalesce(g.processor, g.source) == "paypal", "paypal"), else_=null()))
+    columns = [g.id, g.donated_at, g.donor_id, net, g.recurring, method, Donor.first_gift_at]
+    stmt = (select(*columns).join(Donor, Donor.id == g.donor_id)
+            .outerjoin(GiftDetail, GiftDetail.donation_id == g.id)
+            .where(_counted_between(campaign.currency, start, end, g), net > 0))
+    if first_recurring:
+        # for a recurring gift, its donor's first counted recurring gift ever: one index probe per gift on
+        # (donor_id, donated_at), as new_recurring does (a window over every donor's gifts made PostgreSQL loop)
+        first = aliased(Donation)
+
+        def probe(column):
+            return case((g.recurring.is_(True), select(column).where(
+                first.donor_id == g.donor_id, first.recurring.is_(True), first.status.in_(COUNTED_STATUSES),
+                first.currency == campaign.currency, first.amount_cents > first.refunded_cents)
+                .order_by(first.donated_at, first.id).limit(1).scalar_subquery()), else_=null())
+
+        stmt = stmt.add_columns(probe(first.donated_at), probe(first.id))
+    out = []
+    for row in session.execute(stmt):
+        first_at = ensure_utc(row[7]) if first_recurring and row[7] is not None else None
+        out.append(MatchGift(id=int(row[0]), donated_at=ensure_utc(row[1]), donor_id=int(row[2]), cents=int(row[3]),
+                             recurring=bool(row[4]), method=row[5],
+                             donor_first_gift_at=ensure_utc(row[6]) if row[6] is not None else None,
+                             first_recurring_at=first_at,
+                             first_recurring_id=int(row[8]) if first_recurring and row[8] is not None else None))
+    return out

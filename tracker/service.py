@@ -22,6 +22,7 @@ from tracker.projection import Backtest, Curve, aligned_offset, backtest, matche
 if TYPE_CHECKING:  # the appeals' modules are imported by the functions that use them (`tracker status` does not)
     from tracker.appeal_report import AppealReport
     from tracker.appeals import RenderedCopy
+    from tracker.matching import MatchSummary
 
 
 def curve(session: Session, campaign: Campaign, as_of: datetime) -> Curve:
@@ -69,6 +70,23 @@ def _totals(session: Session, campaign: Campaign, as_of: datetime) -> tuple[list
     return earlier, segments, totals
 
 
+def match_summary(session: Session, campaign: Campaign, *, as_of: datetime) -> "MatchSummary":
+    """The campaign's match pools at `as_of`: each one's match of its gifts (tracker.matching), and the totals."""
+    from tracker.matching import MatchSummary, match, pool_of
+
+    as_of = ensure_utc(as_of)
+    rows = queries.list_match_pools(session, campaign)
+    if not rows:
+        return MatchSummary((), as_of)
+    changes = queries.match_changes(session, [r.id for r in rows])
+    pools = [pool_of(r, changes[r.id]) for r in rows]
+    start = min(p.starts_at for p in pools)
+    end = min(max(p.ends_at for p in pools), as_of + timedelta(microseconds=1))  # as-of counts
+    multiplied = any(t.recurring_multiplier > 1 for p in pools for _, t in p.terms)
+    gifts = queries.match_gifts(session, campaign, start, end, first_recurring=multiplied)
+    return MatchSummary(tuple(match(pools, gifts, as_of)), as_of)
+
+
 def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
                     curves: list[Curve] | None = None, track: Backtest | None = None) -> cm.Status:
     """Everything `tracker status` shows for `campaign` at `as_of` (`curves`: earlier_curves and `track`: their
@@ -103,6 +121,7 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
         track_record=track,
         changes=queries.campaign_changes(session, campaign),
         committed=pledges.committed(session, campaign, as_of),
+        match=match_summary(session, campaign, as_of=as_of),
     )
     return cm.status(campaign, totals, as_of=as_of, figures=figures)
 
@@ -239,7 +258,8 @@ def copy_status(session: Session, campaign: Campaign, *, as_of: datetime) -> cm.
     as_of = ensure_utc(as_of)
     _earlier, segments, totals = _totals(session, campaign, as_of)
     return cm.status(campaign, totals, as_of=as_of,
-                     figures=cm.Figures(segments=segments, changes=queries.campaign_changes(session, campaign)))
+                     figures=cm.Figures(segments=segments, changes=queries.campaign_changes(session, campaign),
+                                       match=match_summary(session, campaign, as_of=as_of)))
 
 
 def live_copy(session: Session, campaign: Campaign, *, as_of: datetime) -> tuple[cm.Status, list[tuple[AppealVariant, RenderedCopy]]]:

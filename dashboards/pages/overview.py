@@ -148,6 +148,8 @@ def cards(view: Overview) -> list:
     typical = {"behind": "behind the typical curve", "on": "on the typical curve",
                "ahead": "ahead of the typical curve"}.get(st.typical_position or "", "no typical curve yet")
     basis = "gross of fees, net of refunds" if st.raised_basis == "gross" else "net of fees and refunds"
+    counting = campaign_math.GOAL_COUNTS_TEXT.get(st.goal_counts, "")
+    of_goal = f"{st.donations:,} gifts from {st.donors:,} donors" + (f"; {counting}" if counting else "")
     return [
         _card("Raised", format_money(st.raised_cents, cur),
               f"of {format_money(st.goal_cents, cur, whole=True)} goal; {basis}", "raised"),
@@ -156,7 +158,8 @@ def cards(view: Overview) -> list:
               f"deadline {local_deadline:%b %d, %H:%M:%S %Z}", "time-left"),
         _card("Committed, not yet received", format_money(st.committed.cents, cur), committed_detail(st),
               "committed"),
-        _card("Of goal", f"{st.percent}%", f"{st.donations:,} gifts from {st.donors:,} donors", "percent"),
+        _card("Of goal", f"{st.percent}%", of_goal, "percent"),
+        *match_cards(st),
         _card("Projected final", projected, range_text, "projected"),
         _card("Chance of goal", chance, chance_text, "chance"),
         _card("Last 24 hours", format_money(st.last_24_hours_cents, cur),
@@ -190,6 +193,20 @@ def committed_table(rows, c, cur: str, donor_level: bool) -> html.Div:
                      html.Div(dmc.Table(data={"head": head, "body": body}, id=COMMITTED, striped=True, fz="md"),
                               className="table-scroll")
                      if body else dmc.Text("No pledges awaiting their money.", c="dimmed", id=COMMITTED)])
+def match_cards(st: campaign_math.Status) -> list:
+    """With match pools: what their gifts earned (received, pending, raised with match) and what they can still
+    match (each pool's part); none without pools."""
+    if not st.match.pools:
+        return []
+    cur, m = st.currency, st.match
+    pools = "; ".join(p.pool.name + (" exhausted" if p.remaining_cents == 0 else
+                                     f" {format_money(p.remaining_cents, cur)} left") for p in m.pools)
+    return [
+        _card("Match earned", format_money(m.earned_cents, cur),
+              f"{format_money(m.received_cents, cur)} received, {format_money(m.pending_cents, cur)} pending; raised "
+              f"with match {format_money(st.raised_with_match_cents, cur)}", "match-earned"),
+        _card("Match remaining", format_money(m.remaining_cents, cur), pools, "match-remaining"),
+    ]
 
 
 def versus(st: campaign_math.Status) -> tuple[str, str]:

@@ -45,6 +45,7 @@ COMMANDS = {
     "pledge": "pledges:pledge_group",
     "period": "period:period_group",
     "rates": "rates:rates_group",
+    "match": "match:match_group",
 }
 
 

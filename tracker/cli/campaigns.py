@@ -35,9 +35,12 @@ def campaign_group() -> None:
               help="First month of the fiscal year (for December's share of the year).")
 @click.option("--raised", "raised_basis", type=click.Choice(["gross", "net_of_fees"]), default="gross", show_default=True,
               help="What 'raised' means: amount minus refunds, or also minus processing fees.")
+@click.option("--goal-counts", type=click.Choice(["raised", "with_match", "with_received_match"]), default="raised",
+              show_default=True, help="What the goal's percent and gap count: raised, or also the match earned, or "
+                                      "also the match received (tracker match).")
 @pass_ctx
 def campaign_create(ctx: Context, slug, name, goal, currency, start, end, tz_name, goal_new_donors, goal_donors,
-                    fiscal_year_start, raised_basis) -> None:
+                    fiscal_year_start, raised_basis, goal_counts) -> None:
     """Create a campaign: a goal over whole days in the campaign's own time zone.
 
     The window is [start 00:00, the day after end 00:00) local time.
@@ -57,6 +60,7 @@ def campaign_create(ctx: Context, slug, name, goal, currency, start, end, tz_nam
             session, slug=slug, name=name, goal_cents=goal_cents, currency=currency.upper(),
             timezone=tz_name, start=start_d, end=end_d, now=utc_now(), goal_new_donors=goal_new_donors,
             goal_donors=goal_donors, fiscal_year_start_month=fiscal_year_start, raised_basis=raised_basis,
+            goal_counts=goal_counts,
         )
         click.echo(
             f"created campaign {c.slug}: {c.name}, goal {format_money(c.goal_cents, c.currency)}, "
@@ -116,11 +120,13 @@ def _donor_goal(option: str, text: str | None):
 @click.option("--end", help="New last day, YYYY-MM-DD (the deadline is 23:59:59 that day).")
 @click.option("--start", help="New first day, YYYY-MM-DD (needs --force).")
 @click.option("--timezone", "tz_name", help="New IANA time zone (needs --force).")
+@click.option("--goal-counts", type=click.Choice(["raised", "with_match", "with_received_match"]),
+              help="What the goal's percent and gap count: raised, or also the match earned, or received.")
 @click.option("--force", is_flag=True, help="Allow --start and --timezone, which re-count the campaign's gifts.")
 @click.option("--as-of", "as_of", help="Record the edit at this moment (ISO 8601; naive = campaign's zone; default: now).")
 @pass_ctx
-def campaign_edit(ctx: Context, slug, goal, name, goal_new_donors, goal_donors, end, start, tz_name, force,
-                  as_of) -> None:
+def campaign_edit(ctx: Context, slug, goal, name, goal_new_donors, goal_donors, end, start, tz_name, goal_counts,
+                  force, as_of) -> None:
     """Change a campaign: only the options given change, each recorded with who and when (shown by status and
     on the dashboard: "goal raised to $450,000 on Dec 29").
 
@@ -147,9 +153,11 @@ def campaign_edit(ctx: Context, slug, goal, name, goal_new_donors, goal_donors, 
         wanted["goal_donors"] = _donor_goal("--goal-donors", goal_donors)
     if tz_name is not None:
         wanted["timezone"] = tz_name
+    if goal_counts is not None:
+        wanted["goal_counts"] = goal_counts
     if not wanted:
-        raise UsageError("nothing to change: give --goal, --name, --goal-new-donors, --goal-donors, --end, "
-                         "--start or --timezone")
+        raise UsageError("nothing to change: give --goal, --name, --goal-new-donors, --goal-donors, --goal-counts, "
+                         "--end, --start or --timezone")
     actor = os_user()
     with db.transaction(ctx.sessions()) as session:
         c = queries.get_campaign(session, slug)
@@ -194,9 +202,10 @@ def campaign_delete(ctx: Context, slug: str, force: bool) -> None:
 
         audit(session, actor=os_user(), action="campaign delete", rows=0, now=utc_now(),
               detail=f"{slug}: {refs['report_runs']:,} report runs, {refs['variants']:,} popup variants, "
-                     f"{refs['changes']:,} edits deleted")
+                     f"{refs['changes']:,} edits, {refs['match_pools']:,} match pools deleted")
     click.echo(f"deleted campaign {slug} with {refs['report_runs']:,} report runs, {refs['variants']:,} popup "
-               f"variants and {refs['changes']:,} edits; its {refs['gifts']:,} counted gifts stay")
+               f"variants, {refs['changes']:,} edits and {refs['match_pools']:,} match pools; its {refs['gifts']:,} "
+               "counted gifts stay")
     if scheduled:
         click.echo(f"the configuration's {', '.join(scheduled)} still name it: remove them from "
                    f"{ctx.config.path or 'the configuration'}", err=True)

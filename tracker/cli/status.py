@@ -66,6 +66,16 @@ def _status_text(st: campaign_math.Status) -> str:
         f"  Needed     {needed}",
         f"  Pace       {money(st.last_24_hours_cents)} in the last 24 hours, {money(st.last_7_days_cents)} in the last 7 days",
     ]
+    if st.match.pools:
+        counting = campaign_math.GOAL_COUNTS_TEXT[st.goal_counts]
+        lines.insert(2, f"  Match      {money(st.match.earned_cents)} earned ({money(st.match.received_cents)} received, "
+                        f"{money(st.match.pending_cents)} pending), {money(st.match.remaining_cents)} remaining; "
+                        f"raised with match {money(st.raised_with_match_cents)}")
+        for i, p in enumerate(st.match.pools):
+            lines.insert(3 + i, f"             {campaign_math.match_line(p, st)}")
+        if counting:
+            lines[1] = (f"  Raised     {money(st.raised_cents)}, {basis}; {counting}: {money(st.progress)} of "
+                        f"{money(st.goal_cents)} ({st.percent}%)")
     if st.changes:  # beside the goal: "goal raised to $450,000 on Dec 29"
         lines.insert(2, "  Changed    " + "; ".join(campaign_math.change_text(c, tz, cur) for c in st.changes))
     if st.typical_position:

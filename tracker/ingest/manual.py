@@ -28,7 +28,7 @@ from tracker.ingest.states import effective
 from tracker.models import PLEDGE_KINDS, Campaign, Donation, GiftDetail, Pledge
 
 SOURCE = "manual"
-METHODS = ("check", "cash", "daf", "stock", "wire", "other")
+METHODS = ("check", "cash", "daf", "stock", "wire", "in_kind", "other")
 PREFIX = "M-"
 _NUMBERS = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})")
 

@@ -3,6 +3,7 @@
 - A milestone is a percentage of the goal (or of the new-donor goal) that raised has reached.
 - "Behind the typical curve" holds while raised is more than a margin below where the goal's typical
   curve of earlier years stands at this moment, inside the campaign window.
+- A match pool's use: 80% and 100% of its cap earned (100 only when nothing remains), "match-ID-80".
 Each alert has a key ("goal-50", "new-donors-25", "behind-typical") that is recorded when sent, so
 it is sent once. When several milestones of one kind are reached between two checks (a first run on
 the 20th, say), only the highest is sent and the lower ones are recorded as passed over by it.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from tracker.campaign import Status
+from tracker.campaign import GOAL_COUNTS_TEXT, Status
 from tracker.money import format_money
 
 
@@ -32,7 +33,7 @@ def _new_donor_goal(st: Status):
 
 def reached(st: Status, percents: tuple[int, ...]) -> list[tuple[str, int]]:
     """(group, percent) of every milestone reached by now: raised * 100 >= goal * percent, in integers."""
-    out = [("goal", p) for p in percents if st.goal_cents and st.raised_cents * 100 >= st.goal_cents * p]
+    out = [("goal", p) for p in percents if st.goal_cents and st.progress * 100 >= st.goal_cents * p]
     g = _new_donor_goal(st)
     if g:
         out += [("new-donors", p) for p in percents if g.count * 100 >= g.goal * p]
@@ -45,11 +46,14 @@ def current(st: Status, percents: tuple[int, ...], behind_margin_percent: int | 
     out = []
     for group, p in reached(st, percents):
         if group == "goal":
-            text = f"{st.name} passed {p}% of its goal: {money(st.raised_cents)} of {money(st.goal_cents)}"
+            counting = GOAL_COUNTS_TEXT.get(st.goal_counts, "")
+            text = (f"{st.name} passed {p}% of its goal: {money(st.progress)} of {money(st.goal_cents)}"
+                    + (f" ({counting})" if counting else ""))
         else:
             g = _new_donor_goal(st)
             text = f"{st.name} passed {p}% of its new-donor goal: {g.count:,} of {g.goal:,} new donors"
         out.append(Alert(f"{group}-{p}", group, p, text))
+    out += match_alerts(st)
     typical = st.typical_cents_by_now
     inside = st.starts_at <= st.as_of < st.ends_at
     if behind_margin_percent and inside and typical and st.raised_cents * 100 < typical * (100 - behind_margin_percent):
@@ -57,6 +61,27 @@ def current(st: Status, percents: tuple[int, ...], behind_margin_percent: int | 
         out.append(Alert("behind-typical", "behind", behind_margin_percent,
                          f"{st.name} is behind the typical curve: {money(st.raised_cents)} raised, typically "
                          f"{money(typical)} by now ({money(short)} short, {short * 100 // typical}% behind)"))
+    return out
+
+
+MATCH_LEVELS = (80, 100)  # percent of a match pool's cap earned
+
+
+def match_alerts(st: Status) -> list[Alert]:
+    """A pool 80% used (earned * 100 >= cap * 80, in integers) and 100% used (nothing remains); one group per pool,
+    so only the highest reached is sent when both are reached between two checks."""
+    money = lambda cents: format_money(cents, st.currency)  # noqa: E731
+    out = []
+    for p in st.match.pools:
+        for level in MATCH_LEVELS:
+            used = p.remaining_cents == 0 if level == 100 else p.earned_cents * 100 >= p.cap_cents * level
+            if not used:
+                continue
+            what = "is used up" if level == 100 else f"is {level}% used"
+            rest = "" if level == 100 else f", {money(p.remaining_cents)} left"
+            out.append(Alert(f"match-{p.pool.id}-{level}", f"match-{p.pool.id}", level,
+                             f"{st.name}: the {p.pool.name} match {what}: {money(p.earned_cents)} of "
+                             f"{money(p.cap_cents)} earned{rest}"))
     return out
 
 

@@ -10,7 +10,7 @@ import html as html_lib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tracker.campaign import Status, committed_line, status_json, time_left_text
+from tracker.campaign import GOAL_COUNTS_TEXT, Status, committed_line, match_line, status_json, time_left_text
 from tracker.money import cents_to_decimal_str, format_money
 
 FORMATS = ("text", "markdown", "html", "json")
@@ -41,10 +41,18 @@ def lines(data: ReportData) -> list[tuple[str, str]]:
     money = lambda cents: format_money(cents, cur)  # noqa: E731
     pace = st.pace_needed
     p = st.projection
-    out = [
-        ("Raised", f"{money(st.raised_cents)} of {money(st.goal_cents)} ({st.percent}%)"),
-        *([("Committed", committed_line(st.committed, cur) + ", not yet received (not in raised)")]
-          if st.committed.pledges else []),
+    counting = GOAL_COUNTS_TEXT.get(st.goal_counts, "")
+    raised = f"{money(st.raised_cents)} of {money(st.goal_cents)} ({st.percent}%)" if not counting else \
+        f"{money(st.raised_cents)}; {counting}: {money(st.progress)} of {money(st.goal_cents)} ({st.percent}%)"
+    out = [("Raised", raised)]
+    if st.committed.pledges:
+        out.append(("Committed", committed_line(st.committed, cur) + ", not yet received (not in raised)"))
+    if st.match.pools:
+        out.append(("Match", f"{money(st.match.earned_cents)} earned ({money(st.match.received_cents)} received, "
+                             f"{money(st.match.pending_cents)} pending), {money(st.match.remaining_cents)} "
+                             f"remaining; raised with match {money(st.raised_with_match_cents)}"))
+        out += [("Match pool", match_line(p, st)) for p in st.match.pools]
+    out += [
         ("Gap", money(st.gap_cents)),
         ("Time left", time_left_text(st.seconds_left) + f" (deadline {st.deadline.astimezone(st.tz):%b %d, %H:%M %Z})"),
         ("Yesterday", money(data.yesterday_cents)),
@@ -65,8 +73,9 @@ def lines(data: ReportData) -> list[tuple[str, str]]:
 
 def title(data: ReportData) -> str:
     st = data.status
-    return f"{st.name}: {format_money(st.raised_cents, st.currency, whole=True)} of " \
-           f"{format_money(st.goal_cents, st.currency, whole=True)} ({st.percent}%), {time_left_text(st.seconds_left)} left"
+    return f"{st.name}: {format_money(st.progress, st.currency, whole=True)} of " \
+           f"{format_money(st.goal_cents, st.currency, whole=True)} ({st.percent}%" \
+           f"{', with match' if st.goal_counts != 'raised' else ''}), {time_left_text(st.seconds_left)} left"
 
 
 def render_text(data: ReportData) -> str:
