@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dashboards.cache import PageCache
 from tracker import campaign as campaign_math, queries
 from tracker.errors import TrackerError
+from tracker.live import Live
 from tracker.money import format_money
 from tracker.wall import HOURS, WallView, time_left_text, wall_view
 
@@ -37,6 +38,7 @@ CHART = "wall-chart"
 CHART_TITLE = "wall-chart-title"
 CHART_DATA = "wall-chart-data"  # the figure as the server makes it; assets/wall.js sizes its type to the screen
 AS_OF = "wall-as-of"
+IMPORT_NOTE = "wall-import-note"
 BLUE, GREEN, GREY = "#0072B2", "#009E73", "#7f7f7f"
 
 
@@ -111,17 +113,23 @@ def chart(view: WallView) -> dict:
     }
 
 
-def show(session: Session, search: str | None, at: datetime, how: str = "") -> tuple:
+def show(session: Session, search: str | None, at: datetime, how: str = "", live: Live | None = None) -> tuple:
     """(title, raised, bar, tiles, chart, as-of line) for the campaign of `search` at `at` (the chart's hours are
-    the campaign's, named in the as-of line's zone)."""
+    the campaign's, named in the as-of line's zone; `live`: the figures kept between reads, tracker.live)."""
     c = pick(session, search, at)
     if c is None:
         empty = {"data": [], "layout": {}}
         return "No campaign yet", "-", None, [], empty, "Create one with tracker campaign create."
-    view = wall_view(session, c, as_of=at)
+    view = wall_view(session, c, as_of=at, live=live)
     st = view.status
     return (st.name, format_money(st.raised_cents, st.currency, whole=True), bar(st), tiles(view), chart(view),
             f"As of {at.astimezone(st.tz):%b %d %H:%M %Z}{how}")
+
+
+def import_note(session: Session, search: str | None, since: datetime, at: datetime) -> str:
+    """While an import runs: the figures shown are those computed at `since` (campaign time)."""
+    c = pick(session, search, at)
+    return f"Import in progress — figures as of {since.astimezone(c.tz):%H:%M}"
 
 
 def layout(refresh_ms: int, pinned: bool) -> html.Div:
@@ -141,7 +149,7 @@ def layout(refresh_ms: int, pinned: bool) -> html.Div:
 
 
 def register(server: Flask, sessions: sessionmaker[Session], now: Callable[[], datetime], cache: PageCache, *,
-             refresh_seconds: int, pinned: bool) -> Dash:
+             refresh_seconds: int, pinned: bool, live: Live | None = None) -> Dash:
     """The wall's Dash app on `server`, at PREFIX; its callback reads the moment from `now()`."""
     app = Dash("dashboards.wall", server=server, url_base_pathname=PREFIX, title="Wall: Campaign tracker",
                update_title=None, serve_locally=True, compress=False)
@@ -159,7 +167,12 @@ def register(server: Flask, sessions: sessionmaker[Session], now: Callable[[], d
     def refresh(search, _n):
         at = now()
         try:
-            return cache.get(("wall", search or "", at), lambda: _read(sessions, show, search, at, how))
+            shown, since = cache.lookup(("wall", search or "", at), lambda: _read(sessions, show, search, at, how, live),
+                                        family=("wall", search or ""))
+            if since is not None and shown[0] != "No campaign yet":
+                shown = (*shown[:5], html.Span([shown[5], html.Br(), html.Span(
+                    _read(sessions, import_note, search, since, at), id=IMPORT_NOTE)]))
+            return shown
         except TrackerError as exc:
             return "Cannot show the wall", "-", None, [html.Div(str(exc), className="wall-error")], \
                 {"data": [], "layout": {}}, ""

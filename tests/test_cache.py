@@ -125,3 +125,68 @@ def test_the_overview_charts_tie_to_the_daily_totals_and_earlier_finals(sessions
             line = cv.by_day()
             assert len(line) == 31 and line[-1][1] == final  # day 31 holds the final, to the cent
             assert all(a[1] <= b[1] for a, b in zip(line, line[1:]))
+
+
+def test_while_an_import_runs_each_page_is_served_as_last_computed_and_recomputed_every_so_often(sessions):
+    import socket
+    import time as time_
+
+    from dashboards.cache import PageCache
+    from tracker.db import bump_revision, process_name
+    from tracker.models import ImportBatch
+
+    moments = iter([datetime(2026, 12, 28, 20, i, tzinfo=UTC) for i in range(10)])
+    computed = []
+
+    def compute():
+        computed.append(len(computed) + 1)
+        return computed[-1]
+
+    def batch(owner):
+        with sessions.begin() as session:
+            session.add(b := ImportBatch(filename="big.csv", sha256="0" * 64, format="generic", source="generic",
+                                         started_at=datetime.now(UTC), status="running", owner=owner))
+            bump_revision(session, datetime.now(UTC))
+            session.flush()
+            return b.id
+
+    cache = PageCache(sessions, clock=lambda: next(moments))
+    assert cache.lookup(("page", "12:00"), compute, family="page") == (1, None)
+    # an import killed long ago (its process is gone) does not count as running
+    batch(f"{socket.gethostname()}:{2 ** 22 + 12345}")
+    assert cache.lookup(("page", "12:00"), compute, family="page") == (2, None)
+    running = batch(process_name())
+    # the same page at the next minute, the data changed: the figures as last computed, and since when
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (2, datetime(2026, 12, 28, 20, 1, tzinfo=UTC))
+    assert computed == [1, 2]
+    cache._import_every = 0.01  # past the interval: computed again (once), then served from that
+    time_.sleep(0.02)
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (3, datetime(2026, 12, 28, 20, 2, tzinfo=UTC))
+    with sessions.begin() as session:
+        session.get(ImportBatch, running).status = "completed"
+        session.get(ImportBatch, running).finished_at = datetime.now(UTC)
+        bump_revision(session, datetime.now(UTC))
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (4, None)  # the import ended: complete figures
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (4, None)
+
+
+def test_viewers_asking_for_a_page_being_computed_wait_for_that_computation(sessions):
+    import threading
+    import time as time_
+
+    from dashboards.cache import PageCache
+
+    cache, computed = PageCache(sessions), []
+
+    def slow():
+        computed.append(1)
+        time_.sleep(0.3)
+        return "page"
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get(("overview", 1), slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == ["page"] * 8 and computed == [1]

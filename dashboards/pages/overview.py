@@ -13,7 +13,9 @@ from dash import dcc, html
 from sqlalchemy.orm import Session
 
 from dashboards import figures
+from dashboards.cache import IMPORT_EVERY
 from tracker import campaign as campaign_math, queries, service
+from tracker.live import Live
 from tracker.money import format_money
 from tracker.wording import count, verb
 from tracker.service import Overview
@@ -31,6 +33,8 @@ HOURLY = "hourly-graph"
 TICKER = "recent-gifts"
 LARGEST = "largest-gifts"
 RECENT_FACTS = "recent-facts"
+IMPORT_NOTE = "import-note"
+IMPORT_SECONDS = int(IMPORT_EVERY)
 
 
 def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str | None]:
@@ -40,14 +44,22 @@ def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str |
     return [{"value": c.slug, "label": c.name} for c in campaigns], (chosen.slug if chosen else None)
 
 
-def show(session: Session, slug: str, at: datetime, how: str = "") -> tuple:
+def show(session: Session, slug: str, at: datetime, how: str = "", live: Live | None = None) -> tuple:
     """The page for campaign `slug` at `at`: (cards, goal bar, cumulative figure, channels figure,
-    the as-of line, a notice (none), the segments table). `how` ends the as-of line: how the moment was chosen."""
-    view = service.overview(session, queries.get_campaign(session, slug), as_of=at)
+    the as-of line, a notice (none), the segments table). `how` ends the as-of line: how the moment was chosen;
+    `live`: the figures the dashboard keeps between reads (tracker.live)."""
+    view = service.overview(session, queries.get_campaign(session, slug), as_of=at, live=live)
     st = view.status
     label = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{how}"
     return cards(view), [progress(st), *goal_changes(st), *books(st)], figure(view), channels_figure(view), label, None, \
         segments_table(view)
+
+
+def import_note(session: Session, slug: str, since: datetime) -> str:
+    """What the as-of line adds while an import runs: the figures shown are those computed at `since`."""
+    tz = queries.get_campaign(session, slug).tz
+    return (f"Import in progress — figures as of {since.astimezone(tz):%H:%M}, brought up to date every "
+            f"{IMPORT_SECONDS} s until it ends")
 
 
 def ago(seconds: float) -> str:
