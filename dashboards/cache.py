@@ -10,7 +10,8 @@ exact. Entries also expire after `ttl` seconds and the least recently used go fi
 One computation per key at a time: a request that finds the same page being computed waits for it
 instead of computing it again (twenty viewers refreshing at once after a change cost one computation).
 
-While an import runs (an `imports` row marked running whose process has not ended), its chunks change
+While an import runs (an `imports` row marked running, started in the last 6 hours by a process that has
+not ended), its chunks change
 the gifts every few seconds without being complete: each page is then served as last computed (the same
 page, whatever minute the clock has moved to) and worked out again at most every `import_every` seconds,
 by one request while the others are still served the previous figures; `lookup` says since when. When
@@ -22,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from cachetools import TTLCache
@@ -34,6 +35,8 @@ from tracker.db import process_gone
 
 T = TypeVar("T")
 IMPORT_EVERY = 30.0  # seconds between computations of a page while an import runs
+# an import marked running for longer was interrupted where nothing here can tell (on another machine)
+STILL_RUNNING = timedelta(hours=6)
 
 
 def to_the_minute(moment: datetime) -> datetime:
@@ -56,9 +59,12 @@ class PageCache:
             return queries.data_revision(session)
 
     def state(self) -> tuple[int, bool]:
-        """(the data revision, whether an import is running)."""
+        """(the data revision, whether an import is running: marked running, started in the last STILL_RUNNING,
+        by a process that has not ended)."""
+        since = self._clock() - STILL_RUNNING
         with self._sessions.begin() as session:
-            running = [owner for _, _, owner in queries.running_imports(session) if not process_gone(owner)]
+            running = [owner for _, started, owner in queries.running_imports(session)
+                       if owner and started >= since and not process_gone(owner)]
             return queries.data_revision(session), bool(running)
 
     def get(self, key: Hashable, compute: Callable[[], T], *, family: Hashable | None = None) -> T:

@@ -135,7 +135,7 @@ def test_while_an_import_runs_each_page_is_served_as_last_computed_and_recompute
     from tracker.db import bump_revision, process_name
     from tracker.models import ImportBatch
 
-    moments = iter([datetime(2026, 12, 28, 20, i, tzinfo=UTC) for i in range(10)])
+    now = [datetime(2026, 12, 28, 20, 0, tzinfo=UTC)]
     computed = []
 
     def compute():
@@ -145,29 +145,37 @@ def test_while_an_import_runs_each_page_is_served_as_last_computed_and_recompute
     def batch(owner):
         with sessions.begin() as session:
             session.add(b := ImportBatch(filename="big.csv", sha256="0" * 64, format="generic", source="generic",
-                                         started_at=datetime.now(UTC), status="running", owner=owner))
+                                         started_at=now[0], status="running", owner=owner))
             bump_revision(session, datetime.now(UTC))
             session.flush()
             return b.id
 
-    cache = PageCache(sessions, clock=lambda: next(moments))
+    cache = PageCache(sessions, clock=lambda: now[0])
     assert cache.lookup(("page", "12:00"), compute, family="page") == (1, None)
-    # an import killed long ago (its process is gone) does not count as running
+    # an import whose process is gone (killed) does not count as running, nor one without an owner
     batch(f"{socket.gethostname()}:{2 ** 22 + 12345}")
+    batch(None)
     assert cache.lookup(("page", "12:00"), compute, family="page") == (2, None)
     running = batch(process_name())
     # the same page at the next minute, the data changed: the figures as last computed, and since when
-    assert cache.lookup(("page", "12:01"), compute, family="page") == (2, datetime(2026, 12, 28, 20, 1, tzinfo=UTC))
+    now[0] = datetime(2026, 12, 28, 20, 1, tzinfo=UTC)
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (2, datetime(2026, 12, 28, 20, 0, tzinfo=UTC))
     assert computed == [1, 2]
     cache._import_every = 0.01  # past the interval: computed again (once), then served from that
     time_.sleep(0.02)
-    assert cache.lookup(("page", "12:01"), compute, family="page") == (3, datetime(2026, 12, 28, 20, 2, tzinfo=UTC))
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (3, datetime(2026, 12, 28, 20, 1, tzinfo=UTC))
+    cache._import_every = 30
+    now[0] = datetime(2026, 12, 28, 20, 2, tzinfo=UTC)
+    assert cache.lookup(("page", "12:02"), compute, family="page") == (3, datetime(2026, 12, 28, 20, 1, tzinfo=UTC))
+    now[0] = datetime(2026, 12, 29, 3, 0, tzinfo=UTC)  # marked running for more than 6 hours: interrupted
+    assert cache.lookup(("page", "19:00"), compute, family="page") == (4, None)
+    now[0] = datetime(2026, 12, 28, 20, 2, tzinfo=UTC)
     with sessions.begin() as session:
         session.get(ImportBatch, running).status = "completed"
         session.get(ImportBatch, running).finished_at = datetime.now(UTC)
         bump_revision(session, datetime.now(UTC))
-    assert cache.lookup(("page", "12:01"), compute, family="page") == (4, None)  # the import ended: complete figures
-    assert cache.lookup(("page", "12:01"), compute, family="page") == (4, None)
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (5, None)  # the import ended: complete figures
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (5, None)
 
 
 def test_viewers_asking_for_a_page_being_computed_wait_for_that_computation(sessions):
