@@ -168,8 +168,11 @@ def start_server(url: str, code: str | None = None) -> tuple[subprocess.Popen, s
     env = {k: v for k, v in os.environ.items() if k != "TRACKER_DATABASE_URL"}
     if code:
         env["PYTHONPATH"] = code
+    # its output to a file: waitress says "Task queue depth is N" at every queued request, and a pipe nobody reads
+    # fills up and stops the server (a request then waits for as long as the benchmark runs)
+    log = tempfile.NamedTemporaryFile("w+", prefix="bench-dashboard-server-", suffix=".log", delete=False)
     server = subprocess.Popen([sys.executable, "-m", "tracker", "--db", url, "serve", "--port", str(port),
-                               "--as-of", AS_OF], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                               "--as-of", AS_OF], stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -178,7 +181,7 @@ def start_server(url: str, code: str | None = None) -> tuple[subprocess.Popen, s
             return server, base
         except requests.ConnectionError:
             if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit(f"the dashboard did not start: {server.stdout.read() if server.poll() is not None else ''}")
+                raise SystemExit(f"the dashboard did not start: {Path(log.name).read_text()[-2000:]}")
             time.sleep(0.3)
 
 
@@ -247,7 +250,11 @@ def poll(targets: dict[str, tuple[str, dict]], seconds: float, threads: int = 20
         names = list(targets)
         i = k
         while time.monotonic() < stop:
-            ms = post(http, targets[names[i % len(names)]])
+            t = time.perf_counter()
+            try:
+                ms = post(http, targets[names[i % len(names)]])
+            except requests.RequestException:  # counted at the time it took (a timeout: 120 s)
+                ms = (time.perf_counter() - t) * 1000
             i += 1
             with lock:
                 out.append(ms)

@@ -240,7 +240,7 @@ def create_app(
                     admin=auth.role() == "admin" and not auth.open_mode(), now=clock())
 
     screen = wall.register(app.server, sessions, moments.now, cache, refresh_seconds=refresh_seconds,
-                           pinned=as_of is not None, live=live)
+                           pinned=as_of is not None, live=live, pinned_label=pinned_label)
     # Dash's inline start-up scripts (the dashboard's and the wall's), by their hashes
     security.allow_scripts(app.server, [*app.csp_hashes(), *screen.csp_hashes()])
     return app

@@ -66,9 +66,22 @@ def bar(st: campaign_math.Status) -> html.Div:
                      html.Div(label, className="wall-bar-label", id="wall-bar-label")])
 
 
-def _tile(label: str, value: str, detail: str, key: str) -> html.Div:
+def unit_parts(text: str) -> list[str]:
+    """"3 days 12 hours" as ["3 days", "12 hours"]: the places a time may wrap (between its units, never inside one)."""
+    words = text.split()
+    if len(words) < 2 or not words[0].isdigit():
+        return [text]
+    return [" ".join(words[i:i + 2]) for i in range(0, len(words), 2)]
+
+
+def _tile(label: str, value: str, detail: str, key: str, parts: bool = False) -> html.Div:
+    shown = value
+    if parts:  # each unit kept whole ("3 days" / "12 hours" at worst), the long ones in a smaller size
+        pieces = unit_parts(value)
+        shown = [x for i, p in enumerate(pieces) for x in ([" "] if i else []) + [html.Span(p, className="wall-nowrap")]]
+    long = " wall-tile-value-long" if parts and len(value) > 10 else ""
     return html.Div([html.Div(label, className="wall-tile-label"),
-                     html.Div(value, className="wall-tile-value", id=f"wall-{key}"),
+                     html.Div(shown, className="wall-tile-value" + long, id=f"wall-{key}"),
                      html.Div(detail, className="wall-tile-detail")], className="wall-tile")
 
 
@@ -88,7 +101,8 @@ def tiles(view: WallView) -> list:
     n = view.last_hour_gifts
     return [
         _tile("Gap", format_money(st.gap_cents, cur, whole=True), needed, "gap"),
-        _tile("Time left", time_left_text(st.seconds_left), f"ends {deadline:%b %d, %H:%M %Z}", "time-left"),
+        _tile("Time left", time_left_text(st.seconds_left), f"ends {deadline:%b %d, %H:%M %Z}", "time-left",
+              parts=True),
         _tile("Last year at this moment", then, then_detail, "last-year"),
         _tile("Last hour", f"{n:,} gift{'s' * (n != 1)}", format_money(view.last_hour_cents, cur, whole=True),
               "last-hour"),
@@ -132,10 +146,13 @@ def import_note(session: Session, search: str | None, since: datetime, at: datet
     return f"Import in progress — figures as of {since.astimezone(c.tz):%H:%M}"
 
 
-def layout(refresh_ms: int, pinned: bool) -> html.Div:
+def layout(refresh_ms: int, pinned: bool, pinned_label: str | None = None) -> html.Div:
+    """The wall's frame; `pinned_label` ("demo as of Dec 28, 12:00") is shown beside the title, as on every page."""
     return dmc.MantineProvider(html.Main([
         dcc.Location(id=LOCATION),
-        html.H1(id=TITLE, className="wall-title"),
+        html.Div([html.H1(id=TITLE, className="wall-title"),
+                  *([html.Div(pinned_label, id="pinned-label", className="wall-pinned")] if pinned_label else [])],
+                 className="wall-head"),
         html.Div(id=RAISED, className="wall-raised"),
         html.Div(id=BAR, className="wall-bar"),
         html.Div(id=TILES, className="wall-tiles"),
@@ -149,11 +166,12 @@ def layout(refresh_ms: int, pinned: bool) -> html.Div:
 
 
 def register(server: Flask, sessions: sessionmaker[Session], now: Callable[[], datetime], cache: PageCache, *,
-             refresh_seconds: int, pinned: bool, live: Live | None = None) -> Dash:
-    """The wall's Dash app on `server`, at PREFIX; its callback reads the moment from `now()`."""
+             refresh_seconds: int, pinned: bool, live: Live | None = None, pinned_label: str | None = None) -> Dash:
+    """The wall's Dash app on `server`, at PREFIX; its callback reads the moment from `now()`; `pinned_label`
+    names a pinned moment beside the title (the demo's "demo as of ...")."""
     app = Dash("dashboards.wall", server=server, url_base_pathname=PREFIX, title="Wall: Campaign tracker",
                update_title=None, serve_locally=True, compress=False)
-    app.layout = layout(refresh_seconds * 1000, pinned)
+    app.layout = layout(refresh_seconds * 1000, pinned, pinned_label)
     how = " (pinned)" if pinned else f", refreshing every {refresh_seconds} s"
 
     @server.get(PREFIX.rstrip("/"))

@@ -45,6 +45,7 @@ def same(sessions, live: Live, at: datetime) -> None:
         c = queries.get_campaign(session, "dec-2026")
         kept = service.overview(session, c, as_of=at, live=live)
     assert kept.status == plain.status
+    assert kept.cumulative == plain.cumulative and kept.status.fiscal == plain.status.fiscal
     assert kept.status.segments == plain.status.segments
     order = ["day", "channel"]
     assert kept.channel_days.sort_values(order).reset_index(drop=True).equals(
@@ -85,6 +86,10 @@ def test_kept_figures_equal_fresh_ones_after_every_kind_of_change(sessions, make
     same(sessions, live, AS_OF)
     with sessions.begin() as session:
         manual.add(session, amount="500", donated_at="2025-12-15 10:00", email="d1@example.org",
+                   timezone=queries.get_campaign(session, "dec-2026").tz, actor="t", now=NOW)
+    same(sessions, live, AS_OF)
+    with sessions.begin() as session:  # in this fiscal year, before the campaign: its share moves
+        manual.add(session, amount="900", donated_at="2026-03-15 10:00", email="d2@example.org",
                    timezone=queries.get_campaign(session, "dec-2026").tz, actor="t", now=NOW)
     same(sessions, live, AS_OF)
 

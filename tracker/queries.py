@@ -443,18 +443,32 @@ def fiscal_year(campaign: Campaign) -> tuple[date, date]:
 
 
 def fiscal_share(session: Session, campaign: Campaign, raised_cents: int, as_of: datetime,
-                 earlier: list[Campaign]) -> FiscalShare:
-    """The campaign's raised as a share of its fiscal year's (both up to `as_of`), and earlier campaigns' shares."""
+                 earlier: list[Campaign], kept=None) -> FiscalShare:
+    """The campaign's raised as a share of its fiscal year's (both up to `as_of`), and earlier campaigns' shares.
+
+    `kept(key, compute)`, when given, keeps what only gifts dated before the campaign began make up (tracker.live):
+    the earlier years' figures, and this fiscal year's part before the campaign."""
+    start = campaign.starts_at
+
+    def between(c: Campaign, a: datetime, b: datetime) -> int:
+        if b <= a:
+            return 0
+        if kept is None or a >= start:
+            return raised_between(session, c.currency, a, b, c.raised_basis)[0]
+        before = min(b, start)  # sums over time: the part before the campaign kept, the rest read
+        part = kept(("raised", c.currency, c.raised_basis, a, before),
+                    lambda: raised_between(session, c.currency, a, before, c.raised_basis)[0])
+        return part + (raised_between(session, c.currency, before, b, c.raised_basis)[0] if before < b else 0)
 
     def year_cents(c: Campaign) -> int:
         first, last = fiscal_year(c)
         year = Window(first, last, c.tz, as_of)
-        return raised_between(session, c.currency, year.starts_at, year.end, c.raised_basis)[0] if year.opened else 0
+        return between(c, year.starts_at, year.end) if year.opened else 0
 
     shares = []
     for c in earlier:
         total = year_cents(c)
-        mine = raised_between(session, c.currency, c.starts_at, c.ends_at, c.raised_basis)[0]
+        mine = between(c, c.starts_at, c.ends_at)
         shares.append((c.slug, mine / total if total > 0 else None))
     first, last = fiscal_year(campaign)
     return FiscalShare(first, last, year_cents(campaign), raised_cents, tuple(shares))

@@ -121,7 +121,8 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
         last_7_days_cents=pace(24 * 7),
         earlier=tuple(at_the_same_moment(session, campaign, as_of, curves)),
         segments=segments,
-        fiscal=queries.fiscal_share(session, campaign, totals.raised_cents, as_of, earlier),
+        fiscal=queries.fiscal_share(session, campaign, totals.raised_cents, as_of, earlier, kept=None if live is None
+                                    else lambda key, compute: live.earlier(session, campaign, as_of, key, compute)),
         late_gifts=late_gifts,
         late_cents=late_cents,
         duplicates=queries.undecided_duplicates(session, campaign, as_of),
@@ -208,11 +209,18 @@ def overview(session: Session, campaign: Campaign, *, as_of: datetime, live: Liv
     curves, track = _earlier_track(session, c, as_of, live)
     window = c.window_at(as_of)
     by_channel = live.channel_days(session, c, as_of) if live is not None else None
+    if by_channel is None:
+        days = queries.daily_totals(session, c, as_of)
+    else:  # the same sums: the rollups are the counted gifts' sums, and a quarter hour lies in one local day
+        days = {}
+        for day, cents in zip(by_channel["day"], by_channel["cents"]):
+            days[day] = days.get(day, 0) + int(cents)
+        days = {d: cents for d, cents in days.items() if cents}
     earlier = [(cv.slug, [(c.start_date + timedelta(days=d - 1), cents) for d, cents in cv.by_day()
                           if d - 1 <= (c.end_date - c.start_date).days]) for cv in curves]
     return Overview(
         status=campaign_status(session, c, as_of=as_of, curves=curves, track=track, live=live),
-        cumulative=cm.cumulative_by_day(window, queries.daily_totals(session, c, as_of)),
+        cumulative=cm.cumulative_by_day(window, days),
         goal_line=cm.goal_line(c),
         typical_line=typical_curve(c.window, curves, c.goal_cents),
         track_record=track,
