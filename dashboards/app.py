@@ -189,7 +189,7 @@ def create_app(
         try:
             at, chosen = moments.of(picked, slug)
             return cache.get(("last48", slug, at, donor_level),
-                             lambda: read(overview.last_48_hours, slug, at, donor_level),
+                             lambda: read(overview.last_48_hours, slug, at, donor_level, live),
                              family=("last48", slug, at if chosen else None, donor_level))
         except TrackerError as exc:
             return dmc.Alert(str(exc), title="Cannot show the last 48 hours", color="red")

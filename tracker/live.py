@@ -7,6 +7,7 @@ closes):
 
 - each donor's figures in the window (segment, cents, recurring and one-time gifts) and their sums, which are
   the donor segments; and last campaign's donors with what they gave (LYBUNT and the retention rate);
+- the new recurring donors and what each adds a month;
 - raised by local day and channel;
 - the earlier campaigns' curves and their backtest.
 
@@ -46,6 +47,7 @@ class _Kept:
     previous: dict[int, int] | None = None  # last campaign's donors -> cents given there
     previous_for: tuple | None = None  # (its slug, its end) that `previous` was read for
     days: dict[date, list[tuple[str, int]]] = field(default_factory=dict)  # local day -> [(channel, cents)]
+    recurring: dict[int, int] = field(default_factory=dict)  # new recurring donor -> cents a month
     earlier: dict = field(default_factory=dict)  # the earlier campaigns' curves and backtest, by their key
 
 
@@ -93,6 +95,14 @@ class Live:
             rows = [(d, ch, cents) for d in sorted(kept.days) for ch, cents in kept.days[d]]
         return pd.DataFrame(rows, columns=["day", "channel", "cents"])
 
+    def new_recurring(self, session: Session, campaign: Campaign, as_of: datetime) -> tuple[int, int] | None:
+        """queries.new_recurring at `as_of`, or None (as `segments`)."""
+        with self._lock:
+            kept = self._window(session, campaign, as_of)
+            if kept is None:
+                return None
+            return len(kept.recurring), sum(kept.recurring.values())
+
     def earlier(self, session: Session, campaign: Campaign, as_of: datetime, key: tuple, compute):
         """`compute()` (figures of the earlier campaigns only, named by `key`), kept until a gift dated before
         the campaign began changes."""
@@ -134,7 +144,7 @@ class Live:
             if any(at < c.starts_at for _, at in changed):
                 kept.earlier.clear()
                 kept.previous_for = None
-            self._update_donors(session, c, kept, end, {d for d, _ in changed})
+            self._update_donors(session, c, kept, window, {d for d, _ in changed})
             self._update_days(session, c, kept, window,
                               {window.local_date(at) for _, at in changed if c.starts_at <= at < end})
             self.updated += 1
@@ -147,6 +157,7 @@ class Live:
         kept.sums = {k: [0, 0] for k in ("new", "retained", "reactivated", "rec", "one", "back")}
         for row in queries.donor_window_figures(session, c, window.end):
             self._put(kept, row[0], row[1:])
+        kept.recurring = queries.new_recurring_donors(session, c, window.last_instant)
         self._update_days(session, c, kept, window, None)
         return kept
 
@@ -186,13 +197,17 @@ class Live:
         if figures is not None:
             kept.donors[donor] = figures
 
-    def _update_donors(self, session: Session, c: Campaign, kept: _Kept, end: datetime, donors: set[int]) -> None:
+    def _update_donors(self, session: Session, c: Campaign, kept: _Kept, window, donors: set[int]) -> None:
         ids = sorted(donors)
         for i in range(0, len(ids), 5000):
             part = ids[i:i + 5000]
-            found = {row[0]: row[1:] for row in queries.donor_window_figures(session, c, end, part)}
+            found = {row[0]: row[1:] for row in queries.donor_window_figures(session, c, window.end, part)}
             for donor in part:
                 self._put(kept, donor, found.get(donor))
+            recurring = queries.new_recurring_donors(session, c, window.last_instant, part)
+            for donor in part:
+                kept.recurring.pop(donor, None)
+            kept.recurring.update(recurring)
 
     def _update_days(self, session: Session, c: Campaign, kept: _Kept, window, days: set[date] | None) -> None:
         """Read again raised by channel on `days` (None: the whole window)."""

@@ -995,20 +995,40 @@ def new_recurring(session: Session, campaign: Campaign, as_of: datetime) -> tupl
     """(donors, cents a month) of the donors whose first recurring gift (counted, positive net) is in the window up
     to `as_of`: no recurring gift before the window. Cents a month: each one's latest installment, by the
     campaign's raised basis."""
+    ranked = _new_recurring(campaign, as_of)
+    if ranked is None:
+        return 0, 0
+    n, cents = session.execute(select(func.count(), func.coalesce(func.sum(ranked.c.cents), 0))
+                               .where(ranked.c.k == 1)).one()
+    return int(n), int(cents)
+
+
+def new_recurring_donors(session: Session, campaign: Campaign, as_of: datetime,
+                         donor_ids: list[int] | None = None) -> dict[int, int]:
+    """`new_recurring` donor by donor (of `donor_ids` only, when given): donor id -> cents a month."""
+    ranked = _new_recurring(campaign, as_of, donor_ids)
+    if ranked is None:
+        return {}
+    return {int(d): int(c) for d, c in session.execute(select(ranked.c.donor_id, ranked.c.cents)
+                                                       .where(ranked.c.k == 1))}
+
+
+def _new_recurring(campaign: Campaign, as_of: datetime, donor_ids: list[int] | None = None):
+    """The new recurring donors' installments in the window up to `as_of`, each donor's latest first (k = 1)."""
     w = campaign.window_at(as_of)
     if not w.opened:
-        return 0, 0
+        return None
     inside = and_(_counted_between(campaign.currency, w.starts_at, w.end), NET > 0, Donation.recurring.is_(True))
+    if donor_ids is not None:
+        inside = and_(inside, Donation.donor_id.in_(donor_ids))
     before = aliased(Donation)
     had_one = select(before.id).where(  # one index probe per gift: (donor_id, donated_at)
         before.donor_id == Donation.donor_id, before.donated_at < w.starts_at, before.recurring.is_(True),
         before.status.in_(COUNTED_STATUSES), before.amount_cents > before.refunded_cents).exists()
-    ranked = select(_raised(campaign.raised_basis).label("cents"), func.row_number().over(
-        partition_by=Donation.donor_id, order_by=(Donation.donated_at.desc(), Donation.id.desc())).label("k")) \
+    return select(Donation.donor_id.label("donor_id"), _raised(campaign.raised_basis).label("cents"),
+                  func.row_number().over(partition_by=Donation.donor_id,
+                                         order_by=(Donation.donated_at.desc(), Donation.id.desc())).label("k")) \
         .where(inside, ~had_one).subquery()
-    n, cents = session.execute(select(func.count(), func.coalesce(func.sum(ranked.c.cents), 0))
-                               .where(ranked.c.k == 1)).one()
-    return int(n), int(cents)
 
 
 def campaign_donors(session: Session, campaign: Campaign, as_of: datetime) -> int:

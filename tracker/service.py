@@ -369,11 +369,11 @@ class Recent:
 
 
 def recent(session: Session, campaign: Campaign, *, as_of: datetime, personal: bool = False,
-           status: cm.Status | None = None, limit: int = 10) -> Recent:
+           status: cm.Status | None = None, limit: int = 10, live: Live | None = None) -> Recent:
     """The last 48 hours' figures at `as_of`: the hourly series against earlier years, this campaign against the
     last one at this hour (from `status` when at hand, else versus_last_year), the last hour's gifts and donors,
     the latest gifts, the first-time donors of today, the new recurring donors, and (with `personal`) the
-    largest gifts."""
+    largest gifts (`live`: figures kept between reads, tracker.live)."""
     as_of = ensure_utc(as_of)
     w = campaign.window_at(as_of)
     end = w.end
@@ -383,7 +383,8 @@ def recent(session: Session, campaign: Campaign, *, as_of: datetime, personal: b
     gifts, donors = queries.gifts_and_donors(session, campaign, hour_ago, end)
     today = local_midnight(as_of.astimezone(campaign.tz).date(), campaign.tz)
     start_today = max(today, w.starts_at)
-    n_recurring, monthly = queries.new_recurring(session, campaign, as_of)
+    kept = live.new_recurring(session, campaign, as_of) if live is not None else None
+    n_recurring, monthly = queries.new_recurring(session, campaign, as_of) if kept is None else kept
     return Recent(
         hourly=hourly(session, campaign, as_of=as_of),
         versus=cm.versus_last_year(status) if status is not None else versus_last_year(session, campaign, as_of),

@@ -274,13 +274,14 @@ def layout() -> list:
     ]
 
 
-def last_48_hours(session: Session, slug: str, at: datetime, donor_level: bool = False) -> list:
+def last_48_hours(session: Session, slug: str, at: datetime, donor_level: bool = False,
+                  live: Live | None = None) -> list:
     """The last 48 hours at `at`: the hourly chart against the same campaign hours of earlier years, the last
     hour's gifts and donors, first-time donors today, new recurring donors, the latest gifts (time, amount,
     channel; the donor's name only at `donor_level`: finance and admin) and, at `donor_level` only, the largest
     gifts of the campaign."""
     c = queries.get_campaign(session, slug)
-    r = service.recent(session, c, as_of=at, personal=donor_level)
+    r = service.recent(session, c, as_of=at, personal=donor_level, live=live)
     tz, cur = c.tz, c.currency
     h = r.hourly
     hours = [x.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes") for x in h.hours]
