@@ -237,11 +237,11 @@ def timedelta_minutes(n: int):
     return timedelta(minutes=n)
 
 
-def poll(targets: dict[str, tuple[str, dict]], seconds: float, threads: int = 20) -> list[float]:
-    """Latencies (ms) of `threads` clients each posting the main callbacks in turn for `seconds`."""
+def poll(targets: dict[str, tuple[str, dict]], seconds: float, threads: int = 20) -> list[tuple[str, float]]:
+    """(callback, latency in ms) of `threads` clients each posting the main callbacks in turn for `seconds`."""
     import threading
 
-    out: list[float] = []
+    out: list[tuple[str, float]] = []
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
@@ -251,13 +251,14 @@ def poll(targets: dict[str, tuple[str, dict]], seconds: float, threads: int = 20
         i = k
         while time.monotonic() < stop:
             t = time.perf_counter()
+            name = names[i % len(names)]
             try:
-                ms = post(http, targets[names[i % len(names)]])
+                ms = post(http, targets[name])
             except requests.RequestException:  # counted at the time it took (a timeout: 120 s)
                 ms = (time.perf_counter() - t) * 1000
             i += 1
             with lock:
-                out.append(ms)
+                out.append((name, ms))
 
     workers = [threading.Thread(target=client, args=(k,)) for k in range(threads)]
     for w in workers:
@@ -267,7 +268,7 @@ def poll(targets: dict[str, tuple[str, dict]], seconds: float, threads: int = 20
     return out
 
 
-def during_import(url: str, rows: int, seconds: float, code: str | None) -> tuple[list[float], list[float], float]:
+def during_import(url: str, rows: int, seconds: float, code: str | None) -> tuple[list, list, float]:
     """(latencies with no import, latencies while an import of `rows` gifts runs, the import's seconds), on a
     copy of the SQLite database `url`."""
     import shutil
@@ -293,7 +294,7 @@ def during_import(url: str, rows: int, seconds: float, code: str | None) -> tupl
         load = subprocess.Popen([sys.executable, "-m", "tracker", "--db", copy_url, "ingest", "donations", str(csv),
                                  "--quiet", "--timezone", "UTC", "--first-load", "no"], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        busy: list[float] = []
+        busy: list[tuple[str, float]] = []
         while load.poll() is None:
             busy += poll(targets, 5)
         took = time.perf_counter() - t
@@ -306,7 +307,8 @@ def during_import(url: str, rows: int, seconds: float, code: str | None) -> tupl
     return quiet, busy, took
 
 
-def summary(values: list[float]) -> str:
+def summary(timed: list[tuple[str, float]]) -> str:
+    values = [ms for _, ms in timed]
     return (f"{len(values):>6} requests  p50 {statistics.median(values):>7.1f} ms  p95 {percentile(values, 95):>7.1f} ms"
             f"  max {max(values):>7.1f} ms")
 
@@ -389,6 +391,9 @@ def main() -> None:
         print(f"20 clients polling {', '.join(MAIN)} in turn:")
         print(f"  no import:                        {summary(quiet)}")
         print(f"  during a {args.import_rows:,}-gift import ({took:.0f} s): {summary(busy)}   (goal: p95 under 1 s)")
+        for name in MAIN:
+            print(f"    {name:<30} no import: {summary([t for t in quiet if t[0] == name])}")
+            print(f"    {'':<30} importing: {summary([t for t in busy if t[0] == name])}")
     print(json.dumps({"floor_p95_ms": round(floor95, 1), "first_visit_mb": round(sent / 1e6, 2),
                       "hourly_p50_ms": round(h50, 1), "hourly_p95_ms": round(h95, 1)}))
 

@@ -7,14 +7,15 @@ taken to the minute, so everyone looking within a minute shares one computation 
 are at most a minute old (the page refreshes every minute anyway). A pinned or chosen moment is
 exact. Entries also expire after `ttl` seconds and the least recently used go first (cachetools).
 
-One computation per key at a time: a request that finds the same page being computed waits for it
-instead of computing it again (twenty viewers refreshing at once after a change cost one computation).
+One computation per key at a time: a request that finds the same page being computed gets it as last
+computed, or waits for it when there is none, instead of computing it again (twenty viewers refreshing
+at once after a change cost one computation, and only the one that started it waits for it).
 
 While an import runs (an `imports` row marked running, started in the last 6 hours by a process that has
 not ended), its chunks change
 the gifts every few seconds without being complete: each page is then served as last computed (the same
 page, whatever minute the clock has moved to) and worked out again at most every `import_every` seconds,
-by one request while the others are still served the previous figures; `lookup` says since when. When
+in the background, while every request is served the previous figures; `lookup` says since when. When
 the import ends the revision moves and the next request computes the complete figures.
 """
 
@@ -73,26 +74,39 @@ class PageCache:
     def lookup(self, key: Hashable, compute: Callable[[], T], *,
                family: Hashable | None = None) -> tuple[T, datetime | None]:
         """(the page for `key`, None) from the cache or computed; while an import runs, (the page as last
-        computed for `family` (default: `key`; the same page at any moment), when it was computed).
-        Callers following the clock give a `family` without the moment."""
+        computed for `family` (default: `key`: the same page at any moment), when it was computed), computed
+        again in the background once it is `import_every` seconds old. Callers following the clock give a
+        `family` without the moment. A page being computed for another request is served as last computed
+        (when it was) rather than waited for."""
         revision, importing = self.state()
         full, family = (key, revision), key if family is None else family
         while True:
             with self._lock:
-                if importing:
-                    latest = self._latest.get(family)
-                    if latest is not None and (time.monotonic() - latest[0] < self._import_every
-                                               or family in self._running):
-                        self.hits += 1
-                        return latest[2], latest[1]
-                elif full in self._entries:
+                latest = self._latest.get(family)
+                if importing and latest is not None:
+                    if time.monotonic() - latest[0] >= self._import_every and family not in self._running:
+                        self._running[family] = threading.Event()
+                        threading.Thread(target=self._compute, args=(full, family, compute, family),
+                                         name="page-cache", daemon=True).start()
+                    self.hits += 1
+                    return latest[2], latest[1]
+                if not importing and full in self._entries:
                     self.hits += 1
                     return self._entries[full], None
-                waiting = self._running.get(family if importing else full)
+                slot = family if importing else full
+                waiting = self._running.get(slot)
+                if waiting is not None and latest is not None:
+                    self.hits += 1
+                    return latest[2], (latest[1] if importing else None)
                 if waiting is None:
-                    done = self._running[family if importing else full] = threading.Event()
+                    self._running[slot] = threading.Event()
                     break
             waiting.wait(60)
+        when, value = self._compute(full, family, compute, slot)
+        return value, (when if importing else None)
+
+    def _compute(self, full: Hashable, family: Hashable, compute: Callable[[], T], slot: Hashable) -> tuple:
+        """Compute a page, keep it under `full` and as `family`'s latest, and let whoever waits for `slot` go on."""
         try:
             when = self._clock()
             value = compute()
@@ -100,11 +114,12 @@ class PageCache:
                 self.misses += 1
                 self._entries[full] = value
                 self._latest[family] = (time.monotonic(), when, value)
+            return when, value
         finally:
             with self._lock:
-                self._running.pop(family if importing else full, None)
-            done.set()
-        return value, (when if importing else None)
+                done = self._running.pop(slot, None)
+            if done is not None:
+                done.set()
 
 
 class CompressedAssets:
