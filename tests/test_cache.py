@@ -203,3 +203,43 @@ def test_viewers_asking_for_a_page_being_computed_wait_for_that_computation(sess
     for t in threads:
         t.join()
     assert got == ["page"] * 8 and computed == [1]
+
+
+def test_while_an_import_runs_the_overview_and_the_wall_say_so_with_the_figures_time(sessions):
+    import json
+
+    from dashboards.app import create_app
+    from tracker.db import bump_revision, process_name
+    from tracker.models import ImportBatch
+
+    with sessions.begin() as session:
+        demo.build(session, now=PINNED)
+    clock = datetime(2026, 12, 28, 20, 5, tzinfo=UTC)  # 12:05 in Los Angeles
+    app = create_app(sessions, as_of=PINNED, clock=lambda: clock)
+    wall = {"output": "..wall-title.children...wall-raised.children...wall-bar.children...wall-tiles.children..."
+                      "wall-chart-data.data...wall-as-of.children..",
+            "outputs": [{"id": i, "property": p} for i, p in (
+                ("wall-title", "children"), ("wall-raised", "children"), ("wall-bar", "children"),
+                ("wall-tiles", "children"), ("wall-chart-data", "data"), ("wall-as-of", "children"))],
+            "inputs": [{"id": "wall-location", "property": "search", "value": ""},
+                       {"id": "wall-refresh", "property": "n_intervals", "value": 1}],
+            "changedPropIds": ["wall-refresh.n_intervals"], "state": []}
+    with serving(app.server) as base:
+        assert "Import in progress" not in overview_raised(base)
+        with sessions.begin() as session:
+            session.add(batch := ImportBatch(filename="big.csv", sha256="0" * 64, format="generic",
+                                             source="generic", started_at=clock, status="running",
+                                             owner=process_name()))
+            bump_revision(session, clock)
+            session.flush()
+            batch_id = batch.id
+        page = json.dumps(json.loads(overview_raised(base)), ensure_ascii=False)
+        assert "Import in progress — figures as of 12:05, brought up to date every 30 s until it ends" in page
+        screen = requests.post(base + "/wall/_dash-update-component", json=wall)
+        assert screen.status_code == 200
+        assert "Import in progress — figures as of 12:05" in json.dumps(screen.json(), ensure_ascii=False)
+        with sessions.begin() as session:
+            session.get(ImportBatch, batch_id).status = "completed"
+            bump_revision(session, clock)
+        assert "Import in progress" not in overview_raised(base)
+        assert "Import in progress" not in requests.post(base + "/wall/_dash-update-component", json=wall).text
