@@ -172,10 +172,11 @@ def create_app(
                 how = " (pinned)" if pinned_label else " (pinned with --as-of)"
             else:
                 how = f", refreshing every {refresh_seconds} s"
-            shown, since = cache.lookup(("overview", slug, at, chosen), lambda: read(overview.show, slug, at, how, live),
-                                        family=("overview", slug, at if chosen else None, chosen))
+            (shown, tz), since = cache.lookup(("overview", slug, at, chosen),
+                                              lambda: read(overview.show_with_zone, slug, at, how, live),
+                                              family=("overview", slug, at if chosen else None, chosen))
             source = read(overview.freshness_line, clock())  # outside the cache: it moves every second
-            note = [] if since is None else [html.Br(), html.Span(read(overview.import_note, slug, since),
+            note = [] if since is None else [html.Br(), html.Span(overview.import_note(tz, since),
                                                                   id=overview.IMPORT_NOTE)]
             return (*shown[:4], html.Span([shown[4], *note, html.Br(), html.Span(source, id=FRESHNESS)]), *shown[5:])
         except TrackerError as exc:

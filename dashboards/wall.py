@@ -140,10 +140,16 @@ def show(session: Session, search: str | None, at: datetime, how: str = "", live
             f"As of {at.astimezone(st.tz):%b %d %H:%M %Z}{how}")
 
 
-def import_note(session: Session, search: str | None, since: datetime, at: datetime) -> str:
+def import_note(tz, since: datetime) -> str:
     """While an import runs: the figures shown are those computed at `since` (campaign time)."""
+    return f"Import in progress — figures as of {since.astimezone(tz):%H:%M}"
+
+
+def show_with_zone(session: Session, search: str | None, at: datetime, how: str = "",
+                   live: Live | None = None) -> tuple:
+    """(`show`'s parts, the campaign's zone or None without a campaign)."""
     c = pick(session, search, at)
-    return f"Import in progress — figures as of {since.astimezone(c.tz):%H:%M}"
+    return show(session, search, at, how, live), (c.tz if c is not None else None)
 
 
 def layout(refresh_ms: int, pinned: bool, pinned_label: str | None = None) -> html.Div:
@@ -185,11 +191,12 @@ def register(server: Flask, sessions: sessionmaker[Session], now: Callable[[], d
     def refresh(search, _n):
         at = now()
         try:
-            shown, since = cache.lookup(("wall", search or "", at), lambda: _read(sessions, show, search, at, how, live),
-                                        family=("wall", search or ""))
-            if since is not None and shown[0] != "No campaign yet":
-                shown = (*shown[:5], html.Span([shown[5], html.Br(), html.Span(
-                    _read(sessions, import_note, search, since, at), id=IMPORT_NOTE)]))
+            (shown, tz), since = cache.lookup(("wall", search or "", at),
+                                              lambda: _read(sessions, show_with_zone, search, at, how, live),
+                                              family=("wall", search or ""))
+            if since is not None and tz is not None:
+                shown = (*shown[:5], html.Span([shown[5], html.Br(), html.Span(import_note(tz, since),
+                                                                               id=IMPORT_NOTE)]))
             return shown
         except TrackerError as exc:
             return "Cannot show the wall", "-", None, [html.Div(str(exc), className="wall-error")], \

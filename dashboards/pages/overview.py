@@ -55,9 +55,13 @@ def show(session: Session, slug: str, at: datetime, how: str = "", live: Live | 
         segments_table(view)
 
 
-def import_note(session: Session, slug: str, since: datetime) -> str:
+def show_with_zone(session: Session, slug: str, at: datetime, how: str = "", live: Live | None = None) -> tuple:
+    """(`show`'s parts, the campaign's zone): the zone tells the time of the figures while an import runs."""
+    return show(session, slug, at, how, live), queries.get_campaign(session, slug).tz
+
+
+def import_note(tz, since: datetime) -> str:
     """What the as-of line adds while an import runs: the figures shown are those computed at `since`."""
-    tz = queries.get_campaign(session, slug).tz
     return (f"Import in progress — figures as of {since.astimezone(tz):%H:%M}, brought up to date every "
             f"{IMPORT_SECONDS} s until it ends")
 
