@@ -20,7 +20,7 @@ and the same campaign hours of each earlier year, from the quarter-hour rollups)
 session, next to the floor (the issue's target: under 200 ms at 1M gifts); the callback that shows it
 (last-48-hours) is among the callbacks.
 --changes N (default 5): then N times a gift is entered in dec-2026 (tracker.ingest.manual, as `tracker gift
-add` does: the data revision moves) and the first request of each main callback after it is timed (the
+add` does: the data revision moves; a --keep database keeps them, a few dollars each) and the first request of each main callback after it is timed (the
 issue's target: the Overview under 200 ms at 1M gifts); median and max.
 
 --during-import: then, on a copy of the database, with a dashboard following the clock (as a wall screen
