@@ -54,7 +54,8 @@ def build(url: str, scale: int) -> None:
     db.upgrade(engine)
     pg = engine.dialect.name == "postgresql"
     with Session(engine) as s, s.begin():
-        s.add(batch := ImportBatch(filename="(bench)", sha256="-" * 64, format="demo", source="demo", started_at=AS_OF))
+        s.add(batch := ImportBatch(filename="(bench)", sha256="-" * 64, format="demo", source="demo", started_at=AS_OF,
+                                   status="completed", finished_at=AS_OF))
         s.flush()
         summary = ImportSummary(path="(bench)", format="demo", source="demo", import_id=batch.id)
         gen = demo._Generator(2023)

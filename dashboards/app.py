@@ -24,6 +24,7 @@ from tracker import queries, users as users_lib
 from tracker.config import Webhooks
 from tracker.dates import parse_as_of, utc_now
 from tracker.errors import TrackerError, ValueProblem
+from tracker.live import Live
 
 
 FRESHNESS = "data-freshness"
@@ -102,7 +103,8 @@ def create_app(
         pinned_label=pinned_label,
         donor_level=auth.can_see_donors(), csrf=auth.csrf_token() if auth.username() else ""))
     moments = Moments(sessions, clock, as_of)
-    cache = PageCache(sessions)
+    cache = PageCache(sessions, clock=clock)
+    live = Live()  # the campaign figures kept between reads, brought up to date from what changed
     app.server.extensions["tracker_page_cache"] = cache
     rule = auth.LoginRule(sessions, require_login)
     security.install(app.server, open_mode=lambda: not rule.required(), allowed_hosts=allowed_hosts,
@@ -125,9 +127,9 @@ def create_app(
             if not slug:
                 return empty
             try:
-                at, _chosen = moments.of(picked, slug)
+                at, chosen = moments.of(picked, slug)
                 key = (name, slug, at) + ((to_the_minute(clock()),) if every_minute else ())
-                return cache.get(key, lambda: read(fn, slug, at))
+                return cache.get(key, lambda: read(fn, slug, at), family=(name, slug, at if chosen else None))
             except TrackerError as exc:
                 return failed(exc)
         return callback
@@ -170,9 +172,13 @@ def create_app(
                 how = " (pinned)" if pinned_label else " (pinned with --as-of)"
             else:
                 how = f", refreshing every {refresh_seconds} s"
-            shown = cache.get(("overview", slug, at, chosen), lambda: read(overview.show, slug, at, how))
+            (shown, tz), since = cache.lookup(("overview", slug, at, chosen),
+                                              lambda: read(overview.show_with_zone, slug, at, how, live),
+                                              family=("overview", slug, at if chosen else None, chosen))
             source = read(overview.freshness_line, clock())  # outside the cache: it moves every second
-            return (*shown[:4], html.Span([shown[4], html.Br(), html.Span(source, id=FRESHNESS)]), *shown[5:])
+            note = [] if since is None else [html.Br(), html.Span(overview.import_note(tz, since),
+                                                                  id=overview.IMPORT_NOTE)]
+            return (*shown[:4], html.Span([shown[4], *note, html.Br(), html.Span(source, id=FRESHNESS)]), *shown[5:])
         except TrackerError as exc:
             return (no_update,) * 5 + (dmc.Alert(str(exc), title="Cannot show this campaign", color="red"), no_update)
 
@@ -182,14 +188,16 @@ def create_app(
             return None
         donor_level = auth.can_see_donors()  # names in the latest gifts, and the largest gifts: finance and admin
         try:
-            at, _ = moments.of(picked, slug)
+            at, chosen = moments.of(picked, slug)
             return cache.get(("last48", slug, at, donor_level),
-                             lambda: read(overview.last_48_hours, slug, at, donor_level))
+                             lambda: read(overview.last_48_hours, slug, at, donor_level, live),
+                             family=("last48", slug, at if chosen else None, donor_level))
         except TrackerError as exc:
             return dmc.Alert(str(exc), title="Cannot show the last 48 hours", color="red")
 
     app.callback(Output(donors.CONTENT, "children"), *page)(
-        cached_page("donors", donors.show, alert("Cannot show the donors")))
+        cached_page("donors", lambda session, slug, at: donors.show(session, slug, at, live),
+                    alert("Cannot show the donors")))
     app.callback(Output(appeals.CONTENT, "children"), *page)(
         cached_page("appeals", appeals.show, alert("Cannot show the appeals")))
     app.callback(Output(reports.CONTENT, "children"), *page)(
@@ -233,7 +241,7 @@ def create_app(
                     admin=auth.role() == "admin" and not auth.open_mode(), now=clock())
 
     screen = wall.register(app.server, sessions, moments.now, cache, refresh_seconds=refresh_seconds,
-                           pinned=as_of is not None)
+                           pinned=as_of is not None, live=live, pinned_label=pinned_label)
     # Dash's inline start-up scripts (the dashboard's and the wall's), by their hashes
     security.allow_scripts(app.server, [*app.csp_hashes(), *screen.csp_hashes()])
     return app

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dashboards.cache import PageCache
 from tracker import campaign as campaign_math, queries
 from tracker.errors import TrackerError
+from tracker.live import Live
 from tracker.money import format_money
 from tracker.wall import HOURS, WallView, time_left_text, wall_view
 
@@ -37,6 +38,7 @@ CHART = "wall-chart"
 CHART_TITLE = "wall-chart-title"
 CHART_DATA = "wall-chart-data"  # the figure as the server makes it; assets/wall.js sizes its type to the screen
 AS_OF = "wall-as-of"
+IMPORT_NOTE = "wall-import-note"
 BLUE, GREEN, GREY = "#0072B2", "#009E73", "#7f7f7f"
 
 
@@ -67,9 +69,22 @@ def bar(st: campaign_math.Status) -> html.Div:
                      html.Div(label, className="wall-bar-label", id="wall-bar-label")])
 
 
-def _tile(label: str, value: str, detail: str, key: str) -> html.Div:
+def unit_parts(text: str) -> list[str]:
+    """"3 days 12 hours" as ["3 days", "12 hours"]: the places a time may wrap (between its units, never inside one)."""
+    words = text.split()
+    if len(words) < 2 or not words[0].isdigit():
+        return [text]
+    return [" ".join(words[i:i + 2]) for i in range(0, len(words), 2)]
+
+
+def _tile(label: str, value: str, detail: str, key: str, parts: bool = False) -> html.Div:
+    shown = value
+    if parts:  # each unit kept whole ("3 days" / "12 hours" at worst), the long ones in a smaller size
+        pieces = unit_parts(value)
+        shown = [x for i, p in enumerate(pieces) for x in ([" "] if i else []) + [html.Span(p, className="wall-nowrap")]]
+    long = " wall-tile-value-long" if parts and len(value) > 10 else ""
     return html.Div([html.Div(label, className="wall-tile-label"),
-                     html.Div(value, className="wall-tile-value", id=f"wall-{key}"),
+                     html.Div(shown, className="wall-tile-value" + long, id=f"wall-{key}"),
                      html.Div(detail, className="wall-tile-detail")], className="wall-tile")
 
 
@@ -89,7 +104,8 @@ def tiles(view: WallView) -> list:
     n = view.last_hour_gifts
     return [
         _tile("Gap", format_money(st.gap_cents, cur, whole=True), needed, "gap"),
-        _tile("Time left", time_left_text(st.seconds_left), f"ends {deadline:%b %d, %H:%M %Z}", "time-left"),
+        _tile("Time left", time_left_text(st.seconds_left), f"ends {deadline:%b %d, %H:%M %Z}", "time-left",
+              parts=True),
         _tile("Last year at this moment", then, then_detail, "last-year"),
         _tile("Last hour", f"{n:,} gift{'s' * (n != 1)}", format_money(view.last_hour_cents, cur, whole=True),
               "last-hour"),
@@ -114,23 +130,38 @@ def chart(view: WallView) -> dict:
     }
 
 
-def show(session: Session, search: str | None, at: datetime, how: str = "") -> tuple:
+def show(session: Session, search: str | None, at: datetime, how: str = "", live: Live | None = None) -> tuple:
     """(title, raised, bar, tiles, chart, as-of line) for the campaign of `search` at `at` (the chart's hours are
-    the campaign's, named in the as-of line's zone)."""
+    the campaign's, named in the as-of line's zone; `live`: the figures kept between reads, tracker.live)."""
     c = pick(session, search, at)
     if c is None:
         empty = {"data": [], "layout": {}}
         return "No campaign yet", "-", None, [], empty, "Create one with tracker campaign create."
-    view = wall_view(session, c, as_of=at)
+    view = wall_view(session, c, as_of=at, live=live)
     st = view.status
     return (st.name, format_money(st.raised_cents, st.currency, whole=True), bar(st), tiles(view), chart(view),
             f"As of {at.astimezone(st.tz):%b %d %H:%M %Z}{how}")
 
 
-def layout(refresh_ms: int, pinned: bool) -> html.Div:
+def import_note(tz, since: datetime) -> str:
+    """While an import runs: the figures shown are those computed at `since` (campaign time)."""
+    return f"Import in progress — figures as of {since.astimezone(tz):%H:%M}"
+
+
+def show_with_zone(session: Session, search: str | None, at: datetime, how: str = "",
+                   live: Live | None = None) -> tuple:
+    """(`show`'s parts, the campaign's zone or None without a campaign)."""
+    c = pick(session, search, at)
+    return show(session, search, at, how, live), (c.tz if c is not None else None)
+
+
+def layout(refresh_ms: int, pinned: bool, pinned_label: str | None = None) -> html.Div:
+    """The wall's frame; `pinned_label` ("demo as of Dec 28, 12:00") is shown beside the title, as on every page."""
     return dmc.MantineProvider(html.Main([
         dcc.Location(id=LOCATION),
-        html.H1(id=TITLE, className="wall-title"),
+        html.Div([html.H1(id=TITLE, className="wall-title"),
+                  *([html.Div(pinned_label, id="pinned-label", className="wall-pinned")] if pinned_label else [])],
+                 className="wall-head"),
         html.Div(id=RAISED, className="wall-raised"),
         html.Div(id=BAR, className="wall-bar"),
         html.Div(id=TILES, className="wall-tiles"),
@@ -144,11 +175,12 @@ def layout(refresh_ms: int, pinned: bool) -> html.Div:
 
 
 def register(server: Flask, sessions: sessionmaker[Session], now: Callable[[], datetime], cache: PageCache, *,
-             refresh_seconds: int, pinned: bool) -> Dash:
-    """The wall's Dash app on `server`, at PREFIX; its callback reads the moment from `now()`."""
+             refresh_seconds: int, pinned: bool, live: Live | None = None, pinned_label: str | None = None) -> Dash:
+    """The wall's Dash app on `server`, at PREFIX; its callback reads the moment from `now()`; `pinned_label`
+    names a pinned moment beside the title (the demo's "demo as of ...")."""
     app = Dash("dashboards.wall", server=server, url_base_pathname=PREFIX, title="Wall: Campaign tracker",
                update_title=None, serve_locally=True, compress=False)
-    app.layout = layout(refresh_seconds * 1000, pinned)
+    app.layout = layout(refresh_seconds * 1000, pinned, pinned_label)
     how = " (pinned)" if pinned else f", refreshing every {refresh_seconds} s"
 
     @server.get(PREFIX.rstrip("/"))
@@ -162,7 +194,13 @@ def register(server: Flask, sessions: sessionmaker[Session], now: Callable[[], d
     def refresh(search, _n):
         at = now()
         try:
-            return cache.get(("wall", search or "", at), lambda: _read(sessions, show, search, at, how))
+            (shown, tz), since = cache.lookup(("wall", search or "", at),
+                                              lambda: _read(sessions, show_with_zone, search, at, how, live),
+                                              family=("wall", search or ""))
+            if since is not None and tz is not None:
+                shown = (*shown[:5], html.Span([shown[5], html.Br(), html.Span(import_note(tz, since),
+                                                                               id=IMPORT_NOTE)]))
+            return shown
         except TrackerError as exc:
             return "Cannot show the wall", "-", None, [html.Div(str(exc), className="wall-error")], \
                 {"data": [], "layout": {}}, ""

@@ -125,3 +125,121 @@ def test_the_overview_charts_tie_to_the_daily_totals_and_earlier_finals(sessions
             line = cv.by_day()
             assert len(line) == 31 and line[-1][1] == final  # day 31 holds the final, to the cent
             assert all(a[1] <= b[1] for a, b in zip(line, line[1:]))
+
+
+def test_while_an_import_runs_each_page_is_served_as_last_computed_and_recomputed_every_so_often(sessions):
+    import socket
+    import time as time_
+
+    from dashboards.cache import PageCache
+    from tracker.db import bump_revision, process_name
+    from tracker.models import ImportBatch
+
+    now = [datetime(2026, 12, 28, 20, 0, tzinfo=UTC)]
+    computed = []
+
+    def compute():
+        computed.append(len(computed) + 1)
+        return computed[-1]
+
+    def batch(owner):
+        with sessions.begin() as session:
+            session.add(b := ImportBatch(filename="big.csv", sha256="0" * 64, format="generic", source="generic",
+                                         started_at=now[0], status="running", owner=owner))
+            bump_revision(session, datetime.now(UTC))
+            session.flush()
+            return b.id
+
+    cache = PageCache(sessions, clock=lambda: now[0])
+    assert cache.lookup(("page", "12:00"), compute, family="page") == (1, None)
+    # an import whose process is gone (killed) does not count as running, nor one without an owner
+    batch(f"{socket.gethostname()}:{2 ** 22 + 12345}")
+    batch(None)
+    assert cache.lookup(("page", "12:00"), compute, family="page") == (2, None)
+    running = batch(process_name())
+    # the same page at the next minute, the data changed: the figures as last computed, and since when
+    now[0] = datetime(2026, 12, 28, 20, 1, tzinfo=UTC)
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (2, datetime(2026, 12, 28, 20, 0, tzinfo=UTC))
+    assert computed == [1, 2]
+    cache._import_every = 0.01  # past the interval: still served as it was, and computed again in the background
+    time_.sleep(0.02)
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (2, datetime(2026, 12, 28, 20, 0, tzinfo=UTC))
+    for _ in range(100):
+        if len(computed) == 3 and "page" not in cache._running:
+            break
+        time_.sleep(0.05)
+    cache._import_every = 30
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (3, datetime(2026, 12, 28, 20, 1, tzinfo=UTC))
+    now[0] = datetime(2026, 12, 28, 20, 2, tzinfo=UTC)
+    assert cache.lookup(("page", "12:02"), compute, family="page") == (3, datetime(2026, 12, 28, 20, 1, tzinfo=UTC))
+    now[0] = datetime(2026, 12, 29, 3, 0, tzinfo=UTC)  # marked running for more than 6 hours: interrupted
+    assert cache.lookup(("page", "19:00"), compute, family="page") == (4, None)
+    now[0] = datetime(2026, 12, 28, 20, 2, tzinfo=UTC)
+    with sessions.begin() as session:
+        session.get(ImportBatch, running).status = "completed"
+        session.get(ImportBatch, running).finished_at = datetime.now(UTC)
+        bump_revision(session, datetime.now(UTC))
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (5, None)  # the import ended: complete figures
+    assert cache.lookup(("page", "12:01"), compute, family="page") == (5, None)
+
+
+def test_viewers_asking_for_a_page_being_computed_wait_for_that_computation(sessions):
+    import threading
+    import time as time_
+
+    from dashboards.cache import PageCache
+
+    cache, computed = PageCache(sessions), []
+
+    def slow():
+        computed.append(1)
+        time_.sleep(0.3)
+        return "page"
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get(("overview", 1), slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == ["page"] * 8 and computed == [1]
+
+
+def test_while_an_import_runs_the_overview_and_the_wall_say_so_with_the_figures_time(sessions):
+    import json
+
+    from dashboards.app import create_app
+    from tracker.db import bump_revision, process_name
+    from tracker.models import ImportBatch
+
+    with sessions.begin() as session:
+        demo.build(session, now=PINNED)
+    clock = datetime(2026, 12, 28, 20, 5, tzinfo=UTC)  # 12:05 in Los Angeles
+    app = create_app(sessions, as_of=PINNED, clock=lambda: clock)
+    wall = {"output": "..wall-title.children...wall-raised.children...wall-bar.children...wall-tiles.children..."
+                      "wall-chart-data.data...wall-as-of.children..",
+            "outputs": [{"id": i, "property": p} for i, p in (
+                ("wall-title", "children"), ("wall-raised", "children"), ("wall-bar", "children"),
+                ("wall-tiles", "children"), ("wall-chart-data", "data"), ("wall-as-of", "children"))],
+            "inputs": [{"id": "wall-location", "property": "search", "value": ""},
+                       {"id": "wall-refresh", "property": "n_intervals", "value": 1}],
+            "changedPropIds": ["wall-refresh.n_intervals"], "state": []}
+    with serving(app.server) as base:
+        assert "Import in progress" not in overview_raised(base)
+        with sessions.begin() as session:
+            session.add(batch := ImportBatch(filename="big.csv", sha256="0" * 64, format="generic",
+                                             source="generic", started_at=clock, status="running",
+                                             owner=process_name()))
+            bump_revision(session, clock)
+            session.flush()
+            batch_id = batch.id
+        page = json.dumps(json.loads(overview_raised(base)), ensure_ascii=False)
+        assert "Import in progress — figures as of 12:05, brought up to date every 30 s until it ends" in page
+        screen = requests.post(base + "/wall/_dash-update-component", json=wall)
+        assert screen.status_code == 200
+        assert "Import in progress — figures as of 12:05" in json.dumps(screen.json(), ensure_ascii=False)
+        with sessions.begin() as session:
+            session.get(ImportBatch, batch_id).status = "completed"
+            bump_revision(session, clock)
+        assert "Import in progress" not in overview_raised(base)
+        assert "Import in progress" not in requests.post(base + "/wall/_dash-update-component", json=wall).text

@@ -99,12 +99,13 @@ def test_the_wall_fits_each_screen_with_the_raised_figure_large_and_no_donor_nam
     with demo_sessions.begin() as session:
         st = campaign_status(session, queries.get_campaign(session, "dec-2026"), as_of=MID_CAMPAIGN)
     page.set_viewport_size({"width": width, "height": height})
-    with serving(create_app(demo_sessions, as_of=MID_CAMPAIGN).server) as base:
+    with serving(create_app(demo_sessions, as_of=MID_CAMPAIGN, pinned_label="demo as of Dec 28, 12:00").server) as base:
         page.goto(base + "/wall")
         expect(page.locator("#wall-raised")).to_have_text(format_money(st.raised_cents, whole=True), timeout=20_000)
         expect(page.locator("#wall-chart .main-svg").first).to_be_visible(timeout=20_000)
         expect(page.locator("#wall-gap")).to_have_text(format_money(st.gap_cents, whole=True))
         expect(page.locator("#wall-time-left")).to_have_text("3 days 12 hours")
+        expect(page.locator("#pinned-label")).to_have_text("demo as of Dec 28, 12:00")  # as on every page
         expect(page.locator("#wall-last-year")).to_have_text(format_money(st.comparisons[-1].cents_then, whole=True))
         expect(page.locator("#wall-bar-label")).to_contain_text(f"{st.percent}% of the $400,000 goal")
         expect(page.locator("#wall-last-hour")).to_contain_text("gift")
@@ -122,6 +123,13 @@ def test_the_wall_fits_each_screen_with_the_raised_figure_large_and_no_donor_nam
         assert box["height"] >= 0.08 * height and size >= 0.08 * height * 0.9, (box, size)
         assert box["x"] + box["width"] <= width
         assert page.locator("input, select, button, textarea").count() == 0  # no controls
+        left = page.locator("#wall-time-left")
+        lines = left.evaluate("e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)")
+        if width >= 1366:  # on one line on a screen; elsewhere it may break between its units only
+            assert lines < 1.5, f"time left on {lines:.1f} lines"
+        tick = float(page.locator("#wall-chart .ytick text").first.evaluate(
+            "e => parseFloat(getComputedStyle(e).fontSize)"))
+        assert tick >= min(height / 50, 40), f"the chart's type is {tick} px on a {height} px screen"
         no_donor_names(demo_sessions, page.locator("body").inner_text())
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"wall-{width}x{height}.png"))

@@ -294,18 +294,23 @@ def _window_donors(campaign: Campaign, end: datetime, d=Donation, closed: list |
     for each one's segment (new / retained / reactivated); join Donor to use it. See `segments`. `d` and
     `closed`: the gifts as booked and the closed periods (ids first) whose copy of first gifts counts."""
     in_window = _counted_between(campaign.currency, campaign.starts_at, end, d)
-    year_before = local_midnight(campaign.start_date - relativedelta(years=1), campaign.tz)
     net = NET if d is Donation else d.amount_cents - d.refunded_cents
     per_donor = (
         select(d.donor_id.label("donor_id"), func.sum(_raised(campaign.raised_basis, d)).label("cents"),
                func.count(case((net > 0, d.id))).label("gifts"))
         .where(in_window).group_by(d.donor_id).having(func.sum(net) > 0).subquery()
     )
+    return per_donor, _segment_case(campaign, per_donor.c.donor_id, closed)
+
+
+def _segment_case(campaign: Campaign, donor_id, closed: list | None = None):
+    """SQL for the segment (new / retained / reactivated) of the donor `donor_id` (a column), Donor joined."""
+    year_before = local_midnight(campaign.start_date - relativedelta(years=1), campaign.tz)
     prior = aliased(Donation)
     # one index probe per donor on (donor_id, donated_at); LIMIT 1 keeps PostgreSQL from hashing a whole year instead
     gave_in_year_before = (
         select(prior.id).where(
-            prior.donor_id == per_donor.c.donor_id, prior.status.in_(COUNTED_STATUSES),
+            prior.donor_id == donor_id, prior.status.in_(COUNTED_STATUSES),
             prior.amount_cents > prior.refunded_cents,
             prior.donated_at >= year_before, prior.donated_at < campaign.starts_at,
         ).limit(1).scalar_subquery().is_not(None)
@@ -316,9 +321,8 @@ def _window_donors(campaign: Campaign, end: datetime, d=Donation, closed: list |
         first = func.coalesce(select(func.min(closed_donors.c.first_gift_at)).where(
             closed_donors.c.donor_id == Donor.id, closed_donors.c.period_id.in_([i for i, _, _ in closed]))
             .scalar_subquery(), Donor.first_gift_at)
-    kind = case((first >= campaign.starts_at, "new"), (first >= year_before, "retained"),
+    return case((first >= campaign.starts_at, "new"), (first >= year_before, "retained"),
                 (gave_in_year_before, "retained"), else_="reactivated")
-    return per_donor, kind
 
 
 def segments(session: Session, campaign: Campaign, as_of: datetime, previous: Campaign | None) -> Segments:
@@ -443,18 +447,32 @@ def fiscal_year(campaign: Campaign) -> tuple[date, date]:
 
 
 def fiscal_share(session: Session, campaign: Campaign, raised_cents: int, as_of: datetime,
-                 earlier: list[Campaign]) -> FiscalShare:
-    """The campaign's raised as a share of its fiscal year's (both up to `as_of`), and earlier campaigns' shares."""
+                 earlier: list[Campaign], kept=None) -> FiscalShare:
+    """The campaign's raised as a share of its fiscal year's (both up to `as_of`), and earlier campaigns' shares.
+
+    `kept(key, compute)`, when given, keeps what only gifts dated before the campaign began make up (tracker.live):
+    the earlier years' figures, and this fiscal year's part before the campaign."""
+    start = campaign.starts_at
+
+    def between(c: Campaign, a: datetime, b: datetime) -> int:
+        if b <= a:
+            return 0
+        if kept is None or a >= start:
+            return raised_between(session, c.currency, a, b, c.raised_basis)[0]
+        before = min(b, start)  # sums over time: the part before the campaign kept, the rest read
+        part = kept(("raised", c.currency, c.raised_basis, a, before),
+                    lambda: raised_between(session, c.currency, a, before, c.raised_basis)[0])
+        return part + (raised_between(session, c.currency, before, b, c.raised_basis)[0] if before < b else 0)
 
     def year_cents(c: Campaign) -> int:
         first, last = fiscal_year(c)
         year = Window(first, last, c.tz, as_of)
-        return raised_between(session, c.currency, year.starts_at, year.end, c.raised_basis)[0] if year.opened else 0
+        return between(c, year.starts_at, year.end) if year.opened else 0
 
     shares = []
     for c in earlier:
         total = year_cents(c)
-        mine = raised_between(session, c.currency, c.starts_at, c.ends_at, c.raised_basis)[0]
+        mine = between(c, c.starts_at, c.ends_at)
         shares.append((c.slug, mine / total if total > 0 else None))
     first, last = fiscal_year(campaign)
     return FiscalShare(first, last, year_cents(campaign), raised_cents, tuple(shares))
@@ -1001,20 +1019,40 @@ def new_recurring(session: Session, campaign: Campaign, as_of: datetime) -> tupl
     """(donors, cents a month) of the donors whose first recurring gift (counted, positive net) is in the window up
     to `as_of`: no recurring gift before the window. Cents a month: each one's latest installment, by the
     campaign's raised basis."""
+    ranked = _new_recurring(campaign, as_of)
+    if ranked is None:
+        return 0, 0
+    n, cents = session.execute(select(func.count(), func.coalesce(func.sum(ranked.c.cents), 0))
+                               .where(ranked.c.k == 1)).one()
+    return int(n), int(cents)
+
+
+def new_recurring_donors(session: Session, campaign: Campaign, as_of: datetime,
+                         donor_ids: list[int] | None = None) -> dict[int, int]:
+    """`new_recurring` donor by donor (of `donor_ids` only, when given): donor id -> cents a month."""
+    ranked = _new_recurring(campaign, as_of, donor_ids)
+    if ranked is None:
+        return {}
+    return {int(d): int(c) for d, c in session.execute(select(ranked.c.donor_id, ranked.c.cents)
+                                                       .where(ranked.c.k == 1))}
+
+
+def _new_recurring(campaign: Campaign, as_of: datetime, donor_ids: list[int] | None = None):
+    """The new recurring donors' installments in the window up to `as_of`, each donor's latest first (k = 1)."""
     w = campaign.window_at(as_of)
     if not w.opened:
-        return 0, 0
+        return None
     inside = and_(_counted_between(campaign.currency, w.starts_at, w.end), NET > 0, Donation.recurring.is_(True))
+    if donor_ids is not None:
+        inside = and_(inside, Donation.donor_id.in_(donor_ids))
     before = aliased(Donation)
     had_one = select(before.id).where(  # one index probe per gift: (donor_id, donated_at)
         before.donor_id == Donation.donor_id, before.donated_at < w.starts_at, before.recurring.is_(True),
         before.status.in_(COUNTED_STATUSES), before.amount_cents > before.refunded_cents).exists()
-    ranked = select(_raised(campaign.raised_basis).label("cents"), func.row_number().over(
-        partition_by=Donation.donor_id, order_by=(Donation.donated_at.desc(), Donation.id.desc())).label("k")) \
+    return select(Donation.donor_id.label("donor_id"), _raised(campaign.raised_basis).label("cents"),
+                  func.row_number().over(partition_by=Donation.donor_id,
+                                         order_by=(Donation.donated_at.desc(), Donation.id.desc())).label("k")) \
         .where(inside, ~had_one).subquery()
-    n, cents = session.execute(select(func.count(), func.coalesce(func.sum(ranked.c.cents), 0))
-                               .where(ranked.c.k == 1)).one()
-    return int(n), int(cents)
 
 
 def campaign_donors(session: Session, campaign: Campaign, as_of: datetime) -> int:
@@ -1115,3 +1153,112 @@ def match_gifts(session: Session, campaign: Campaign, start: datetime, end: date
                              first_recurring_at=first_at,
                              first_recurring_id=int(row[8]) if first_recurring and row[8] is not None else None))
     return out
+
+
+# -- what changed since figures were kept (tracker.live) --------------------------------------
+
+def change_marks(session: Session) -> tuple:
+    """Where the gifts' record stands: (newest gift id, newest history row id, imports undone, closed periods).
+    Every writer takes the write lock until it commits, so ids grow in commit order; a gift created gets a new
+    id and every later change of one gets a history row (tracker.ingest.history). Only an undo removes gifts,
+    and a close or a reopening changes what the figures read: those two are counted as a whole."""
+    from tracker.models import GiftHistory
+
+    gift = select(func.max(Donation.id)).scalar_subquery()
+    changed = select(func.max(GiftHistory.id)).scalar_subquery()
+    undone = select(func.count(ImportBatch.id), func.max(ImportBatch.undone_at)).where(
+        ImportBatch.undone_at.is_not(None))
+    closed = select(func.count(ClosedPeriod.id), func.max(ClosedPeriod.id), func.count(ClosedPeriod.reopened_at))
+    g, h = session.execute(select(gift, changed)).one()
+    u = tuple(session.execute(undone).one())
+    c = tuple(session.execute(closed).one())
+    return (int(g or 0), int(h or 0), u, c)
+
+
+def changed_gifts(session: Session, after_gift: int, after_history: int, limit: int) -> list[tuple] | None:
+    """(donor id, donated_at UTC) of each gift created after gift id `after_gift` and of each gift changed
+    after history row `after_history`, also as the change found it (its donor and date before); None when there
+    are more than `limit` (then everything is worked out afresh)."""
+    import json
+
+    from tracker.ingest.history import moment
+    from tracker.models import GiftHistory
+
+    created = session.execute(select(Donation.donor_id, Donation.donated_at).where(Donation.id > after_gift)
+                              .order_by(Donation.id).limit(limit + 1)).all()
+    if len(created) > limit:
+        return None
+    changes = session.execute(
+        select(Donation.donor_id, Donation.donated_at, GiftHistory.before)
+        .join(Donation, Donation.id == GiftHistory.donation_id).where(GiftHistory.id > after_history)
+        .order_by(GiftHistory.id).limit(limit + 1 - len(created))).all()
+    if len(created) + len(changes) > limit:
+        return None
+    out = [(int(d), ensure_utc(at)) for d, at in created]
+    for donor, at, before in changes:
+        out.append((int(donor), ensure_utc(at)))
+        old = json.loads(before or "{}")
+        if "donor_id" in old or "donated_at" in old:
+            out.append((int(old.get("donor_id") or donor),
+                        moment(old["donated_at"]) if old.get("donated_at") else ensure_utc(at)))
+    return out
+
+
+def gifts_dated_between(session: Session, currency: str, start: datetime, end: datetime) -> list[tuple]:
+    """(donor id, donated_at UTC) of the gifts in `currency` donated in [start, end), whatever their status."""
+    if end <= start:
+        return []
+    return [(int(d), ensure_utc(at)) for d, at in session.execute(
+        select(Donation.donor_id, Donation.donated_at)
+        .where(Donation.currency == currency, Donation.donated_at >= start, Donation.donated_at < end))]
+
+
+def donor_window_figures(session: Session, campaign: Campaign, end: datetime,
+                         donor_ids: list[int] | None = None) -> list[tuple]:
+    """Per donor with a counted gift in the campaign's window up to `end` (of `donor_ids` only, when given):
+    (donor id, segment or None, cents, recurring gifts, recurring cents, one-time gifts, one-time cents).
+
+    The same rules as `segments`, donor by donor: the segment (new, retained, reactivated) and cents of a donor
+    whose gifts there net above zero (else None), and the gifts with a positive net by recurring or not; summed
+    over every donor they are `segments`' figures (without closed periods: their copies are not read here)."""
+    in_window = _counted_between(campaign.currency, campaign.starts_at, end)
+    raised = _raised(campaign.raised_basis)
+    positive = NET > 0
+    stmt = select(
+        Donation.donor_id.label("donor_id"), func.sum(NET).label("net"), func.sum(raised).label("cents"),
+        func.count(case((and_(positive, Donation.recurring), Donation.id))).label("rec_n"),
+        func.coalesce(func.sum(case((and_(positive, Donation.recurring), raised), else_=0)), 0).label("rec_c"),
+        func.count(case((and_(positive, ~Donation.recurring), Donation.id))).label("one_n"),
+        func.coalesce(func.sum(case((and_(positive, ~Donation.recurring), raised), else_=0)), 0).label("one_c"),
+    ).where(in_window)
+    if donor_ids is not None:
+        stmt = stmt.where(Donation.donor_id.in_(donor_ids))
+    per_donor = stmt.group_by(Donation.donor_id).subquery()
+    kind = _segment_case(campaign, per_donor.c.donor_id)
+    rows = session.execute(
+        select(per_donor.c.donor_id, case((per_donor.c.net > 0, kind), else_=None), per_donor.c.cents,
+               per_donor.c.rec_n, per_donor.c.rec_c, per_donor.c.one_n, per_donor.c.one_c)
+        .select_from(per_donor).join(Donor, Donor.id == per_donor.c.donor_id))
+    return [(int(d), k, int(c or 0), int(rn), int(rc), int(on), int(oc)) for d, k, c, rn, rc, on, oc in rows]
+
+
+def campaign_donor_cents(session: Session, previous: Campaign, basis: str, as_of: datetime) -> dict[int, int]:
+    """The donors of `previous` up to `as_of` (a positive net in all, as `campaign_donors` counts them) with the
+    cents they gave there by `basis` (as LYBUNT counts them)."""
+    end = previous.window_at(as_of).end
+    return {int(d): int(c) for d, c in session.execute(
+        select(Donation.donor_id, func.sum(_raised(basis)))
+        .where(_counted_between(previous.currency, previous.starts_at, end))
+        .group_by(Donation.donor_id).having(func.sum(NET) > 0))}
+
+
+def closed_between(session: Session, start: datetime, end: datetime) -> bool:
+    """Whether a closed period (tracker.closing) overlaps [start, end)."""
+    return any(s < ensure_utc(end) and ensure_utc(start) < e for _, s, e in _closed(session))
+
+
+def running_imports(session: Session) -> list[tuple[int, datetime, str | None]]:
+    """(id, started_at, owner) of the imports marked running (some may have been killed: tracker.db.process_gone)."""
+    return [(int(i), ensure_utc(s), o) for i, s, o in session.execute(
+        select(ImportBatch.id, ImportBatch.started_at, ImportBatch.owner)
+        .where(ImportBatch.status == "running", ImportBatch.finished_at.is_(None), ImportBatch.undone_at.is_(None)))]

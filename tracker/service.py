@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the appeals' modules are imported by the functions that use
     from tracker.appeal_report import AppealReport
     from tracker.appeals import RenderedCopy
     from tracker.matching import MatchSummary
+    from tracker.live import Live
 
 
 def curve(session: Session, campaign: Campaign, as_of: datetime) -> Curve:
@@ -34,6 +35,23 @@ def curve(session: Session, campaign: Campaign, as_of: datetime) -> Curve:
 def earlier_curves(session: Session, campaign: Campaign, *, as_of: datetime) -> list[Curve]:
     """The cumulative curves of the campaigns before `campaign` that had closed by `as_of`, oldest first."""
     return [curve(session, c, c.ends_at) for c in queries.earlier_campaigns(session, campaign, ensure_utc(as_of))]
+
+
+def _earlier_track(session: Session, campaign: Campaign, as_of: datetime, live: Live | None,
+                   earlier: list[Campaign] | None = None) -> tuple[list[Curve], Backtest]:
+    """(earlier_curves, their backtest without ranges), kept by `live` until a gift dated before the campaign
+    changes (or an earlier campaign is edited)."""
+    earlier = queries.earlier_campaigns(session, campaign, ensure_utc(as_of)) if earlier is None else earlier
+
+    def compute():
+        curves = [curve(session, c, c.ends_at) for c in earlier]
+        return curves, backtest(curves, ranges=False)
+
+    if live is None:
+        return compute()
+    key = ("curves", tuple((c.id, c.slug, c.starts_at, c.ends_at, c.currency, c.raised_basis, c.goal_cents)
+                           for c in earlier))
+    return live.earlier(session, campaign, as_of, key, compute)
 
 
 def at_the_same_moment(session: Session, campaign: Campaign, as_of: datetime, earlier: list[Curve]) -> list[Curve]:
@@ -56,12 +74,16 @@ def at_the_same_moment(session: Session, campaign: Campaign, as_of: datetime, ea
     return out
 
 
-def _totals(session: Session, campaign: Campaign, as_of: datetime) -> tuple[list, cm.Segments, cm.Totals]:
-    """(the earlier campaigns, the donor segments, the totals) at `as_of`."""
+def _totals(session: Session, campaign: Campaign, as_of: datetime,
+            live: Live | None = None) -> tuple[list, cm.Segments, cm.Totals]:
+    """(the earlier campaigns, the donor segments, the totals) at `as_of` (the segments kept by `live`, if any)."""
     earlier = queries.earlier_campaigns(session, campaign, as_of)
-    segments = queries.segments(session, campaign, as_of, earlier[-1] if earlier else None)
-    if earlier:  # for the retention rate beside LYBUNT: how many donors last campaign had
-        segments = replace(segments, lybunt_of=queries.campaign_donors(session, earlier[-1], as_of))
+    previous = earlier[-1] if earlier else None
+    segments = live.segments(session, campaign, as_of, previous) if live is not None else None
+    if segments is None:
+        segments = queries.segments(session, campaign, as_of, previous)
+        if earlier:  # for the retention rate beside LYBUNT: how many donors last campaign had
+            segments = replace(segments, lybunt_of=queries.campaign_donors(session, earlier[-1], as_of))
     raised, gifts = queries.window_raised(session, campaign, as_of)
     # the segments hold every donor of the window once, so they give the donor counts too
     # (without grouping the window's gifts a second time)
@@ -88,11 +110,12 @@ def match_summary(session: Session, campaign: Campaign, *, as_of: datetime) -> "
 
 
 def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
-                    curves: list[Curve] | None = None, track: Backtest | None = None) -> cm.Status:
+                    curves: list[Curve] | None = None, track: Backtest | None = None,
+                    live: Live | None = None) -> cm.Status:
     """Everything `tracker status` shows for `campaign` at `as_of` (`curves`: earlier_curves and `track`: their
-    backtest without ranges, when already at hand)."""
+    backtest without ranges, when already at hand; `live`: figures kept between reads, tracker.live)."""
     as_of = ensure_utc(as_of)
-    earlier, segments, totals = _totals(session, campaign, as_of)
+    earlier, segments, totals = _totals(session, campaign, as_of, live)
     window = campaign.window_at(as_of)
     moment_end = ensure_utc(as_of) + timedelta(microseconds=1)  # as-of counts
 
@@ -103,6 +126,9 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
             return 0
         return queries.raised_between(session, campaign.currency, start, window.end, campaign.raised_basis)[0]
 
+    if curves is None and live is not None:
+        curves, kept_track = _earlier_track(session, campaign, as_of, live, earlier)
+        track = kept_track if track is None else track
     if curves is None:
         curves = [curve(session, c, c.ends_at) for c in earlier]
     if track is None:
@@ -113,7 +139,8 @@ def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
         last_7_days_cents=pace(24 * 7),
         earlier=tuple(at_the_same_moment(session, campaign, as_of, curves)),
         segments=segments,
-        fiscal=queries.fiscal_share(session, campaign, totals.raised_cents, as_of, earlier),
+        fiscal=queries.fiscal_share(session, campaign, totals.raised_cents, as_of, earlier, kept=None if live is None
+                                    else lambda key, compute: live.earlier(session, campaign, as_of, key, compute)),
         late_gifts=late_gifts,
         late_cents=late_cents,
         duplicates=queries.undecided_duplicates(session, campaign, as_of),
@@ -194,23 +221,31 @@ class Overview:
     channel_days: object = None  # a DataFrame: raised by local day and channel (queries.channel_days)
 
 
-def overview(session: Session, campaign: Campaign, *, as_of: datetime) -> Overview:
+def overview(session: Session, campaign: Campaign, *, as_of: datetime, live: Live | None = None) -> Overview:
     """The overview page: the status, the cumulative curve against the straight line, the typical
-    curve and each earlier year, the projections' track record, and raised by day and channel."""
+    curve and each earlier year, the projections' track record, and raised by day and channel (`live`: figures
+    kept between reads, tracker.live)."""
     c = campaign
-    curves = earlier_curves(session, c, as_of=as_of)
-    track = backtest(curves, ranges=False)
+    curves, track = _earlier_track(session, c, as_of, live)
     window = c.window_at(as_of)
+    by_channel = live.channel_days(session, c, as_of) if live is not None else None
+    if by_channel is None:
+        days = queries.daily_totals(session, c, as_of)
+    else:  # the same sums: the rollups are the counted gifts' sums, and a quarter hour lies in one local day
+        days = {}
+        for day, cents in zip(by_channel["day"], by_channel["cents"]):
+            days[day] = days.get(day, 0) + int(cents)
+        days = {d: cents for d, cents in days.items() if cents}
     earlier = [(cv.slug, [(c.start_date + timedelta(days=d - 1), cents) for d, cents in cv.by_day()
                           if d - 1 <= (c.end_date - c.start_date).days]) for cv in curves]
     return Overview(
-        status=campaign_status(session, c, as_of=as_of, curves=curves, track=track),
-        cumulative=cm.cumulative_by_day(window, queries.daily_totals(session, c, as_of)),
+        status=campaign_status(session, c, as_of=as_of, curves=curves, track=track, live=live),
+        cumulative=cm.cumulative_by_day(window, days),
         goal_line=cm.goal_line(c),
         typical_line=typical_curve(c.window, curves, c.goal_cents),
         track_record=track,
         earlier=earlier,
-        channel_days=queries.channel_days(session, c, window),
+        channel_days=queries.channel_days(session, c, window) if by_channel is None else by_channel,
     )
 
 
@@ -222,12 +257,12 @@ class DonorsView:
     sizes: list[tuple[int, int, int]]  # (band's lower bound in cents, gifts, raised), smallest first
 
 
-def donors_view(session: Session, campaign: Campaign, *, as_of: datetime) -> DonorsView:
-    """The donors page: the status and the gifts by size, up to `as_of`."""
+def donors_view(session: Session, campaign: Campaign, *, as_of: datetime, live: Live | None = None) -> DonorsView:
+    """The donors page: the status and the gifts by size, up to `as_of` (`live`: tracker.live)."""
     window = campaign.window_at(as_of)
     sizes = queries.gift_sizes(session, campaign, window.starts_at, window.end) if window.opened else \
         [(low, 0, 0) for low in queries.GIFT_SIZES]
-    return DonorsView(campaign_status(session, campaign, as_of=as_of), sizes)
+    return DonorsView(campaign_status(session, campaign, as_of=as_of, live=live), sizes)
 
 
 @dataclass(frozen=True)
@@ -355,11 +390,11 @@ class Recent:
 
 
 def recent(session: Session, campaign: Campaign, *, as_of: datetime, personal: bool = False,
-           status: cm.Status | None = None, limit: int = 10) -> Recent:
+           status: cm.Status | None = None, limit: int = 10, live: Live | None = None) -> Recent:
     """The last 48 hours' figures at `as_of`: the hourly series against earlier years, this campaign against the
     last one at this hour (from `status` when at hand, else versus_last_year), the last hour's gifts and donors,
     the latest gifts, the first-time donors of today, the new recurring donors, and (with `personal`) the
-    largest gifts."""
+    largest gifts (`live`: figures kept between reads, tracker.live)."""
     as_of = ensure_utc(as_of)
     w = campaign.window_at(as_of)
     end = w.end
@@ -369,7 +404,8 @@ def recent(session: Session, campaign: Campaign, *, as_of: datetime, personal: b
     gifts, donors = queries.gifts_and_donors(session, campaign, hour_ago, end)
     today = local_midnight(as_of.astimezone(campaign.tz).date(), campaign.tz)
     start_today = max(today, w.starts_at)
-    n_recurring, monthly = queries.new_recurring(session, campaign, as_of)
+    kept = live.new_recurring(session, campaign, as_of) if live is not None else None
+    n_recurring, monthly = queries.new_recurring(session, campaign, as_of) if kept is None else kept
     return Recent(
         hourly=hourly(session, campaign, as_of=as_of),
         versus=cm.versus_last_year(status) if status is not None else versus_last_year(session, campaign, as_of),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker import campaign as cm, queries, service
 from tracker.dates import ensure_utc
+from tracker.live import Live
 from tracker.models import Campaign
 
 HOURS = 48  # the chart's span, and the span in which time left is told in hours and minutes
@@ -38,10 +39,10 @@ def time_left_text(seconds: int) -> str:
     return cm.time_left_text(seconds)
 
 
-def wall_view(session: Session, campaign: Campaign, *, as_of: datetime) -> WallView:
-    """The wall for `campaign` at `as_of`."""
+def wall_view(session: Session, campaign: Campaign, *, as_of: datetime, live: Live | None = None) -> WallView:
+    """The wall for `campaign` at `as_of` (`live`: figures kept between reads, tracker.live)."""
     as_of = ensure_utc(as_of)
-    st = service.campaign_status(session, campaign, as_of=as_of)
+    st = service.campaign_status(session, campaign, as_of=as_of, live=live)
     window = campaign.window_at(as_of)
     end = as_of + timedelta(microseconds=1)  # as-of counts
     start = max(window.starts_at, end - timedelta(hours=1))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from dashboards import figures
 from tracker import queries, service
+from tracker.live import Live
 from tracker.money import format_money
 from tracker.service import DonorsView
 
@@ -26,9 +27,9 @@ def band_label(low: int, high: int | None, currency: str) -> str:
     return f"{lo}+" if high is None else f"{lo}–{format_money(high - 100, currency, whole=True)}"
 
 
-def show(session: Session, slug: str, at: datetime) -> html.Div:
-    """The page for campaign `slug` at `at`."""
-    return content(service.donors_view(session, queries.get_campaign(session, slug), as_of=at))
+def show(session: Session, slug: str, at: datetime, live: Live | None = None) -> html.Div:
+    """The page for campaign `slug` at `at` (`live`: the figures the dashboard keeps between reads)."""
+    return content(service.donors_view(session, queries.get_campaign(session, slug), as_of=at, live=live))
 
 
 def content(view: DonorsView) -> html.Div:

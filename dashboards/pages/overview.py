@@ -13,7 +13,9 @@ from dash import dcc, html
 from sqlalchemy.orm import Session
 
 from dashboards import figures
+from dashboards.cache import IMPORT_EVERY
 from tracker import campaign as campaign_math, pledges as pledge_reads, queries, service
+from tracker.live import Live
 from tracker.money import format_money
 from tracker.wording import count, verb
 from tracker.service import Overview
@@ -31,6 +33,8 @@ HOURLY = "hourly-graph"
 TICKER = "recent-gifts"
 LARGEST = "largest-gifts"
 RECENT_FACTS = "recent-facts"
+IMPORT_NOTE = "import-note"
+IMPORT_SECONDS = int(IMPORT_EVERY)
 
 
 def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str | None]:
@@ -40,14 +44,26 @@ def campaign_options(session: Session, now: datetime) -> tuple[list[dict], str |
     return [{"value": c.slug, "label": c.name} for c in campaigns], (chosen.slug if chosen else None)
 
 
-def show(session: Session, slug: str, at: datetime, how: str = "") -> tuple:
+def show(session: Session, slug: str, at: datetime, how: str = "", live: Live | None = None) -> tuple:
     """The page for campaign `slug` at `at`: (cards, goal bar, cumulative figure, channels figure,
-    the as-of line, a notice (none), the segments table). `how` ends the as-of line: how the moment was chosen."""
-    view = service.overview(session, queries.get_campaign(session, slug), as_of=at)
+    the as-of line, a notice (none), the segments table). `how` ends the as-of line: how the moment was chosen;
+    `live`: the figures the dashboard keeps between reads (tracker.live)."""
+    view = service.overview(session, queries.get_campaign(session, slug), as_of=at, live=live)
     st = view.status
     label = f"As of {at.astimezone(st.tz):%A %b %d, %Y %H:%M %Z}{how}"
     return cards(view), [progress(st), *goal_changes(st), *books(st)], figure(view), channels_figure(view), label, None, \
         segments_table(view)
+
+
+def show_with_zone(session: Session, slug: str, at: datetime, how: str = "", live: Live | None = None) -> tuple:
+    """(`show`'s parts, the campaign's zone): the zone tells the time of the figures while an import runs."""
+    return show(session, slug, at, how, live), queries.get_campaign(session, slug).tz
+
+
+def import_note(tz, since: datetime) -> str:
+    """What the as-of line adds while an import runs: the figures shown are those computed at `since`."""
+    return (f"Import in progress — figures as of {since.astimezone(tz):%H:%M}, brought up to date every "
+            f"{IMPORT_SECONDS} s until it ends")
 
 
 def ago(seconds: float) -> str:
@@ -307,13 +323,14 @@ def layout() -> list:
     ]
 
 
-def last_48_hours(session: Session, slug: str, at: datetime, donor_level: bool = False) -> list:
+def last_48_hours(session: Session, slug: str, at: datetime, donor_level: bool = False,
+                  live: Live | None = None) -> list:
     """The last 48 hours at `at`: the hourly chart against the same campaign hours of earlier years, the last
     hour's gifts and donors, first-time donors today, new recurring donors, the latest gifts (time, amount,
     channel; the donor's name only at `donor_level`: finance and admin) and, at `donor_level` only, the largest
     gifts of the campaign."""
     c = queries.get_campaign(session, slug)
-    r = service.recent(session, c, as_of=at, personal=donor_level)
+    r = service.recent(session, c, as_of=at, personal=donor_level, live=live)
     tz, cur = c.tz, c.currency
     h = r.hourly
     hours = [x.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes") for x in h.hours]
