@@ -141,8 +141,10 @@ def _open(session: Session, pledge_id: int) -> Pledge:
 
 def link_open(session: Session, *, now: datetime) -> int:
     """The linking pass (the rule in the module's docstring): every open pledge whose money has arrived as a gift
-    is marked fulfilled by it. One query for the open pledges (none: done), one for each kind of match, one update
-    per pledge linked. Returns how many were linked; bumps the data revision when any was."""
+    is marked fulfilled by it. One query for the open pledges (none: done), one for each kind of match, each through
+    an index of donations (on a million gifts the pass after a webhook delivery reads index entries, not the table:
+    bench/pledges.py), one update per pledge linked. Returns how many were linked; bumps the data revision when any
+    was."""
     open_ = (Pledge.fulfilled_donation_id.is_(None), Pledge.cancelled_at.is_(None))
     # a pledge whose gift no longer counts (voided, merged as a duplicate, failed) is open again
     lost = list(session.scalars(select(Pledge.id).join(Donation, Donation.id == Pledge.fulfilled_donation_id)
@@ -158,16 +160,12 @@ def link_open(session: Session, *, now: datetime) -> int:
     counted = and_(Donation.status.in_(COUNTED_STATUSES), Donation.id.not_in(taken),
                    Donation.currency == Pledge.currency)
     columns = (Pledge.id, Pledge.expected_at, Donation.id, Donation.donated_at)
-    by_reference = []
-    for column in (Donation.processor_id, Donation.external_id):  # equality joins, one each (hashable, no OR)
-        by_reference += session.execute(
-            select(*columns).select_from(Pledge).join(Donation, column == Pledge.reference)
-            .where(*open_, Pledge.reference.is_not(None), counted))
-    by_reference += session.execute(
+    by_reference = _by_reference(session, open_, taken)
+    by_reference += [tuple(row) for row in session.execute(
         select(*columns).select_from(Pledge)
         .join(GiftDetail, GiftDetail.reference == Pledge.reference)
         .join(Donation, Donation.id == GiftDetail.donation_id)
-        .where(*open_, Pledge.reference.is_not(None), counted))
+        .where(*open_, Pledge.reference.is_not(None), counted))]
     by_donor = list(session.execute(
         select(*columns).select_from(Pledge)
         .join(Donor, Donor.key == Pledge.donor_key)
@@ -188,6 +186,50 @@ def link_open(session: Session, *, now: datetime) -> int:
     if chosen or lost:
         bump_revision(session, now)
     return len(chosen)
+
+
+CHUNK = 500  # references per query (bound parameters stay far below SQLite's limit)
+
+
+def _by_reference(session: Session, open_, taken) -> list[tuple]:
+    """(pledge id, expected date, gift id, donated at) of each open pledge whose reference is a counted gift's
+    processor id or donation id, in the same currency. Neither column has an index of its own (every index slows
+    the imports), so each is looked up through the index it leads: (processor, processor_id), for the processors
+    stored, and (source, external_id), for the sources stored; each list is found by one index seek per value,
+    so on a million gifts the pass reads a few index entries, not the table. A processor id is always stored with
+    its processor (the importer and the webhooks write them together), so none is missed."""
+    pledges: dict[str, list[tuple]] = {}
+    for pledge_id, expected, reference, currency in session.execute(
+            select(Pledge.id, Pledge.expected_at, Pledge.reference, Pledge.currency)
+            .where(*open_, Pledge.reference.is_not(None))):
+        pledges.setdefault(reference, []).append((pledge_id, expected, currency))
+    if not pledges:
+        return []
+    references, found = sorted(pledges), []
+    for key, value in ((Donation.processor, Donation.processor_id), (Donation.source, Donation.external_id)):
+        leading = _distinct(session, key)
+        if not leading:
+            continue
+        for i in range(0, len(references), CHUNK):
+            for gift_id, donated_at, currency, reference in session.execute(
+                    select(Donation.id, Donation.donated_at, Donation.currency, value)
+                    .where(key.in_(leading), value.in_(references[i:i + CHUNK]),
+                           Donation.status.in_(COUNTED_STATUSES), Donation.id.not_in(taken))):
+                found += [(pledge_id, expected, gift_id, donated_at)
+                          for pledge_id, expected, want in pledges.get(reference, ()) if want == currency]
+    return found
+
+
+def _distinct(session: Session, column) -> list[str]:
+    """The values of `column` stored in donations, where an index of donations starts with it: one seek of that
+    index per value (the next one above the last), however many gifts there are."""
+    values: list[str] = []
+    while True:
+        after = (column > values[-1],) if values else ()
+        value = session.scalar(select(column).where(column.is_not(None), *after).order_by(column).limit(1))
+        if value is None:
+            return values
+        values.append(value)
 
 
 def row_reader(where: str, header: list[str], mapping, tz: ZoneInfo | None
