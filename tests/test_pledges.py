@@ -81,6 +81,28 @@ LINKING = [
         [pledge("P1", "ana@example.org", 500, utc(2026, 12, 20, 8), currency="EUR")],
         [gift("G1", "ana@example.org", "500.00", "2027-01-25T10:00:00-08:00")],
         {"P1": None}, id="another currency does not"),
+    pytest.param(
+        [pledge("P1", "ana@example.org", 500, utc(2026, 12, 20, 8), reference="DAF-881")],
+        [gift("DAF-881", "someone@example.org", "480.00", "2027-01-25T10:00:00-08:00")],
+        {"P1": "DAF-881"}, id="the gift's own id (its donation id) equal to the reference fulfils it"),
+    pytest.param(
+        [pledge("P1", "ana@example.org", 500, utc(2026, 12, 20, 8), reference="DON-5")],
+        [gift("DON-5", "someone@example.org", "480.00", "2027-01-25T10:00:00-08:00", processor_id="ch_other")],
+        {"P1": "DON-5"}, id="so does the donation id of a gift that has a processor id of its own"),
+    pytest.param(
+        [pledge("P1", "ana@example.org", 500, utc(2026, 12, 20, 8), reference="REF-1")],
+        [gift("G1", "someone@example.org", "500.00", "2027-01-26T10:00:00-08:00", processor_id="REF-1"),
+         gift("REF-1", "other@example.org", "500.00", "2027-01-25T10:00:00-08:00")],
+        {"P1": "REF-1"}, id="of two gifts with the reference, one by processor id, one by donation id, the earlier"),
+    pytest.param(
+        [pledge("P1", "ana@example.org", 500, utc(2026, 12, 20, 8), reference="ch_7", currency="EUR")],
+        [gift("G1", "ana@example.org", "500.00", "2027-01-25T10:00:00-08:00", processor_id="ch_7")],
+        {"P1": None}, id="a reference in another currency does not"),
+    pytest.param(
+        [pledge("P1", "ana@example.org", 500, utc(2026, 12, 20, 8), reference="ch_8")],
+        [gift("G1", "someone@example.org", "500.00", "2027-01-25T10:00:00-08:00", status="failed",
+              processor_id="ch_8")],
+        {"P1": None}, id="a failed payment with the reference does not"),
 ]
 
 
@@ -306,6 +328,50 @@ def test_a_payment_by_webhook_fulfils_the_pledge_with_its_charge_id(sessions, ma
 
         st = service.campaign_status(session, queries.get_campaign(session, "dec-2026"), as_of=utc(2027, 1, 2))
         assert (st.raised_cents, st.committed.cents, st.committed.received) == (50_000, 0, 1)
+
+
+def test_a_reference_finds_its_gift_whatever_the_source_the_processor_or_the_id(tracker, sessions, make_campaign,
+                                                                               tmp_path):
+    """A reference is a gift's payment id (any processor) or its donation id (any source): a file's row, a gift
+    entered by hand, a PayPal webhook's capture; one reference per pledge, each gift fulfils one."""
+    import hooks as h
+    from tracker.dates import utc_now
+    from tracker.webhooks import inbox
+    from tracker.webhooks.events import paypal_envelope
+    from tracker.webhooks.worker import Worker
+
+    make_campaign()
+    path = write_csv(tmp_path / "gifts.csv", HEADER + gift("CRM-1", "a@example.org", "10.00", "2026-12-24T10:00:00Z",
+                                                             processor_id="ch_crm") +
+                     gift("CRM-2", "b@example.org", "11.00", "2026-12-24T11:00:00Z") +
+                     "CRM-3,12.00,2026-12-24T12:00:00Z,c@example.org,,succeeded,0,USD,square,sq_3\n")
+    assert tracker("ingest", "donations", path, "--format", "generic", "--source", "crm",
+                   "--as-of", "2026-12-25T12:00").code == 0
+    added = tracker("gift", "add", "--amount", "13", "--donated-at", "2026-12-26", "--donor-email", "d@example.org",
+                    "--as-of", "2026-12-26T12:00")
+    assert added.code == 0, added
+    t0 = utc(2026, 12, 27, 18)
+    with sessions.begin() as session:
+        ev = h.paypal_event("WH-1", "PAYMENT.CAPTURE.COMPLETED", h.capture("TX-PP1", "14.00", t0), t0)
+        inbox.store(session, "paypal", paypal_envelope(ev), json.dumps(ev), now=utc_now())
+    assert Worker(sessions, currency="USD", clock=utc_now).run_once().applied == 1
+    with sessions.begin() as session:
+        manual_id = session.scalar(select(Donation.external_id).where(Donation.source == "manual"))
+        # CRM-1 is named by two pledges (its charge id, its donation id): it fulfils the one expected first, P1
+        wanted = {"P1": "CRM-1", "P2": "CRM-2", "P3": "CRM-3", "P4": manual_id, "P5": "TX-PP1", "P6": None,
+                  "P7": None}
+        references = {"P1": "ch_crm", "P2": "CRM-2", "P3": "sq_3", "P4": manual_id, "P5": "TX-PP1", "P6": "ch_none",
+                      "P7": "CRM-1"}
+        pledge_writes.store(session, "grants", [
+            pledge(pid, f"{pid.lower()}@example.org", 777, utc(2026, 12, 20), expected=date(2027, 1, i + 1),
+                   reference=ref) for i, (pid, ref) in enumerate(references.items())], actor="test", now=utc_now())
+    with sessions.begin() as session:
+        assert pledge_writes.link_open(session, now=utc(2026, 12, 28)) == 5
+        found = {p.external_id: (g.external_id if g else None, p.fulfilled_by) for p, g in session.execute(
+            select(Pledge, Donation).outerjoin(Donation, Donation.id == Pledge.fulfilled_donation_id))}
+    assert found == {p: (g, "reference" if g else None) for p, g in wanted.items()}, found
+    with sessions.begin() as session:
+        assert {s for s, in session.execute(select(Donation.source).distinct())} == {"crm", "manual", "paypal"}
 
 
 def test_a_gift_voided_or_an_import_undone_opens_its_pledge_again(tracker, make_campaign, tmp_path):

@@ -141,14 +141,19 @@ def _open(session: Session, pledge_id: int) -> Pledge:
 
 def link_open(session: Session, *, now: datetime) -> int:
     """The linking pass (the rule in the module's docstring): every open pledge whose money has arrived as a gift
-    is marked fulfilled by it. One query for the open pledges (none: done), one for each kind of match, one update
-    per pledge linked. Returns how many were linked; bumps the data revision when any was."""
+    is marked fulfilled by it. A few queries for the pledges, one for each kind of match, each reading the gifts
+    through an index of donations (on a million gifts the pass after a webhook delivery reads index entries, never
+    the whole table: bench/pledges.py), one update per pledge linked. Returns how many were linked; bumps the data
+    revision when any was."""
     open_ = (Pledge.fulfilled_donation_id.is_(None), Pledge.cancelled_at.is_(None))
     # a pledge whose gift no longer counts (voided, merged as a duplicate, failed) is open again
-    lost = list(session.scalars(select(Pledge.id).join(Donation, Donation.id == Pledge.fulfilled_donation_id)
-                                .where(Donation.status.not_in(COUNTED_STATUSES))))
-    if lost:
-        session.execute(update(Pledge).where(Pledge.id.in_(lost)).values(
+    # (the fulfilled pledges first, then their gifts by id: never a scan of the gifts for the few that are pledged)
+    fulfilled = {gift_id: pledge_id for gift_id, pledge_id in session.execute(
+        select(Pledge.fulfilled_donation_id, Pledge.id).where(Pledge.fulfilled_donation_id.is_not(None)))}
+    lost = sorted(fulfilled[gift_id] for gift_id, in _chunked(
+        session, select(Donation.id).where(Donation.status.not_in(COUNTED_STATUSES)), Donation.id, sorted(fulfilled)))
+    for i in range(0, len(lost), CHUNK):
+        session.execute(update(Pledge).where(Pledge.id.in_(lost[i:i + CHUNK])).values(
             fulfilled_donation_id=None, fulfilled_at=None, fulfilled_by=None))
     if session.scalar(select(Pledge.id).where(*open_).limit(1)) is None:
         if lost:
@@ -158,16 +163,7 @@ def link_open(session: Session, *, now: datetime) -> int:
     counted = and_(Donation.status.in_(COUNTED_STATUSES), Donation.id.not_in(taken),
                    Donation.currency == Pledge.currency)
     columns = (Pledge.id, Pledge.expected_at, Donation.id, Donation.donated_at)
-    by_reference = []
-    for column in (Donation.processor_id, Donation.external_id):  # equality joins, one each (hashable, no OR)
-        by_reference += session.execute(
-            select(*columns).select_from(Pledge).join(Donation, column == Pledge.reference)
-            .where(*open_, Pledge.reference.is_not(None), counted))
-    by_reference += session.execute(
-        select(*columns).select_from(Pledge)
-        .join(GiftDetail, GiftDetail.reference == Pledge.reference)
-        .join(Donation, Donation.id == GiftDetail.donation_id)
-        .where(*open_, Pledge.reference.is_not(None), counted))
+    by_reference = _by_reference(session, open_, taken)
     by_donor = list(session.execute(
         select(*columns).select_from(Pledge)
         .join(Donor, Donor.key == Pledge.donor_key)
@@ -188,6 +184,60 @@ def link_open(session: Session, *, now: datetime) -> int:
     if chosen or lost:
         bump_revision(session, now)
     return len(chosen)
+
+
+CHUNK = 500  # values per IN list (bound parameters stay far below SQLite's limit)
+
+
+def _by_reference(session: Session, open_, taken) -> list[tuple]:
+    """(pledge id, expected date, gift id, donated at) of each open pledge whose reference is a counted, free gift's
+    processor id, donation id or reference (gift_details), in the same currency. Neither of the first two columns
+    has an index of its own (every index of donations slows the imports), so each is looked up through the index
+    it leads: (processor, processor_id), for the processors stored, and (source, external_id), for the sources
+    stored, each list found by one index seek per value; on a million gifts the pass reads a few index entries,
+    not the table. A processor id is always stored with its processor (the importer and the webhooks write them
+    together), so none is missed. gift_details holds only the gifts that have details: it is read for the
+    references, then its gifts by id."""
+    pledges: dict[str, list[tuple]] = {}
+    for pledge_id, expected, reference, currency in session.execute(
+            select(Pledge.id, Pledge.expected_at, Pledge.reference, Pledge.currency)
+            .where(*open_, Pledge.reference.is_not(None))):
+        pledges.setdefault(reference, []).append((pledge_id, expected, currency))
+    if not pledges:
+        return []
+    references = sorted(pledges)
+    counted = (Donation.status.in_(COUNTED_STATUSES), Donation.id.not_in(taken))
+    gifts: list[tuple] = []  # (gift id, donated at, currency, the reference it carries)
+    for key, value in ((Donation.processor, Donation.processor_id), (Donation.source, Donation.external_id)):
+        leading = _distinct(session, key)
+        if leading:
+            gifts += _chunked(session, select(Donation.id, Donation.donated_at, Donation.currency, value)
+                              .where(key.in_(leading), *counted), value, references)
+    detail = dict(_chunked(session, select(GiftDetail.donation_id, GiftDetail.reference), GiftDetail.reference,
+                           references))
+    gifts += [(gift_id, donated_at, currency, detail[gift_id]) for gift_id, donated_at, currency in _chunked(
+        session, select(Donation.id, Donation.donated_at, Donation.currency).where(*counted), Donation.id,
+        sorted(detail))]
+    return [(pledge_id, expected, gift_id, donated_at) for gift_id, donated_at, currency, reference in gifts
+            for pledge_id, expected, want in pledges.get(reference, ()) if want == currency]
+
+
+def _chunked(session: Session, statement, column, values: list) -> list[tuple]:
+    """The rows of `statement` whose `column` is one of `values`, CHUNK values a query."""
+    return [tuple(row) for i in range(0, len(values), CHUNK)
+            for row in session.execute(statement.where(column.in_(values[i:i + CHUNK])))]
+
+
+def _distinct(session: Session, column) -> list[str]:
+    """The values of `column` stored in donations, where an index of donations starts with it: one seek of that
+    index per value (the next one above the last), however many gifts there are."""
+    values: list[str] = []
+    while True:
+        after = (column > values[-1],) if values else ()
+        value = session.scalar(select(column).where(column.is_not(None), *after).order_by(column).limit(1))
+        if value is None:
+            return values
+        values.append(value)
 
 
 def row_reader(where: str, header: list[str], mapping, tz: ZoneInfo | None
