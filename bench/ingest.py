@@ -213,8 +213,10 @@ def run_tracker(path: Path, url: str, first_load: str = "auto", code: str | None
     `code`: a folder holding another version of tracker (a checkout of main) to run instead."""
     env = {**os.environ, "TRACKER_DATABASE_URL": url, **({"PYTHONPATH": code} if code else {})}
     _migrate(url)
+    # run from the other checkout's folder: `python -c` looks in the working folder before PYTHONPATH
     proc = subprocess.run([sys.executable, "-c", TRACKER, "ingest", "donations", str(path), "--quiet",
-                           "--timezone", "UTC", "--first-load", first_load], env=env, capture_output=True, text=True)
+                           "--timezone", "UTC", "--first-load", first_load], env=env, capture_output=True, text=True,
+                          cwd=code)
     if proc.returncode != 0:
         raise SystemExit(f"tracker ingest failed: {proc.stderr.strip()}")
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH ")][-1]

@@ -207,23 +207,36 @@ _STAGE_DDL = """CREATE TEMP TABLE IF NOT EXISTS import_stage (
 class Prepared(NamedTuple):
     """What `write_chunk` needs of a batch of gifts, whatever is stored: made by `prepare`."""
 
-    rows: list[tuple]  # the gifts as rows of donations (INSERT_COLUMNS) in id order, each with its donor's key as donor_id
-    donors: list[tuple]  # (key, e-mail, name, earliest counted gift) of each donor of the gifts, in key order
+    rows: list[tuple]  # `direct`: the gifts as rows of donations (INSERT_COLUMNS) in id order, each with its donor's
+    # key as donor_id; else the staging table's rows (STAGE_COLUMNS)
+    donors: list[tuple]  # `direct`: (key, e-mail, name, earliest counted gift) of each donor of the gifts, in key
+    # order; else (key, earliest counted gift) of those with one, in key order
     deltas: rollups.Deltas  # what the gifts add to gift_buckets
-    cents: int  # what they count, as they arrive (counted_cents)
+    cents: int | None  # `direct`: what they count, as they arrive (counted_cents)
+    direct: bool  # made to be written straight into donations (PostgreSQL)
 
 
 def prepare(gifts: list[NormalizedDonation], pg: bool, source: str, import_id: int | None, recorded_at,
             rank: int | None) -> Prepared:
-    """The donations rows of these gifts as new (`recorded_at` as the database stores it), their donors and
-    their sums per quarter hour. An import makes these on the reader's thread, where they overlap the
-    writer's statements; on the writer's they took it about 9 s per million gifts, holding the
-    interpreter while the reader waited (generic layout, SQLite). The writer redoes the last two
-    only for a batch that holds gifts already stored."""
+    """On PostgreSQL the donations rows of these gifts as new (`recorded_at` as the database stores it), their
+    donors and what they count; on SQLite their staging rows and each donor's earliest counted gift among them;
+    and their sums per quarter hour. An import makes these on the reader's thread, where they overlap the
+    writer's statements; on the writer's they took it about 9 s per million gifts, holding the interpreter
+    while the reader waited (generic layout, SQLite). The writer redoes the last two only for a batch that
+    holds gifts already stored.
+
+    Why the two differ (bench/ingest.py, same rows, same run): on PostgreSQL writing a batch of new gifts by
+    COPY straight into donations took a third less time than staging it and merging with SQL. On SQLite the
+    same direct write halved the import's speed: its multi-row statements are bound in the interpreter, and
+    grouping donors and sorting gifts here put on the reader's thread work the staged merge leaves to
+    SQLite's own C code, on the other core."""
     plain = _PLAIN_STATE  # what counts of a gift succeeded with nothing refunded or disputed, made once
     states = [plain if g.status == "succeeded" and not g.refunded_cents and g.dispute_status is None
               else counted_state(g) for g in gifts]
-    return _new_rows(gifts, states, pg, (source, import_id, recorded_at, rank))
+    if pg:
+        return _new_rows(gifts, states, pg, (source, import_id, recorded_at, rank))
+    rows = _stage_rows(gifts, states, pg)
+    return Prepared(rows, _earliest(gifts, states, rows), _sums(gifts, states), None, False)
 
 
 _PLAIN_STATE = effective("succeeded", 1, 0, None, 0)
@@ -281,22 +294,71 @@ def _new_rows(gifts: list[NormalizedDonation], states: list[Effective], pg: bool
             donor[1] = name
         if first is not None and (donor[2] is None or first < donor[2]):
             donor[2] = first
-    out.sort(key=_BY_ID)  # in key order the unique index takes them at a quarter less cost (SQLite)
-    return Prepared(out, sorted((key, *v) for key, v in donors.items()), deltas, cents)
+    out.sort(key=_BY_ID)  # in key order, as the unique index takes them
+    return Prepared(out, sorted((key, *v) for key, v in donors.items()), deltas, cents, True)
 
 
 _BY_ID = itemgetter(1)  # a donations row's external id
 
 
+def _stage_rows(gifts: list[NormalizedDonation], states: list[Effective], pg: bool) -> list[tuple]:
+    """The staging table's rows (STAGE_COLUMNS) of these gifts, with their effective states: times naive UTC (on
+    SQLite written as SQLAlchemy writes them), booleans 0/1 on SQLite. (Each gift unpacked once: a third of the
+    time of reading its fields by name.)"""
+    out = []
+    add = out.append
+    for g, e in zip(gifts, states):
+        (_, external_id, amount, when, key, email, name, currency, status, refunded, fee, channel, variant,
+         recurring, updated, dispute, dispute_cents, processor, processor_id, _) = g
+        when = when.replace(tzinfo=None)
+        if updated is not None:
+            updated = updated.replace(tzinfo=None)
+        if not pg:
+            when = when.isoformat(" ", "microseconds")
+            updated = updated and updated.isoformat(" ", "microseconds")
+            recurring = int(recurring)
+        add((external_id, key, email, name, amount, e.refunded_cents, fee, currency, when, e.status, channel, variant,
+             recurring, status, refunded if refunded < amount else amount, dispute, dispute_cents, processor,
+             processor_id, updated))
+    return out
+
+
+def _sums(gifts: list[NormalizedDonation], states: list[Effective]) -> rollups.Deltas:
+    """What these gifts add to gift_buckets."""
+    deltas = rollups.Deltas()
+    add, contribution = deltas.add, rollups.contribution
+    for g, e in zip(gifts, states):
+        add(g.currency, g.donated_at, contribution(e.status, g.amount_cents, e.refunded_cents, g.fee_cents, g.recurring))
+    return deltas
+
+
+def _earliest(gifts: list[NormalizedDonation], states: list[Effective], rows: list[tuple]) -> list[tuple]:
+    """(donor key, earliest counted gift with something left after refunds) per donor of these
+    gifts, in key order, the time as SQLite stores it (`rows`: their staging rows, whose times,
+    all written alike, sort as text)."""
+    firsts: dict[str, str] = {}
+    get, counted = firsts.get, COUNTED_STATUSES
+    for g, e, row in zip(gifts, states, rows):
+        if e.status in counted and g.amount_cents > e.refunded_cents:
+            seen = get(g.donor_key)
+            if seen is None or row[8] < seen:
+                firsts[g.donor_key] = row[8]
+    return sorted(firsts.items())
+
+
 def _staging(prepared: Prepared) -> list[tuple]:
     """The staging table's rows (STAGE_COLUMNS) of prepared gifts."""
+    if not prepared.direct:
+        return prepared.rows
     who = {d[0]: d for d in prepared.donors}
     return [(r[1], r[6], who[r[6]][1], who[r[6]][2], *r[7:], r[5]) for r in prepared.rows]
 
 
-def _firsts(donors: list[tuple]) -> list[tuple]:
-    """(key, earliest counted gift) of the donors that have one, in key order."""
-    return [(key, first) for key, _, _, first in donors if first is not None]
+def _firsts(prepared: Prepared) -> list[tuple]:
+    """(key, earliest counted gift) of the donors of prepared gifts that have one, in key order."""
+    if not prepared.direct:
+        return prepared.donors
+    return [(key, first) for key, _, _, first in prepared.donors if first is not None]
 
 
 def counted_cents(status: str, amount: int, refunded: int) -> int:
@@ -335,8 +397,8 @@ def write_chunk(
     """Insert the gifts that are new, move changed ones forward, count the rest as unchanged.
 
     `gifts` must have distinct external ids (`prepared`, if given, is `prepare(gifts, ...)` of them).
-    With `direct`, the chunk is first written as new (`_insert_new`: its donors, then its gifts
-    straight into donations); True when that held. When any gift of it is stored already, that
+    With `direct`, on PostgreSQL, the chunk is first written as new (`_insert_new`: its donors, then
+    its gifts straight into donations); True when that held. When any gift of it is stored already, that
     is undone and the chunk is staged, then merged by set-based SQL: new donors and new gifts are
     inserted by the database itself; only gifts already stored come back to Python, to apply the
     forward-only rules.
@@ -362,7 +424,7 @@ def write_chunk(
     ph = "%s" if pg else "?"
     if prepared is None:
         prepared = prepare(gifts, pg, source, import_id, _recorded(raw, pg, import_id, recorded_at), rank)
-    if direct and _insert_new(raw, pg, source, prepared):
+    if direct and prepared.direct and _insert_new(raw, source, prepared):
         summary.inserted += len(gifts)
         summary.file_cents += prepared.cents
         summary.stored_cents += prepared.cents
@@ -457,10 +519,10 @@ def write_chunk(
             summary.file_cents += cents
             if row[0] not in known:
                 summary.stored_cents += cents
-        firsts, deltas = _firsts(prepared.donors), prepared.deltas
+        firsts, deltas = _firsts(prepared), prepared.deltas
         if known:  # the gifts stored before count by the rules below instead
             fresh = prepare([g for g in gifts if g.external_id not in known], pg, source, None, None, None)
-            firsts, deltas = _firsts(fresh.donors), fresh.deltas
+            firsts, deltas = _firsts(fresh), fresh.deltas
         _first_gifts(cur, pg, firsts, old_donors, known)
         summary.inserted += inserted
         cur.execute("TRUNCATE import_stage" if pg else "DELETE FROM import_stage")
@@ -548,36 +610,28 @@ def _recorded(raw, pg: bool, import_id: int | None, recorded_at: datetime | None
         cur.close()
 
 
-def _insert_new(raw, pg: bool, source: str, prepared: Prepared) -> bool:
-    """Write prepared gifts as new, straight into donations: their donors not stored yet first (with their
-    first counted gift; a stored donor's moves earlier where a gift here came before it), then the gifts with
-    their donors' ids. No staging table, no look-ups of stored gifts: the unique keys do that. False, with
-    nothing written, when any of them is stored (by its id or its payment) or named by an alias of the
-    source, so that the merge path decides; a row the database refuses (a CHECK) goes that way too and
-    fails there with its reason.
+def _insert_new(raw, source: str, prepared: Prepared) -> bool:
+    """Write prepared gifts (PostgreSQL) as new, straight into donations: their donors not stored yet first (with
+    their first counted gift; a stored donor's moves earlier where a gift here came before it), then the gifts
+    by COPY with their donors' ids. No staging table, no look-ups of stored gifts: the unique keys do that.
+    False, with nothing written (back to a savepoint), when any of them is stored (by its id or its payment) or
+    named by an alias of the source, so that the merge path decides; a row the database refuses (a CHECK)
+    goes that way too and fails there with its reason. The caller holds the right to write gifts
+    (`lock_writes`), so no other writer adds a donor meanwhile; one that did anyway is found again by its key."""
+    import psycopg
 
-    On SQLite the gifts go in as multi-row VALUES that find their donor's id themselves (an index probe in
-    C per gift); on PostgreSQL by COPY, the donors' ids read back in one statement. The caller holds the
-    right to write gifts (`lock_writes`), so no other writer adds a donor meanwhile; on PostgreSQL one
-    that did anyway is found again by its key."""
     rows, donors = prepared.rows, prepared.donors
     if not rows:
         return True
     cur = raw.cursor()
-    ph = "%s" if pg else "?"
     try:
-        cur.execute(f"SELECT 1 FROM gift_aliases WHERE source = {ph} LIMIT 1", [source])
+        cur.execute("SELECT 1 FROM gift_aliases WHERE source = %s LIMIT 1", [source])
         if cur.fetchone() is not None:
             return False
-        if not pg and not raw.in_transaction:
-            cur.execute("BEGIN")  # an outermost SAVEPOINT would commit at its RELEASE
         cur.execute("SAVEPOINT new_gifts")
         try:
-            if pg:
-                _insert_new_pg(cur, rows, donors)
-            else:
-                _insert_new_sqlite(cur, rows, donors)
-        except _REFUSED:
+            _insert_new_pg(cur, rows, donors)
+        except psycopg.errors.IntegrityError:
             cur.execute("ROLLBACK TO SAVEPOINT new_gifts")
             cur.execute("RELEASE SAVEPOINT new_gifts")
             return False
@@ -585,39 +639,6 @@ def _insert_new(raw, pg: bool, source: str, prepared: Prepared) -> bool:
         return True
     finally:
         cur.close()
-
-
-def _refused() -> tuple:
-    import sqlite3
-
-    try:
-        import psycopg
-    except ImportError:  # PostgreSQL's driver is optional
-        return (sqlite3.IntegrityError,)
-    return sqlite3.IntegrityError, psycopg.errors.IntegrityError
-
-
-_REFUSED = _refused()
-
-
-def _insert_new_sqlite(cur, rows: list[tuple], donors: list[tuple]) -> None:
-    """SQLite has one writer at a time: the donors not stored yet take the ids after the greatest, in key order."""
-    cur.execute("SELECT coalesce(max(id), 0) FROM donors")
-    old_donors = cur.fetchone()[0]
-    ids = {}
-    for part, sql in values_batches([d[:1] for d in donors], 1, "SELECT key, id FROM donors WHERE key IN ({})", "?"):
-        cur.execute(sql, part)
-        ids.update(cur.fetchall())
-    stored = [(key, first) for key, _, _, first in donors if key in ids and first is not None]
-    new = [(old_donors + n, *d) for n, d in enumerate((d for d in donors if d[0] not in ids), 1)]
-    ids.update((d[1], d[0]) for d in new)
-    for part, sql in values_batches(new, 5, "INSERT INTO donors (id, key, email, name, first_gift_at) VALUES {}"):
-        cur.execute(sql, part)
-    _first_gifts(cur, False, stored, old_donors, set())
-    width, at = len(INSERT_COLUMNS), INSERT_COLUMNS.index("donor_id")
-    for part, sql in values_batches(rows, width, f"INSERT INTO donations ({', '.join(INSERT_COLUMNS)}) VALUES {{}}"):
-        part[at::width] = map(ids.__getitem__, part[at::width])  # each gift's donor key becomes its donor's id
-        cur.execute(sql, part)
 
 
 def _insert_new_pg(cur, rows: list[tuple], donors: list[tuple]) -> None:
