@@ -285,8 +285,9 @@ def test_paypal_payments_refunds_and_disputes_by_webhook_match_the_activity_down
 def test_a_failing_event_is_retried_with_backoff_then_given_up_and_can_be_replayed(hook, sessions, tracker):
     base, _, worker = hook
     h.send_stripe(base, h.event("evt_eur", "charge.succeeded", h.charge("ch_eur", 900, DEC10, currency="eur"), DEC10))
-    first = worker.run_once()
-    assert first.failed == 1 and "in EUR, not the organization's USD" in first.errors[0]
+    first = worker.run_once()  # a euro charge of a day after the rates the tracker has: refused, saying how to fix it
+    assert first.failed == 1 and "currency EUR is not the organization's currency USD" in first.errors[0]
+    assert "tracker rates import" in first.errors[0]
     with sessions.begin() as session:
         e = session.scalar(select(WebhookEvent))
         assert (e.status, e.attempts) == ("failed", 1) and e.next_attempt_at > utc_now()
@@ -297,9 +298,46 @@ def test_a_failing_event_is_retried_with_backoff_then_given_up_and_can_be_replay
         worker.run_once()
     assert stored(sessions)["evt_eur"][0] == "gave_up"
     listed = tracker("webhooks", "list", "--status", "gave_up")
-    assert listed.code == 0 and "evt_eur" in listed.out and "not the organization's USD" in listed.out
+    assert listed.code == 0 and "evt_eur" in listed.out and "not the organization's currency USD" in listed.out
     assert tracker("webhooks", "replay", "evt_eur").code == 0 and stored(sessions)["evt_eur"][0] == "received"
     assert tracker("webhooks", "replay", "evt_nope").code == 2
+
+
+def test_a_charge_in_another_currency_is_converted_at_the_rate_of_its_day(
+        hook, sessions, tracker, tmp_path):
+    from tracker.models import GiftDetail
+
+    base, _, worker = hook
+    oct15, oct17 = datetime(2026, 10, 15, 12, tzinfo=LA), datetime(2026, 10, 17, 12, tzinfo=LA)  # a Thursday, a Saturday
+    h.send_stripe(base, h.event("evt_eur", "charge.succeeded", h.charge("ch_eur", 900, oct15, currency="eur"), oct15))
+    h.send_stripe(base, h.event("evt_jpy", "charge.succeeded", h.charge("ch_jpy", 1000, oct17, currency="jpy"), oct17))
+    assert worker.run_once().failed == 0
+    with sessions.begin() as session:
+        found = {g.external_id: (g.amount_cents, g.currency, d.original_cents, d.original_currency, d.rate_date.isoformat(),
+                                 d.rate_source)
+                 for g, d in session.execute(select(Donation, GiftDetail).join(GiftDetail,
+                                                                               GiftDetail.donation_id == Donation.id))}
+    # the bundled ECB fixing of Oct 15: 1.1208 USD per EUR; ¥1,000 (Stripe's JPY has no minor unit) at Friday's
+    assert found["ch_eur"] == (1009, "USD", 900, "EUR", "2026-10-15", "ecb")  # 9.00 x 1.1208 = 10.0872
+    assert found["ch_jpy"][1:] == ("USD", 100000, "JPY", "2026-10-16", "ecb") and 600 < found["ch_jpy"][0] < 700
+    # the charge's Stripe export, later, brings Stripe's own converted amount: it replaces the provisional one
+    export = write_csv(tmp_path / "unified_payments.csv", (
+        "id,Created date (UTC),Amount,Amount Refunded,Currency,Captured,Converted Amount,Converted Amount Refunded,"
+        "Converted Currency,Fee,Status,Customer Email\n"
+        "ch_eur,2026-10-15 19:00:00,9.00,0.00,eur,true,10.05,0.00,usd,0.59,Paid,donor@example.org\n"))
+    run_import(sessions, ImportRequest(path=export), RowRules(source="", timezone=None), clock=utc_now)
+    with sessions.begin() as session:
+        g, d = session.execute(select(Donation, GiftDetail).join(GiftDetail, GiftDetail.donation_id == Donation.id)
+                               .where(Donation.external_id == "ch_eur")).one()
+        assert (g.amount_cents, d.original_cents, d.rate_source) == (1005, 900, "stripe")
+        assert session.scalar(select(func.count()).select_from(Donation)) == 2  # one gift, not two
+    # with a newer rate imported, a December charge counts too
+    write_csv(tmp_path / "rates.csv", "Date,USD,JPY,GBP\n2026-12-10,1.0500,160.00,0.8400\n")
+    assert tracker("rates", "import", str(tmp_path / "rates.csv")).code == 0
+    h.send_stripe(base, h.event("evt_gbp", "charge.succeeded", h.charge("ch_gbp", 1000, DEC10, currency="gbp"), DEC10))
+    assert worker.run_once().failed == 0
+    assert gift(sessions, "ch_gbp").amount_cents == 1250  # £10.00 x 1.05 / 0.84
+    assert raised(sessions) == 1250  # in the campaign (the October ones are not)
 
 
 def test_two_workers_never_take_the_same_event(sessions, make_campaign):

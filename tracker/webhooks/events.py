@@ -103,8 +103,9 @@ def stripe_envelope(event: dict) -> Envelope:
                     event.get("account") if isinstance(event.get("account"), str) else None)
 
 
-def stripe_effect(event: dict, currency: str) -> Effect:
-    """What a Stripe event means (`currency`: the organization's)."""
+def stripe_effect(event: dict, currency: str, rates=None) -> Effect:
+    """What a Stripe event means (`currency`: the organization's; `rates`: a tracker.currency.RateTable for a
+    charge in another currency, converted at the rate of its day as a file's row is; None: such a charge is refused)."""
     kind = event.get("type", "")
     obj = _dig(event, "data", "object", default={})
     if event.get("livemode") is False:
@@ -116,21 +117,21 @@ def stripe_effect(event: dict, currency: str) -> Effect:
         return _stripe_dispute(obj, at)
     if kind in ("charge.succeeded", "charge.updated", "charge.refunded", "charge.captured", "charge.failed",
                 "charge.pending", "charge.expired"):
-        return GiftEffect(_stripe_charge(obj, at, currency))
+        return GiftEffect(_stripe_charge(obj, at, currency, rates))
     if kind == "payment_intent.succeeded":
         charge = obj.get("latest_charge")
         if isinstance(charge, dict):  # expanded: the charge itself
-            return GiftEffect(_stripe_charge(charge, at, currency), weak=True)
+            return GiftEffect(_stripe_charge(charge, at, currency, rates), weak=True)
         if not isinstance(charge, str):
             return Nothing("the payment intent names no charge; the charge's own event counts it")
         return GiftEffect(_stripe_gift(charge, obj.get("amount_received"), 0, obj.get("currency"), obj.get("created"),
                                        "succeeded", obj.get("receipt_email"), None, obj.get("customer"),
-                                       obj.get("metadata"), bool(obj.get("invoice")), at, currency), weak=True)
+                                       obj.get("metadata"), bool(obj.get("invoice")), at, currency, rates), weak=True)
     if kind == "checkout.session.completed":
         intent = obj.get("payment_intent")
         charge = _dig(intent, "latest_charge") if isinstance(intent, dict) else None
         if isinstance(charge, dict):
-            return GiftEffect(_stripe_charge(charge, at, currency), weak=True)
+            return GiftEffect(_stripe_charge(charge, at, currency, rates), weak=True)
         return Nothing("the checkout session carries no charge; the charge's own event counts it")
     if kind == "invoice.paid":
         charge = obj.get("charge")
@@ -139,11 +140,11 @@ def stripe_effect(event: dict, currency: str) -> Effect:
         return GiftEffect(_stripe_gift(charge, obj.get("amount_paid"), 0, obj.get("currency"), obj.get("created"),
                                        "succeeded", obj.get("customer_email"), obj.get("customer_name"),
                                        obj.get("customer"), _dig(obj, "subscription_details", "metadata")
-                                       or obj.get("metadata"), True, at, currency), weak=True)
+                                       or obj.get("metadata"), True, at, currency, rates), weak=True)
     return Nothing(f"{kind} events change no gift")
 
 
-def _stripe_charge(charge: dict, at: datetime | None, currency: str) -> NormalizedDonation:
+def _stripe_charge(charge: dict, at: datetime | None, currency: str, rates=None) -> NormalizedDonation:
     status = charge.get("status")
     if status == "succeeded":
         status = "succeeded" if charge.get("captured", True) and charge.get("paid", True) else "pending"
@@ -152,14 +153,15 @@ def _stripe_charge(charge: dict, at: datetime | None, currency: str) -> Normaliz
     email = _dig(charge, "billing_details", "email") or charge.get("receipt_email")
     gift = _stripe_gift(charge.get("id"), charge.get("amount"), charge.get("amount_refunded", 0), charge.get("currency"),
                         charge.get("created"), status, email, _dig(charge, "billing_details", "name"),
-                        charge.get("customer"), charge.get("metadata"), bool(charge.get("invoice")), at, currency)
+                        charge.get("customer"), charge.get("metadata"), bool(charge.get("invoice")), at, currency,
+                        rates)
     if charge.get("disputed") and gift.status != "failed":
         return gift._replace(dispute_status="open")  # at least open: a closed dispute is never reopened
     return gift
 
 
 def _stripe_gift(charge_id, amount, refunded, charge_currency, created, status, email, name, customer, metadata,
-                 recurring, at, currency) -> NormalizedDonation:
+                 recurring, at, currency, rates=None) -> NormalizedDonation:
     if not isinstance(charge_id, str) or not charge_id:
         raise EventProblem("the charge has no id")
     if isinstance(customer, dict):
@@ -171,7 +173,7 @@ def _stripe_gift(charge_id, amount, refunded, charge_currency, created, status, 
         return next((str(metadata[k]) for k in keys if metadata.get(k)), "")
 
     code = str(charge_currency or "").upper()
-    if code != currency:
+    if code != currency and (rates is None or not code):
         raise EventProblem(f"charge {charge_id} is in {code or 'no currency'}, not the organization's {currency}; "
                            "it counts once exchange rates are known (its Stripe export has the converted amount)")
     try:
@@ -181,15 +183,16 @@ def _stripe_gift(charge_id, amount, refunded, charge_currency, created, status, 
     donated = _epoch(created)
     if donated is None:
         raise EventProblem(f"charge {charge_id} has no created time")
+    money = str if code in STRIPE_ZERO_DECIMAL else _cents_text  # Stripe's amounts are in the currency's smallest unit
     data = {
-        "donation_id": charge_id, "amount": _cents_text(cents), "donated_at": donated.isoformat(), "currency": code,
-        "status": status, "refunded_amount": _cents_text(refunded_cents) if refunded_cents else "",
+        "donation_id": charge_id, "amount": money(cents), "donated_at": donated.isoformat(), "currency": code,
+        "status": status, "refunded_amount": money(refunded_cents) if refunded_cents else "",
         "email": email or "", "donor_id": "" if email or not customer else f"stripe:{customer}", "name": name or "",
         "channel": meta(CHANNEL_META), "appeal_variant": meta(VARIANT_META), "recurring": "true" if recurring else "false",
         "processor": STRIPE_SOURCE, "processor_id": charge_id,
     }
     made = fields.from_fields("stripe webhook", 0, data, fields.RowRules(source=STRIPE_SOURCE, timezone=UTC,
-                                                                          currency=currency))
+                                                                          currency=currency, rates=rates))
     if not isinstance(made, NormalizedDonation):
         raise EventProblem(made.message)
     return made._replace(updated_at=at)
@@ -208,6 +211,11 @@ def _stripe_dispute(dispute: dict, at: datetime | None) -> Effect:
     except (TypeError, ValueError):
         cents = 0
     return DisputeEffect(charge, state, cents, at)
+
+
+# currencies whose smallest unit is the unit itself in Stripe's amounts (Stripe's list of zero-decimal currencies)
+STRIPE_ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
+                                 "VUV", "XAF", "XOF", "XPF"})
 
 
 def _cents_text(cents: int) -> str:
@@ -241,8 +249,8 @@ def paypal_envelope(event: dict) -> Envelope:
     return Envelope(event_id, kind, about if isinstance(about, str) else None, created, None)
 
 
-def paypal_effect(event: dict, currency: str) -> Effect:
-    """What a PayPal event means (`currency`: the organization's)."""
+def paypal_effect(event: dict, currency: str, rates=None) -> Effect:
+    """What a PayPal event means (`currency`: the organization's; `rates`: as for `stripe_effect`)."""
     kind = event.get("event_type", "")
     resource = event.get("resource")
     if not isinstance(resource, dict):
@@ -252,12 +260,12 @@ def paypal_effect(event: dict, currency: str) -> Effect:
         return GiftEffect(_paypal_gift(resource.get("id"), _dig(resource, "amount", "value"),
                                        _dig(resource, "amount", "currency_code"), resource.get("create_time"),
                                        _dig(resource, "seller_receivable_breakdown", "paypal_fee", "value"),
-                                       _dig(resource, "payer", "email_address"), False, at, currency))
+                                       _dig(resource, "payer", "email_address"), False, at, currency, rates))
     if kind == "PAYMENT.SALE.COMPLETED":
         return GiftEffect(_paypal_gift(resource.get("id"), _dig(resource, "amount", "total"),
                                        _dig(resource, "amount", "currency"), resource.get("create_time"),
                                        _dig(resource, "transaction_fee", "value"), _dig(resource, "payer", "email_address"),
-                                       bool(resource.get("billing_agreement_id")), at, currency))
+                                       bool(resource.get("billing_agreement_id")), at, currency, rates))
     if kind in ("PAYMENT.CAPTURE.REFUNDED", "PAYMENT.SALE.REFUNDED"):
         payment = _capture_of_refund(resource) if kind == "PAYMENT.CAPTURE.REFUNDED" else resource.get("sale_id")
         value = _dig(resource, "amount", "value") or _dig(resource, "amount", "total")
@@ -310,21 +318,22 @@ def _paypal_cents(value, what: str) -> int:
         raise EventProblem(f"{what}: {value!r} is not an amount") from None
 
 
-def _paypal_gift(txn, value, code, created, fee, email, recurring, at, currency) -> NormalizedDonation:
+def _paypal_gift(txn, value, code, created, fee, email, recurring, at, currency, rates=None) -> NormalizedDonation:
     if not isinstance(txn, str) or not txn:
         raise EventProblem("the payment has no id")
-    if str(code or "").upper() != currency:
+    code = str(code or "").upper()
+    if code != currency and (rates is None or not code):
         raise EventProblem(f"payment {txn} is in {code or 'no currency'}, not the organization's {currency}; it "
                            "counts once exchange rates are known")
     when = _paypal_time(created)
     if when is None:
         raise EventProblem(f"payment {txn} has no create_time")
-    data = {"donation_id": txn, "amount": str(value or ""), "donated_at": when.isoformat(), "currency": currency,
+    data = {"donation_id": txn, "amount": str(value or ""), "donated_at": when.isoformat(), "currency": code,
             "status": "succeeded", "fee": str(fee).lstrip("-") if fee else "", "email": email or "",
             "channel": "paypal", "recurring": "true" if recurring else "false", "processor": PAYPAL_SOURCE,
             "processor_id": txn}
     made = fields.from_fields("paypal webhook", 0, data, fields.RowRules(source=PAYPAL_SOURCE, timezone=UTC,
-                                                                          currency=currency))
+                                                                          currency=currency, rates=rates))
     if not isinstance(made, NormalizedDonation):
         raise EventProblem(made.message)
     return made._replace(updated_at=at)

@@ -54,20 +54,22 @@ class Pass:
         return self.applied + self.ignored + self.waiting + self.failed
 
 
-def effect_of(event: WebhookEvent, currency: str):
-    """What a stored event means; EventProblem when its body cannot be read or applied."""
+def effect_of(event: WebhookEvent, currency: str, rates=None):
+    """What a stored event means; EventProblem when its body cannot be read or applied. `rates`: the exchange
+    rates for a payment in another currency (tracker.currency.RateTable)."""
     try:
         payload = json.loads(event.body)
     except (ValueError, RecursionError):
         raise EventProblem("the stored body is not JSON") from None
     if not isinstance(payload, dict):
         raise EventProblem("the stored body is not a JSON object")
-    return (stripe_effect if event.provider == "stripe" else paypal_effect)(payload, currency)
+    return (stripe_effect if event.provider == "stripe" else paypal_effect)(payload, currency, rates)
 
 
-def _apply(session: Session, event: WebhookEvent, currency: str, now: datetime) -> tuple[str, str | None, bool]:
+def _apply(session: Session, event: WebhookEvent, currency: str, now: datetime, rates=None
+           ) -> tuple[str, str | None, bool]:
     """Apply one event in the session's transaction: (its new status, why, whether a gift changed)."""
-    effect = effect_of(event, currency)
+    effect = effect_of(event, currency, rates)
     source = SOURCES[event.provider]
     if isinstance(effect, Nothing):
         return "ignored", effect.reason, False
@@ -107,6 +109,17 @@ class Worker:
         self.sessions, self.currency, self.clock = sessions, currency, clock
         self.owner = owner or f"{process_name()}:{threading.get_ident()}"
         self.on_change, self.batch = on_change, batch
+
+    def _rates(self, session: Session):
+        """The exchange rates (tracker.currency.RateTable: the bundled ECB table with the imported rates on top),
+        read again only when the imported ones changed (`tracker rates import`)."""
+        from tracker.currency import RateTable
+        from tracker.queries import exchange_rate_span, exchange_rates
+
+        span = exchange_rate_span(session)
+        if getattr(self, "_rates_span", None) != span:
+            self._rate_table, self._rates_span = RateTable(exchange_rates(session)), span
+        return self._rate_table
 
     def run_once(self) -> Pass:
         """Move spooled deliveries into the inbox, then apply every event due now (claiming batches until none
@@ -151,7 +164,7 @@ class Worker:
                 .order_by(WebhookEvent.created_at, WebhookEvent.id)))
             changed = False
             for event in events:
-                status, why, moved = _apply(session, event, self.currency, now)
+                status, why, moved = _apply(session, event, self.currency, now, self._rates(session))
                 inbox.finish(session, event, status, now=now, error=why)
                 setattr(counts, status, getattr(counts, status) + 1)
                 changed = changed or moved
