@@ -1,6 +1,6 @@
 """Matching benchmark: what two match pools add to the status, on SQLite and PostgreSQL.
 
-    python -m bench.matching [--rows 1000000] [--pg URL | --no-pg] [--keep DIR]
+    python -m bench.matching [--rows 1000000] [--pg URL | --no-pg] [--keep DIR] [--pg-url URL] [--only DATABASE]
 
 Builds the same database as bench/status.py (the demo newsroom scaled to about --rows gifts, four
 Decembers and the months between). Per database, as of 2026-12-28 12:00 in the campaign's zone, it
@@ -16,7 +16,8 @@ round, which bumps the data revision as an edit of a pool does), medians of 5 ro
 Exits 1 unless the match equals the pools' full computation (every candidate gift of the pools'
 windows read and matched by tracker.matching.match) pool by pool and gift by gift, and the status
 and the endpoint carry it. PostgreSQL gets a throwaway database (dropped at the end).
---keep DIR builds the SQLite file in DIR (the name bench/status.py uses), keeps it and reuses it.
+--keep DIR builds the SQLite file in DIR (the name bench/status.py uses), keeps it and reuses it; --pg-url
+measures a PostgreSQL database built before (bench.status.build) instead of a throwaway one.
 """
 
 from __future__ import annotations
@@ -145,7 +146,8 @@ def main() -> None:
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="PostgreSQL admin URL")
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--keep", metavar="DIR", help="build the SQLite database in DIR and keep it (reused when present)")
-    ap.add_argument("--pg-url", help=argparse.SUPPRESS)  # an already built PostgreSQL database (kept)
+    ap.add_argument("--pg-url", metavar="URL", help="measure this already built PostgreSQL database (kept as it is)")
+    ap.add_argument("--only", choices=("sqlite", "postgresql"), help="measure one database only")
     args = ap.parse_args()
     scale = max(1, round(args.rows / GIFTS_PER_SCALE))
     kept = Path(args.keep).resolve() / f"status-scale{scale}.sqlite3" if args.keep else None
@@ -158,6 +160,8 @@ def main() -> None:
         dbs = Databases(Path(tmp), None if args.no_pg else args.pg)
         try:
             for kind in ["sqlite"] + ([] if args.no_pg else ["postgresql"]):
+                if args.only and kind != args.only:
+                    continue
                 fresh = True
                 if kind == "sqlite" and kept:
                     kept.parent.mkdir(parents=True, exist_ok=True)
