@@ -16,6 +16,7 @@ from typing import Callable
 from flask import Flask, jsonify, request
 from sqlalchemy.orm import Session, sessionmaker
 
+from dashboards.cache import PageCache
 from tracker import campaign as campaign_math, queries, service
 from tracker.errors import NotFound, TrackerError
 
@@ -31,8 +32,10 @@ PUBLIC_MATCH_KEYS = ("name", "ratio", "cap", "per_donor_cap", "starts_at", "ends
 
 
 def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[], datetime],
-             cors_origins: tuple[str, ...] = ()) -> None:
-    """Add GET /api/progress and GET /api/appeal to the dashboard's Flask server."""
+             cors_origins: tuple[str, ...] = (), cache: PageCache | None = None) -> None:
+    """Add GET /api/progress and GET /api/appeal to the dashboard's Flask server. With `cache`, the progress of a
+    campaign at a moment (the clock to the minute) is worked out once per data revision: the website polls it, and
+    every request in that minute shares the answer (a gift, an import or a pool's edit bumps the revision)."""
 
     def answer(payload: dict, status: int = 200):
         response = jsonify(payload)
@@ -67,14 +70,20 @@ def register(server: Flask, sessions: sessionmaker[Session], moment: Callable[[]
 
     @server.get("/api/progress")
     def progress():
-        try:
+        at = moment()
+
+        def compute() -> dict:
             with sessions.begin() as session:
-                st = service.campaign_status(session, campaign(session), as_of=moment())
+                st = service.campaign_status(session, campaign(session), as_of=at)
+            full = campaign_math.status_json(st)
+            return {**{key: full[key] for key in PROGRESS_KEYS},
+                    "matches": [{key: m[key] for key in PUBLIC_MATCH_KEYS} for m in full["matches"]]}
+
+        try:  # an error is never kept: the next request tries again
+            payload = cache.get(("api/progress", request.args.get("campaign"), at), compute) if cache else compute()
         except TrackerError as exc:
             return refused(exc)
-        full = campaign_math.status_json(st)
-        return answer({**{key: full[key] for key in PROGRESS_KEYS},
-                       "matches": [{key: m[key] for key in PUBLIC_MATCH_KEYS} for m in full["matches"]]})
+        return answer(payload)
 
     @server.get("/api/appeal")
     def appeal():

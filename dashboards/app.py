@@ -110,7 +110,7 @@ def create_app(
     security.install(app.server, open_mode=lambda: not rule.required(), allowed_hosts=allowed_hosts,
                      trusted_proxies=trusted_proxies)  # first: the Host is checked before anything else
     auth.install(app.server, sessions, clock, rule, secret_key=secret_key, idle=session_idle, absolute=session_max)
-    api.register(app.server, sessions, moments.now, cors_origins)
+    api.register(app.server, sessions, moments.now, cors_origins, cache)
     downloads.register(app.server, sessions, moments.now, as_of is not None, clock)
     gifts.register(app.server, sessions, clock)
     hooks.register(app.server, sessions, clock, webhooks or Webhooks(), wake)

@@ -407,6 +407,38 @@ def test_the_progress_endpoint_carries_the_match_of_the_status(tracker, newsmatc
         "gifts", "donors", "new_donors_only", "recurring_multiplier", "exclude_methods")}]
 
 
+def test_the_progress_endpoint_keeps_its_answer_until_the_data_or_a_pool_changes(tracker, newsmatch, sessions, db_url):
+    from dashboards.app import create_app
+    from tracker import db as tracker_db, match_pools, queries
+    from tracker.dates import parse_as_of, zone
+
+    engine = tracker_db.make_engine(db_url)
+    try:
+        app = create_app(tracker_db.session_factory(engine),
+                         as_of=parse_as_of("2026-12-28T12:00", zone("America/Los_Angeles")))
+        client, cache = app.server.test_client(), app.server.extensions["tracker_page_cache"]
+
+        def earned():
+            return client.get("/api/progress?campaign=dec-2026").get_json()["match_earned"]
+
+        assert (earned(), earned(), cache.hits) == ("3000.00", "3000.00", 1)
+        with sessions.begin() as session:  # a raised cap: the next answer is worked out again
+            c = queries.get_campaign(session, "dec-2026")
+            match_pools.edit_pool(session, c, queries.get_match_pool(session, c, "NewsMatch"), actor="test",
+                                  now=utc(2026, 11, 2), cap_cents=3_500_00)
+        assert earned() == "3500.00" and cache.hits == 1
+        refund = """
+            donation_id,donated_at,amount,email,recurring,status,refunded_amount
+            d4,2026-12-04T10:00:00-08:00,2000,c@example.org,false,refunded,2000
+        """
+        assert tracker("ingest", "donations", write_csv(newsmatch / "refund.csv", refund)).code == 0
+        assert earned() == status_json(tracker)["match_earned"] != "3500.00"
+        assert client.get("/api/progress?campaign=nope").status_code == 404
+        assert client.get("/api/progress?campaign=nope").status_code == 404  # errors are not kept
+    finally:
+        engine.dispose()
+
+
 def test_a_pool_alerts_at_80_and_100_percent_once_each(sessions, newsmatch):
     from tracker import queries, service
     from tracker.reporting import alerts
@@ -478,3 +510,35 @@ def test_a_refund_in_a_closed_month_still_gives_its_match_back(tracker, newsmatc
     d = status_json(tracker, "2026-12-03T12:00")
     # n1's 500 goes back: d1 now earns 800 (a@ under the $1,000 cap), d2 600
     assert (d["match_earned"], d["matches"][0]["gifts"]) == ("1400.00", 2)
+
+
+@pytest.mark.parametrize("span", [timedelta(minutes=1), timedelta(hours=6), timedelta(days=30)])
+def test_the_match_read_a_stretch_at_a_time_is_the_match_of_the_whole_window(sessions, tracker, newsmatch, span):
+    # NewsMatch's cap is used up on December 5, then raised from December 5 11:00 on, so the reading goes on
+    # after it was used up once; an evening pool opens later (its gifts are read from its start)
+    from tracker import match_pools, queries, service
+    from tracker.matching import pool_of
+
+    with sessions.begin() as session:
+        c = queries.get_campaign(session, "dec-2026")
+        match_pools.edit_pool(session, c, queries.get_match_pool(session, c, "NewsMatch"), actor="test",
+                              now=utc(2026, 12, 5, 19), cap_cents=3_500_00)
+        match_pools.add_pool(session, c, name="Evening", ratio="2", cap_cents=1_000_00, starts_at=utc(2026, 12, 4),
+                             ends_at=utc(2026, 12, 6), actor="test", now=utc(2026, 11, 2))
+    more = """
+        donation_id,donated_at,amount,email,recurring,status,refunded_amount
+        e1,2026-12-05T11:30:00-08:00,250,g@example.org,false,succeeded,
+        e2,2026-12-05T12:00:00-08:00,900,h@example.org,false,succeeded,
+    """
+    assert tracker("ingest", "donations", write_csv(newsmatch / "more.csv", more)).code == 0
+    for as_of in (utc(2026, 12, 4, 19), utc(2026, 12, 5, 18), utc(2026, 12, 28, 20)):
+        with sessions.begin() as session:
+            c = queries.get_campaign(session, "dec-2026")
+            rows = queries.list_match_pools(session, c)
+            changes = queries.match_changes(session, [r.id for r in rows])
+            pools = [pool_of(r, changes[r.id]) for r in rows]
+            whole = match(pools, queries.match_gifts(session, c, utc(2026, 11, 1), utc(2027, 1, 1)), as_of)
+            paged = service.match_summary(session, c, as_of=as_of, span=span).pools
+        assert [(r.earned_cents, r.gifts, r.donors, r.remaining_cents, r.per_gift) for r in paged] == \
+            [(r.earned_cents, r.gifts, r.donors, r.remaining_cents, r.per_gift) for r in whole]
+    assert [r.earned_cents for r in paged] == [3_500_00, 1_000_00]  # the raised cap used up again, and the evening's

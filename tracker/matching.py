@@ -201,26 +201,56 @@ def round_half_even(value: Fraction) -> int:
     return round(value)
 
 
+class PoolMatch:
+    """One pool's match worked out gift by gift: `add` the candidates in donation order, then by gift id (the
+    order the cap is used up in), and `result` at the end. `done` says when no later gift can earn anything (the
+    pool's cap is used up under every one of its terms, a cap raised later included), so a reader can stop."""
+
+    def __init__(self, pool: Pool, as_of: datetime):
+        self.pool, self.as_of = pool, as_of
+        self.used = 0
+        self.by_donor: dict[int, int] = {}
+        self.per_gift: dict[int, int] = {}
+        self._most = max(t.cap_cents for _, t in pool.terms)
+        self._last: tuple[datetime, int] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.used >= self._most
+
+    def add(self, g: Gift) -> None:
+        key = (g.donated_at, g.id)
+        if self._last is not None and key <= self._last:
+            raise ValueError(f"gift {g.id} came out of donation order: the cap is used up in that order")
+        self._last = key
+        if g.donated_at > self.as_of or not qualifies(self.pool, g):
+            return
+        terms = self.pool.terms_at(g.donated_at)
+        want = round_half_even(terms.ratio * counted_cents(self.pool, g))
+        if terms.per_donor_cap_cents is not None:
+            want = min(want, max(0, terms.per_donor_cap_cents - self.by_donor.get(g.donor_id, 0)))
+        got = max(0, min(want, terms.cap_cents - self.used))
+        if got > 0:
+            self.per_gift[g.id] = got
+            self.used += got
+            self.by_donor[g.donor_id] = self.by_donor.get(g.donor_id, 0) + got
+
+    def result(self) -> PoolResult:
+        pool, as_of = self.pool, self.as_of
+        cap = pool.terms_at(as_of).cap_cents
+        return PoolResult(pool=pool, earned_cents=self.used, gifts=len(self.per_gift), donors=len(self.by_donor),
+                          cap_cents=cap, remaining_cents=max(0, cap - self.used),
+                          received_cents=pool.received_at(as_of), per_gift=self.per_gift)
+
+
 def match_pool(pool: Pool, gifts: list[Gift], as_of: datetime) -> PoolResult:
     """One pool's match of `gifts` (any order; those after `as_of` are left out)."""
-    ordered = sorted((g for g in gifts if g.donated_at <= as_of and qualifies(pool, g)),
-                     key=lambda g: (g.donated_at, g.id))
-    used = 0
-    by_donor: dict[int, int] = {}
-    per_gift: dict[int, int] = {}
-    for g in ordered:
-        terms = pool.terms_at(g.donated_at)
-        want = round_half_even(terms.ratio * counted_cents(pool, g))
-        if terms.per_donor_cap_cents is not None:
-            want = min(want, max(0, terms.per_donor_cap_cents - by_donor.get(g.donor_id, 0)))
-        got = max(0, min(want, terms.cap_cents - used))
-        if got > 0:
-            per_gift[g.id] = got
-            used += got
-            by_donor[g.donor_id] = by_donor.get(g.donor_id, 0) + got
-    cap = pool.terms_at(as_of).cap_cents
-    return PoolResult(pool=pool, earned_cents=used, gifts=len(per_gift), donors=len(by_donor), cap_cents=cap,
-                      remaining_cents=max(0, cap - used), received_cents=pool.received_at(as_of), per_gift=per_gift)
+    m = PoolMatch(pool, as_of)
+    for g in sorted(gifts, key=lambda g: (g.donated_at, g.id)):
+        if m.done:
+            break
+        m.add(g)
+    return m.result()
 
 
 def match(pools: list[Pool], gifts: list[Gift], as_of: datetime) -> list[PoolResult]:

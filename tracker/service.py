@@ -92,21 +92,44 @@ def _totals(session: Session, campaign: Campaign, as_of: datetime,
     return earlier, segments, totals
 
 
-def match_summary(session: Session, campaign: Campaign, *, as_of: datetime) -> "MatchSummary":
-    """The campaign's match pools at `as_of`: each one's match of its gifts (tracker.matching), and the totals."""
-    from tracker.matching import MatchSummary, match, pool_of
+MATCH_SPAN = timedelta(days=1)  # the first stretch of the pools' windows match_summary reads (then 4x each time)
+
+
+def match_summary(session: Session, campaign: Campaign, *, as_of: datetime,
+                  span: timedelta = MATCH_SPAN) -> "MatchSummary":
+    """The campaign's match pools at `as_of`: each one's match of its gifts (tracker.matching), and the totals.
+
+    The candidates are read in donation order a stretch of time at a time (`span`, then four times as long each
+    time), only as far as a pool can still earn: a cap is usually used up early, and the gifts after that, or
+    outside every open pool's window, are never read. Each stretch is a range of ix_donations_window."""
+    from tracker.matching import MatchSummary, PoolMatch, pool_of
 
     as_of = ensure_utc(as_of)
     rows = queries.list_match_pools(session, campaign)
     if not rows:
         return MatchSummary((), as_of)
     changes = queries.match_changes(session, [r.id for r in rows])
-    pools = [pool_of(r, changes[r.id]) for r in rows]
-    start = min(p.starts_at for p in pools)
-    end = min(max(p.ends_at for p in pools), as_of + timedelta(microseconds=1))  # as-of counts
-    multiplied = any(t.recurring_multiplier > 1 for p in pools for _, t in p.terms)
-    gifts = queries.match_gifts(session, campaign, start, end, first_recurring=multiplied)
-    return MatchSummary(tuple(match(pools, gifts, as_of)), as_of)
+    matchers = [PoolMatch(pool_of(r, changes[r.id]), as_of) for r in rows]
+    multiplied = any(t.recurring_multiplier > 1 for m in matchers for _, t in m.pool.terms)
+    moment_end = as_of + timedelta(microseconds=1)  # as-of counts
+    reached = None  # every candidate before this has been read
+    while True:
+        open_ = [m for m in matchers if not m.done and (reached is None or reached < m.pool.ends_at)]
+        if not open_:
+            break
+        start = min(m.pool.starts_at for m in open_)
+        start = start if reached is None else max(start, reached)
+        end = min(max(m.pool.ends_at for m in open_), moment_end)
+        if end <= start:
+            break
+        upto = min(start + span, end)
+        gifts = queries.match_gifts(session, campaign, start, upto, first_recurring=multiplied)
+        for gift in sorted(gifts, key=lambda g: (g.donated_at, g.id)):
+            for m in open_:
+                if not m.done:
+                    m.add(gift)
+        reached, span = upto, span * 4
+    return MatchSummary(tuple(m.result() for m in matchers), as_of)
 
 
 def campaign_status(session: Session, campaign: Campaign, *, as_of: datetime,
