@@ -193,9 +193,11 @@ def run_schema(path: Path, url: str, layout: str, indexes_after: bool = False) -
     return _timed(SCHEMA, str(path), url, layout, *(["indexes-after"] if indexes_after else []))
 
 
-def _migrate(url: str) -> None:
-    env = {**os.environ, "TRACKER_DATABASE_URL": url}
-    subprocess.run([sys.executable, "-m", "tracker", "db", "upgrade"], env=env, check=True, capture_output=True)
+def _migrate(url: str, code: str | None = None) -> None:
+    """Migrate the database at `url` with this tracker, or with the one in folder `code` (its own schema)."""
+    env = {**os.environ, "TRACKER_DATABASE_URL": url, **({"PYTHONPATH": code} if code else {})}
+    subprocess.run([sys.executable, "-m", "tracker", "db", "upgrade"], env=env, check=True, capture_output=True,
+                   cwd=code)
 
 
 TRACKER = r"""
@@ -212,7 +214,7 @@ def run_tracker(path: Path, url: str, first_load: str = "auto", code: str | None
     """Time `tracker ingest donations` in a process of its own (the interpreter's start-up not counted);
     `code`: a folder holding another version of tracker (a checkout of main) to run instead."""
     env = {**os.environ, "TRACKER_DATABASE_URL": url, **({"PYTHONPATH": code} if code else {})}
-    _migrate(url)
+    _migrate(url, code)
     # run from the other checkout's folder: `python -c` looks in the working folder before PYTHONPATH
     proc = subprocess.run([sys.executable, "-c", TRACKER, "ingest", "donations", str(path), "--quiet",
                            "--timezone", "UTC", "--first-load", first_load], env=env, capture_output=True, text=True,
