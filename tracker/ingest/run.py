@@ -286,14 +286,8 @@ def run_import(
     def add_other(line: int, values: list[str], outcome) -> None:
         if isinstance(outcome, RefundRow):
             refunds.append(outcome)
-        elif isinstance(outcome, Skipped):
-            summary.skipped += 1
-            summary.skip_kinds[outcome.label] += 1
         else:
-            summary.rejected += 1
-            if len(summary.errors) < 1000:
-                summary.errors.append(outcome)
-            rejects.write(line, outcome.message, values)
+            _not_stored(summary, rejects, line, values, outcome)
 
     def add_batch(batch: columnar.Batch) -> None:
         """A block's rows, as the row-by-row loop below takes them (in file order), whole runs of gifts at once."""
@@ -408,14 +402,8 @@ def _import_pledges(sessions, reader: Reader, request: ImportRequest, rules: Row
                 if outcome.external_id in found:
                     summary.superseded += 1  # the same id twice in the file: the later row wins, as for gifts
                 found[outcome.external_id] = outcome
-            elif isinstance(outcome, Skipped):
-                summary.skipped += 1
-                summary.skip_kinds[outcome.label] += 1
             else:
-                summary.rejected += 1
-                if len(summary.errors) < 1000:
-                    summary.errors.append(outcome)
-                rejects.write(line, outcome.message, values)
+                _not_stored(summary, rejects, line, values, outcome)
     finally:
         reader.close()
         wrote = rejects.close()
@@ -451,6 +439,19 @@ def _conversion_note(converted: Counter, currency: str) -> list[str]:
     sources = ", ".join(sorted({source for _, source in converted}))
     return [f"converted to {currency}: {parts} (rates: {sources}; each gift's original amount and rate are in the "
             "donations export)"]
+
+
+def _not_stored(summary: ImportSummary, rejects: RejectsFile, line: int, values: list[str], outcome) -> None:
+    """Count a row that is not stored: skipped (by its kind), or rejected (kept, up to 1,000, and written to the
+    rejects file with its reason)."""
+    if isinstance(outcome, Skipped):
+        summary.skipped += 1
+        summary.skip_kinds[outcome.label] += 1
+        return
+    summary.rejected += 1
+    if len(summary.errors) < 1000:
+        summary.errors.append(outcome)
+    rejects.write(line, outcome.message, values)
 
 
 def _date_warnings(gifts: int, earliest, inside: bool, windows: list, now) -> list[str]:
