@@ -174,10 +174,12 @@ def test_a_slot_and_its_alerts_go_out_once_with_the_status_figures(demo_sessions
     again = scheduler.tick(EIGHT + timedelta(minutes=20))
     st = figures(demo_sessions, EIGHT + timedelta(seconds=30))
     assert st.percent >= 50 and st.percent < 75  # the demo at 8:00 on the 28th
+    # the demo's NewsMatch pool was used up on Giving Tuesday: its alert goes out with the first tick too
     assert {(o.job, o.slot, o.status) for o in first} == {("morning", "2026-12-28T16:00:00Z", "sent"),
-                                                          ("alert", "goal-50", "sent")}
+                                                          ("alert", "goal-50", "sent"), ("alert", "match-1-100", "sent")}
     assert [(o.job, o.status) for o in again] == [("morning", "taken")]
-    morning, alert = smtp_server.messages()
+    morning, alert, match = smtp_server.messages()
+    assert match["Subject"] == "Year-end 2026: the NewsMatch match is used up: $15,000.00 of $15,000.00 earned"
     assert morning["To"] == "director@example.org" and alert["To"] == "development@example.org"
     assert alert["Subject"] == f"Year-end 2026 passed 50% of its goal: ${st.raised_cents // 100:,}.{st.raised_cents % 100:02d} of $400,000.00"
     assert "Milestones reached  25% of the goal, 50% of the goal" in morning.get_body(("plain",)).get_content()
@@ -198,9 +200,10 @@ def test_two_schedulers_racing_for_one_slot_deliver_it_once(db_url, demo_session
     assert err.count("morning dec-2026 2026-12-28 08:00:00 PST: sent") == 1
     assert err.count("morning dec-2026 2026-12-28 08:00:00 PST: taken") == 1
     assert sorted(subjects(smtp_server))[0].startswith("Year-end 2026 passed 50%")
-    assert len(smtp_server.envelopes) == 2  # one report, one alert: nothing twice
+    assert len(smtp_server.envelopes) == 3  # one report, the goal's alert and the used-up match pool's: nothing twice
     assert sorted((r.job, r.slot, r.status) for r in all_runs(demo_sessions)) == [
-        ("alert", "goal-25", "skipped"), ("alert", "goal-50", "sent"), ("morning", "2026-12-28T16:00:00Z", "sent")]
+        ("alert", "goal-25", "skipped"), ("alert", "goal-50", "sent"), ("alert", "match-1-100", "sent"),
+        ("alert", "match-1-80", "skipped"), ("morning", "2026-12-28T16:00:00Z", "sent")]
 
 
 def test_two_running_schedulers_send_every_slot_exactly_once(db_url, demo_sessions, smtp_server, tmp_path):
@@ -374,11 +377,12 @@ def test_the_scheduler_mails_a_silent_source_once_per_silence(demo_sessions, smt
     cfg = configured(tmp_path, '[alerts]\ncampaign = "dec-2026"\nto = ["dev@example.org"]\nmilestones = [1000]\n'
                                 'behind_margin_percent = 0\n')
     scheduler = Scheduler(demo_sessions, cfg, log=lambda line: None)
-    assert scheduler.tick(ten + timedelta(minutes=20)) == []
+    # not silent yet; only the demo's used-up NewsMatch pool is alerted (once)
+    assert [o.slot for o in scheduler.tick(ten + timedelta(minutes=20))] == ["match-1-100"]
     first = scheduler.tick(ten + timedelta(minutes=40))
     assert [(o.slot, o.status) for o in first] == [("silent-stripe-20261228T180000", "sent")]
     assert scheduler.tick(ten + timedelta(minutes=50)) == []  # the same silence: sent once
-    [mail] = smtp_server.messages()
+    _, mail = smtp_server.messages()
     assert "stripe has sent no webhook for 40 minutes" in mail["Subject"]
     with demo_sessions.begin() as session:  # a delivery comes, then silence again: a new alert
         session.execute(WebhookEvent.__table__.update().values(received_at=ten + timedelta(hours=1)))
