@@ -418,7 +418,8 @@ def write_chunk(
     pg, raw = raw_connection(session)
     ph = "%s" if pg else "?"
     if prepared is None:
-        prepared = prepare(gifts, pg, source, import_id, _recorded(raw, pg, import_id, recorded_at), rank)
+        recorded = _recorded(raw, import_id, recorded_at) if pg else None  # only PostgreSQL's rows carry it
+        prepared = prepare(gifts, pg, source, import_id, recorded, rank)
     if direct and prepared.direct and _insert_new(raw, source, prepared):
         summary.inserted += len(gifts)
         summary.file_cents += prepared.cents
@@ -592,13 +593,13 @@ def write_chunk(
     return False
 
 
-def _recorded(raw, pg: bool, import_id: int | None, recorded_at: datetime | None):
-    """When the gifts were first received, as the database stores it: `recorded_at`, else import `import_id`'s start."""
+def _recorded(raw, import_id: int | None, recorded_at: datetime | None):
+    """When the gifts were first received, as PostgreSQL stores it: `recorded_at`, else import `import_id`'s start."""
     if recorded_at is not None:
-        return db_value(recorded_at, pg)
+        return db_value(recorded_at, True)
     cur = raw.cursor()
     try:
-        cur.execute(f"SELECT started_at FROM imports WHERE id = {'%s' if pg else '?'}", [import_id])
+        cur.execute("SELECT started_at FROM imports WHERE id = %s", [import_id])
         found = cur.fetchone()
         return found[0] if found else None
     finally:

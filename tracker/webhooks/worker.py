@@ -109,6 +109,7 @@ class Worker:
         self.sessions, self.currency, self.clock = sessions, currency, clock
         self.owner = owner or f"{process_name()}:{threading.get_ident()}"
         self.on_change, self.batch = on_change, batch
+        self._rate_table, self._rates_span = None, None  # the exchange rates, kept while the imported ones stand
 
     def _rates(self, session: Session):
         """The exchange rates (tracker.currency.RateTable: the bundled ECB table with the imported rates on top),
@@ -117,7 +118,7 @@ class Worker:
         from tracker.queries import exchange_rate_span, exchange_rates
 
         span = exchange_rate_span(session)
-        if getattr(self, "_rates_span", None) != span:
+        if self._rates_span != span:
             self._rate_table, self._rates_span = RateTable(exchange_rates(session)), span
         return self._rate_table
 
@@ -163,8 +164,9 @@ class Worker:
                 WebhookEvent.id.in_(ids), WebhookEvent.status == "applying", WebhookEvent.owner == self.owner)
                 .order_by(WebhookEvent.created_at, WebhookEvent.id)))
             changed = False
+            rates = self._rates(session)  # once a batch
             for event in events:
-                status, why, moved = _apply(session, event, self.currency, now, self._rates(session))
+                status, why, moved = _apply(session, event, self.currency, now, rates)
                 inbox.finish(session, event, status, now=now, error=why)
                 setattr(counts, status, getattr(counts, status) + 1)
                 changed = changed or moved
