@@ -155,11 +155,26 @@ class RateTable:
         return Conversion(from_currency, to_currency, rate, found, SOURCE_IMPORTED if imported else SOURCE_BUNDLED)
 
 
+MAX_RATE_CHARS = 24  # a rate's text as stored (exchange_rates.rate); the ECB writes at most about ten
+
+
 def parse_ecb_csv(text: str, where: str) -> dict[date, dict[str, str | None]]:
     """The rates of a file in the layout of the ECB's eurofxref-hist.csv: a Date column (YYYY-MM-DD), then one
     column per currency (ISO code) with the units per EUR or N/A (an empty trailing column is allowed). Raises
     InputFileError naming the line and what to fix; a rate is kept as its text (Decimal when used)."""
-    rows = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text))
+
+    def lines():
+        while True:
+            try:
+                yield next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a field over the csv module's limit, a stray quote, a NUL
+                raise InputFileError(f"{where}:{reader.line_num}: cannot be read as CSV ({exc}); the ECB's file has "
+                                     "one short value per column") from None
+
+    rows = lines()
     header = next(rows, None)
     if not header or header[0].strip().lstrip("\ufeff") != "Date":
         raise InputFileError(f"{where}:1: not an ECB rates file: its first column must be Date, followed by one "
@@ -199,6 +214,9 @@ def parse_ecb_csv(text: str, where: str) -> dict[date, dict[str, str | None]]:
                 rate = Decimal(cell)
             except InvalidOperation:
                 rate = None
+            if len(cell) > MAX_RATE_CHARS:
+                raise InputFileError(f"{where}:{line}: {code} rate {cell[:30]!r}... has {len(cell):,} characters, more "
+                                     f"than the {MAX_RATE_CHARS} a rate may have (the ECB writes like 1.0842)")
             if rate is None or not rate.is_finite() or rate <= 0:
                 raise InputFileError(f"{where}:{line}: {code} rate {cell!r} is not a positive number (units per "
                                      "EUR, like 1.0842) or N/A")
