@@ -209,3 +209,22 @@ def test_change_wording_is_in_the_campaigns_zone_and_currency():
         "time zone changed to America/New_York (was America/Los_Angeles) on Dec 30"
     assert cm.change_text(cm.Change(at, "x", "start_date", "2026-12-01", "2026-11-25"), "UTC", "USD") == \
         "first day moved to Nov 25 (was Dec 1) on Dec 30"
+
+
+def test_a_campaign_or_pool_name_on_two_lines_or_longer_than_its_column_is_refused_and_nothing_changes(
+        tracker, make_campaign, sessions):
+    make_campaign()
+    pool = ("match", "add", "--campaign", SLUG, "--ratio", "1", "--cap", "1000", "--from", "2026-11-01",
+            "--to", "2026-12-31", "--name")
+    for args, words in (
+            (("campaign", "edit", SLUG, "--name", "Year-end\nBcc: x@example.org"), "line break or a control character"),
+            (("campaign", "edit", SLUG, "--name", "y" * 201), "a name of 1 to 200 characters"),
+            (("campaign", "create", "--slug", "dec-2027", "--name", "z" * 140_000, "--goal", "1", "--start",
+              "2027-12-01", "--end", "2027-12-31", "--timezone", "UTC"), "a name of 1 to 200 characters"),
+            ((*pool, "NewsMatch\r\nBcc: x@example.org"), "line break or a control character"),
+            ((*pool, "tab\there"), "line break or a control character")):
+        done = tracker(*args)
+        assert done.code == 2 and words in done.err and "Traceback" not in done.err, (args[:2], done.err)
+    with sessions.begin() as session:
+        assert [c.name for c in queries.list_campaigns(session)] == ["Campaign dec-2026"]
+        assert queries.list_match_pools(session, queries.get_campaign(session, SLUG)) == []

@@ -24,6 +24,21 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
+CAMPAIGN_NAME_CHARS = 200  # campaigns.name
+
+
+def check_name(name: str, what: str, example: str, limit: int) -> str:
+    """A name as stored (stripped): one line of printable text of 1 to `limit` characters, or UsageError saying so.
+    A name goes into e-mail subjects, CSV cells and the dashboard; a line break or a control character in one
+    would break a header or a row, and a longer one than its column fails on PostgreSQL."""
+    name = name.strip()
+    if not name or len(name) > limit:
+        raise UsageError(f"{what} needs a name of 1 to {limit} characters, e.g. {example}")
+    if not name.isprintable():
+        raise UsageError(f"{what}'s name holds a line break or a control character; give it on one line, e.g. {example}")
+    return name
+
+
 def create_campaign(
     session: Session,
     *,
@@ -49,8 +64,7 @@ def create_campaign(
     """
     if not SLUG.match(slug):
         raise UsageError(f"slug {slug!r} must be lower-case letters, digits and dashes, e.g. dec-2026")
-    if not name.strip():
-        raise UsageError("the campaign needs a name, e.g. --name 'Year-end 2026'")
+    name = check_name(name, "the campaign", "--name 'Year-end 2026'", CAMPAIGN_NAME_CHARS)
     if goal_cents <= 0:
         raise UsageError("the goal must be more than zero, e.g. --goal 400000")
     if not CURRENCY.match(currency):
@@ -196,9 +210,7 @@ def edit_campaign(session: Session, campaign: Campaign, *, actor: str, now: date
     if unknown:
         raise UsageError(f"cannot edit {', '.join(sorted(unknown))} of a campaign")
     if "name" in wanted:
-        if not (wanted["name"] or "").strip():
-            raise UsageError("the campaign needs a name, e.g. --name 'Year-end 2026'")
-        wanted["name"] = wanted["name"].strip()
+        wanted["name"] = check_name(wanted["name"] or "", "the campaign", "--name 'Year-end 2026'", CAMPAIGN_NAME_CHARS)
     if "goal_cents" in wanted and wanted["goal_cents"] <= 0:
         raise UsageError("the goal must be more than zero, e.g. --goal 450000")
     for key, label in (("goal_new_donors", "new-donor goal"), ("goal_donors", "donor goal")):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tracker import queries
 from tracker.db import bump_revision
 from tracker.errors import UsageError
+from tracker.manage import check_name
 from tracker.ingest.manual import METHODS as MANUAL_METHODS
 from tracker.matching import parse_ratio
 from tracker.models import Campaign, MatchChange, MatchPool
@@ -41,8 +42,8 @@ def parse_methods(text: str | None) -> str | None:
 
 def _check(campaign: Campaign, values: dict) -> None:
     name = values.get("name")
-    if name is not None and (not name.strip() or len(name.strip()) > 80):
-        raise UsageError("the pool needs a name of 1 to 80 characters, e.g. --name NewsMatch")
+    if name is not None:
+        values["name"] = check_name(name, "the pool", "--name NewsMatch", 80)
     if values.get("cap_cents") is not None and values["cap_cents"] <= 0:
         raise UsageError("the cap must be more than zero, e.g. --cap 15000")
     if values.get("per_donor_cap_cents") is not None and values["per_donor_cap_cents"] <= 0:
