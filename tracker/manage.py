@@ -16,6 +16,7 @@ from tracker import queries
 from tracker.db import bump_revision
 from tracker.dates import zone
 from tracker.errors import UsageError
+from tracker.names import check_name
 from tracker.appeals import VariantSpec
 from tracker.models import RAISED_BASES, AppealCopyVersion, AppealVariant, Campaign, CampaignChange, ReportRun
 from tracker.wording import count, verb
@@ -25,18 +26,6 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 CAMPAIGN_NAME_CHARS = 200  # campaigns.name
-
-
-def check_name(name: str, what: str, example: str, limit: int) -> str:
-    """A name as stored (stripped): one line of printable text of 1 to `limit` characters, or UsageError saying so.
-    A name goes into e-mail subjects, CSV cells and the dashboard; a line break or a control character in one
-    would break a header or a row, and a longer one than its column fails on PostgreSQL."""
-    name = name.strip()
-    if not name or len(name) > limit:
-        raise UsageError(f"{what} needs a name of 1 to {limit} characters, e.g. {example}")
-    if not name.isprintable():
-        raise UsageError(f"{what}'s name holds a line break or a control character; give it on one line, e.g. {example}")
-    return name
 
 
 def create_campaign(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tracker import queries
 from tracker.db import bump_revision
 from tracker.errors import UsageError
-from tracker.manage import check_name
+from tracker.names import check_name
 from tracker.ingest.manual import METHODS as MANUAL_METHODS
 from tracker.matching import parse_ratio
 from tracker.models import Campaign, MatchChange, MatchPool
